@@ -1,0 +1,33 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+VECTORS = ROOT / "tests" / "vectors" / "bluezone-v2.json"
+BIN = Path(sys.executable).parent
+MICROPYTHON = str(BIN / "micropython")
+
+# make test-deep sets BZ_DEEP=1: large fuzz budgets there, quick ones in make test.
+settings.register_profile("fast", max_examples=200, deadline=None)
+settings.register_profile("deep", max_examples=20000, deadline=None)
+settings.load_profile("deep" if os.environ.get("BZ_DEEP") else "fast")
+DEEP = bool(os.environ.get("BZ_DEEP"))
+
+
+@pytest.fixture(scope="session")
+def vectors():
+    return json.loads(VECTORS.read_text())
+
+
+def run_micropython(script: str, heap: str = "2m", timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run a script on the MicroPython unix port with firmware/ and tests/firmware on its path."""
+    env = dict(os.environ, MICROPYPATH=f"{ROOT / 'firmware'}:{ROOT / 'tests' / 'firmware'}")
+    return subprocess.run(
+        [MICROPYTHON, "-X", f"heapsize={heap}", "-c", script],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout,
+    )
