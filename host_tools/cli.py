@@ -2,13 +2,19 @@
 
 import argparse
 import importlib
+import pkgutil
 import sys
 
 from host_tools import __version__
 from host_tools.errors import EXIT_INTERRUPTED, BzError
 
-# Subcommand modules under host_tools.commands; each has register(subparsers).
-COMMANDS = ("bluezone", "demo")
+
+
+def _command_modules() -> list[str]:
+    """Every module in host_tools.commands registers one subcommand (register(subparsers))."""
+    from host_tools import commands
+
+    return sorted(m.name for m in pkgutil.iter_modules(commands.__path__) if not m.name.startswith("_"))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="version", version=f"bztoken {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in COMMANDS:
+    for name in _command_modules():
         importlib.import_module(f"host_tools.commands.{name}").register(sub)
     return p
 
