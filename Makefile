@@ -35,7 +35,7 @@ test-mpy: $(STAMP)
 	$(PY) tools/compile_firmware.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check host_tools tests tools provisioning
+	$(BIN)/ruff check host_tools tests tools provisioning bench
 	$(BIN)/ruff check --config firmware/ruff.toml firmware
 	$(PY) tools/typecheck_firmware.py
 

@@ -9,7 +9,6 @@ from host_tools import __version__
 from host_tools.errors import EXIT_INTERRUPTED, BzError
 
 
-
 def _command_modules() -> list[str]:
     """Every module in host_tools.commands registers one subcommand (register(subparsers))."""
     from host_tools import commands
