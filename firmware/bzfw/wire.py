@@ -1,0 +1,303 @@
+# The sync protocol's wire format, shared by the token and the station (sans-I/O: fed bytes, yields frames).
+#
+# On the line a frame is   END  escaped(body)  END
+#   body = ver u8 | flags u8 | seq u16 LE | cmd u8 | status u8 | payload | [tag 16 if FLAG_MAC] | crc32 LE
+# The CRC-32 (binascii.crc32, zlib's) covers everything before it. Inside a frame the bytes in ESCAPED are
+# sent as ESC, b ^ 0x20, so a frame never holds a raw 0x03 (Ctrl-C still reaches the REPL), 0x01/0x02/0x04/
+# 0x05 (raw REPL, soft reset, paste mode), CR or LF (a cooked tty cannot mangle it) or END. Everything
+# between two ENDs that is not a well-formed frame with a good CRC (REPL text, garbage, a frame hit by noise)
+# is counted and dropped. Responses echo the request's seq and cmd with FLAG_RESPONSE set; after
+# authentication both directions carry a 16-byte tag: HMAC-SHA256 under the session key over ver..payload
+# (see bzfw.syncserver for the handshake).
+import binascii
+import struct
+
+from bzfw.compat import const
+
+VERSION = const(1)
+
+END = const(0xC0)
+ESC = const(0xDB)
+_X = const(0x20)
+# Bytes never sent raw inside a frame.
+ESCAPED = (0x01, 0x02, 0x03, 0x04, 0x05, 0x0A, 0x0D, 0xC0, 0xDB)
+
+FLAG_RESPONSE = const(0x80)
+FLAG_MAC = const(0x01)
+
+HEADER = const(6)
+TAG_LEN = const(16)
+CRC_LEN = const(4)
+MAX_PAYLOAD = const(2048)
+MAX_BODY = const(2074)  # HEADER + MAX_PAYLOAD + TAG_LEN + CRC_LEN
+
+# Commands (request cmd byte; the response echoes it).
+# -> JSON: proto, fw, token_id, provisioned, now_ms, battery_mv, days, log/free bytes, nonce
+HELLO = const(0x01)
+AUTH = const(0x02)  # client nonce 16 + proof 32 -> token proof 32; starts the authenticated session
+TIME_GET = const(0x03)  # -> now_ms i64
+TIME_SET = const(0x04)  # now_ms i64 -> previous now_ms i64 (auth)
+LIST_DAYS = const(0x05)  # -> (day u32, size u32, confirmed u32) * n (auth)
+READ = const(0x06)  # day u32, offset u32, length u16 -> day file bytes, whole records (auth)
+CONFIRM = const(0x07)  # day u32, upto u32 -> nothing (auth)
+STATUS = const(0x08)  # -> JSON: counters, free flash, battery, clock (no log content)
+WIPE = const(0x09)  # JSON {"what": "logs" | "all"} -> nothing (auth)
+KEYS = const(0x0A)  # day_from u32, day_to u32 -> (day u32, key 32) * n (auth + button press on the token)
+PROVISION = const(0x0B)  # JSON {token_id, secret (hex, wrapped after auth), config} (unprovisioned, or auth)
+BYE = const(0x0C)  # ends the session (the token resumes normal work)
+
+NAMES = {
+    HELLO: "hello", AUTH: "auth", TIME_GET: "time-get", TIME_SET: "time-set", LIST_DAYS: "list-days",
+    READ: "read", CONFIRM: "confirm", STATUS: "status", WIPE: "wipe", KEYS: "keys", PROVISION: "provision",
+    BYE: "bye",
+}
+
+# Response status codes.
+OK = const(0)
+E_VERSION = const(1)  # payload: the responder's version u8
+E_UNKNOWN = const(2)  # unknown command
+E_BAD_REQUEST = const(3)  # malformed payload
+E_AUTH_REQUIRED = const(4)  # no session, or a bad tag
+E_AUTH_FAILED = const(5)  # wrong proof; payload: retry_after_ms u32
+E_LOCKED = const(6)  # too many failures: payload retry_after_ms u32
+E_NEED_CONFIRM = const(7)  # diagnosis export waits for the button; payload: window_left_ms u32
+E_NO_DATA = const(8)  # no such day / offset past the end
+E_STATE = const(9)  # not allowed in this state (e.g. provision on a provisioned token without auth)
+E_INTERNAL = const(10)  # the token failed (flash error); payload: short message
+
+STATUS_NAMES = {
+    OK: "ok", E_VERSION: "protocol version mismatch", E_UNKNOWN: "unknown command",
+    E_BAD_REQUEST: "bad request",
+    E_AUTH_REQUIRED: "authentication required", E_AUTH_FAILED: "authentication failed",
+    E_LOCKED: "locked after failed authentications", E_NEED_CONFIRM: "waiting for the button",
+    E_NO_DATA: "no such data", E_STATE: "not allowed now", E_INTERNAL: "token error",
+}
+
+NONCE_LEN = const(16)
+PROOF_LEN = const(32)
+KEY_LEN = const(32)
+
+
+class Frame:
+    __slots__ = ("ver", "flags", "seq", "cmd", "status", "payload", "tag")
+
+    def __init__(self, ver, flags, seq, cmd, status, payload, tag=None):
+        self.ver = ver
+        self.flags = flags
+        self.seq = seq
+        self.cmd = cmd
+        self.status = status
+        self.payload = payload
+        self.tag = tag
+
+    def is_response(self):
+        return bool(self.flags & FLAG_RESPONSE)
+
+    def mac_input(self):
+        """The bytes the session tag covers: header + payload."""
+        return header(self.ver, self.flags, self.seq, self.cmd, self.status) + self.payload
+
+    def __repr__(self):
+        return "Frame(v%d %s seq=%d %s status=%d %d bytes%s)" % (
+            self.ver, "rsp" if self.is_response() else "req", self.seq, NAMES.get(self.cmd, hex(self.cmd)),
+            self.status, len(self.payload), " tagged" if self.tag else "")
+
+    def __eq__(self, other):
+        return isinstance(other, Frame) and (
+            self.ver, self.flags, self.seq, self.cmd, self.status, bytes(self.payload), self.tag
+        ) == (other.ver, other.flags, other.seq, other.cmd, other.status, bytes(other.payload), other.tag)
+
+
+def header(ver, flags, seq, cmd, status):
+    return struct.pack("<BBHBB", ver, flags, seq & 0xFFFF, cmd, status)
+
+
+def encode(flags, seq, cmd, status=0, payload=b"", tag=None, ver=VERSION):
+    """One frame as it goes on the line (with both ENDs). A tag sets FLAG_MAC."""
+    if len(payload) > MAX_PAYLOAD:
+        raise ValueError("payload of %d bytes exceeds %d" % (len(payload), MAX_PAYLOAD))
+    if tag is not None:
+        if len(tag) != TAG_LEN:
+            raise ValueError("tag must be %d bytes" % TAG_LEN)
+        flags |= FLAG_MAC
+    else:
+        flags &= ~FLAG_MAC
+    body = bytearray(header(ver, flags, seq, cmd, status))
+    body += payload
+    if tag is not None:
+        body += tag
+    body += struct.pack("<I", binascii.crc32(body) & 0xFFFFFFFF)
+    return escape(body)
+
+
+def escape(body):
+    out = bytearray()
+    out.append(END)
+    for b in body:
+        if b in ESCAPED:
+            out.append(ESC)
+            out.append(b ^ _X)
+        else:
+            out.append(b)
+    out.append(END)
+    return bytes(out)
+
+
+def parse_body(body):
+    """A Frame from an unescaped body, or None when it is not one (short, bad CRC, bad tag flag)."""
+    n = len(body)
+    if n < HEADER + CRC_LEN:
+        return None
+    crc = struct.unpack("<I", bytes(body[n - CRC_LEN:]))[0]
+    if binascii.crc32(bytes(body[:n - CRC_LEN])) & 0xFFFFFFFF != crc:
+        return None
+    ver, flags, seq, cmd, status = struct.unpack("<BBHBB", bytes(body[:HEADER]))
+    end = n - CRC_LEN
+    tag = None
+    if flags & FLAG_MAC:
+        if end - HEADER < TAG_LEN:
+            return None
+        tag = bytes(body[end - TAG_LEN:end])
+        end -= TAG_LEN
+    return Frame(ver, flags, seq, cmd, status, bytes(body[HEADER:end]), tag)
+
+
+class Decoder:
+    """Feed it bytes in any chunks; it returns the frames completed by them. Never raises on line content.
+
+    Counters: frames (good), bad (candidates between ENDs that failed: CRC, length, escape), noise
+    (bytes dropped with those candidates or while skipping an oversize one)."""
+
+    def __init__(self, max_body=MAX_BODY):
+        self.max_body = max_body
+        self._buf = bytearray()
+        self._esc = False
+        self._skip = False  # dropping an oversize or badly escaped candidate until the next END
+        self.frames = 0
+        self.bad = 0
+        self.noise = 0
+
+    def feed(self, data):
+        out = []
+        buf = self._buf
+        for b in data:
+            if b == END:
+                if self._skip:
+                    self._skip = False
+                elif buf:
+                    f = parse_body(buf)
+                    if f is None:
+                        self.bad += 1
+                        self.noise += len(buf)
+                    else:
+                        self.frames += 1
+                        out.append(f)
+                buf[:] = b""
+                self._esc = False
+                continue
+            if self._skip:
+                self.noise += 1
+                continue
+            if self._esc:
+                self._esc = False
+                b ^= _X
+                if b not in ESCAPED:  # ESC must precede an escaped byte: this is not a frame
+                    self._drop()
+                    continue
+            elif b == ESC:
+                self._esc = True
+                continue
+            elif b in ESCAPED:  # a raw control byte cannot be part of a frame (REPL text, garbage)
+                self._drop()
+                continue
+            if len(buf) >= self.max_body:
+                self._drop()
+                continue
+            buf.append(b)
+        return out
+
+    def _drop(self):
+        self.bad += 1
+        self.noise += len(self._buf) + 1
+        self._buf[:] = b""
+        self._esc = False
+        self._skip = True
+
+
+# Binary payloads of the data commands, packed and unpacked here so both ends agree.
+
+def pack_read(day, offset, length):
+    return struct.pack("<IIH", day, offset, length)
+
+
+def unpack_read(p):
+    if len(p) != 10:
+        raise ValueError("read request is 10 bytes")
+    return struct.unpack("<IIH", p)
+
+
+def pack_confirm(day, upto):
+    return struct.pack("<II", day, upto)
+
+
+def unpack_confirm(p):
+    if len(p) != 8:
+        raise ValueError("confirm request is 8 bytes")
+    return struct.unpack("<II", p)
+
+
+def pack_days(entries):
+    """entries: (day, size, confirmed) triples."""
+    out = bytearray()
+    for d, s, c in entries:
+        out += struct.pack("<III", d, s, c)
+    return bytes(out)
+
+
+def unpack_days(p):
+    if len(p) % 12:
+        raise ValueError("day list length %d is not a multiple of 12" % len(p))
+    return [struct.unpack("<III", p[i:i + 12]) for i in range(0, len(p), 12)]
+
+
+def pack_range(day_from, day_to):
+    return struct.pack("<II", day_from, day_to)
+
+
+def unpack_range(p):
+    if len(p) != 8:
+        raise ValueError("day range is 8 bytes")
+    return struct.unpack("<II", p)
+
+
+def pack_keys(entries):
+    out = bytearray()
+    for d, k in entries:
+        out += struct.pack("<I", d)
+        out += k
+    return bytes(out)
+
+
+def unpack_keys(p):
+    n = 4 + KEY_LEN
+    if len(p) % n:
+        raise ValueError("key list length %d is not a multiple of %d" % (len(p), n))
+    return [(struct.unpack("<I", p[i:i + 4])[0], bytes(p[i + 4:i + n])) for i in range(0, len(p), n)]
+
+
+def pack_ms(ms):
+    return struct.pack("<q", ms)
+
+
+def unpack_ms(p):
+    if len(p) != 8:
+        raise ValueError("time is 8 bytes")
+    return struct.unpack("<q", p)[0]
+
+
+def pack_u32(v):
+    return struct.pack("<I", v)
+
+
+def unpack_u32(p):
+    return struct.unpack("<I", p[:4])[0] if len(p) >= 4 else 0
