@@ -1,0 +1,82 @@
+# A RAM block device with MicroPython's extended block protocol (readblocks/writeblocks with an
+# offset, ioctl), as LittleFS uses the ESP32's flash partition. It can lose power: after `cut_after`
+# write operations (a program or an erase) the next one writes only its first half and raises PowerCut,
+# like a NOR flash whose supply drops mid-operation. The bytes left behind are `data`; mount a copy
+# with `RAMBlockDev(data=bytearray(dev.data))` to see what a reboot sees.
+
+
+class PowerCut(Exception):
+    pass
+
+
+class RAMBlockDev:
+    def __init__(self, block_size=4096, blocks=32, data=None, cut_after=None):
+        self.block_size = block_size
+        self.blocks = blocks
+        self.data = data if data is not None else bytearray(b"\xff" * (block_size * blocks))
+        self.cut_after = cut_after
+        self.writes = 0  # programs + erases so far
+        self.dead = False
+
+    def _op(self, start, buf_or_len, fill):
+        # one write operation; on the cut, half of it happens and the power is gone
+        if self.dead:  # nothing reaches a flash without power (and a GC finalizer may still try)
+            return
+        n = buf_or_len if fill is not None else len(buf_or_len)
+        if self.cut_after is not None and self.writes >= self.cut_after:
+            self.dead = True
+            n //= 2
+            if fill is not None:
+                self.data[start:start + n] = bytes((fill,)) * n
+            else:
+                self.data[start:start + n] = buf_or_len[:n]
+            raise PowerCut("power cut at write %d" % self.writes)
+        self.writes += 1
+        if fill is not None:
+            self.data[start:start + n] = bytes((fill,)) * n
+        else:
+            self.data[start:start + n] = buf_or_len
+
+    def readblocks(self, block, buf, off=0):
+        if self.dead:
+            return
+        start = block * self.block_size + off
+        buf[:] = memoryview(self.data)[start:start + len(buf)]
+
+    def writeblocks(self, block, buf, off=None):
+        # off=None is the simple protocol (whole blocks, erase implied); LittleFS passes an offset
+        start = block * self.block_size + (off or 0)
+        if off is None:
+            self._op(start, len(buf), 0xFF)
+        self._op(start, buf, None)
+
+    def ioctl(self, op, arg):
+        if op == 4:  # block count
+            return self.blocks
+        if op == 5:  # block size
+            return self.block_size
+        if op == 6:  # erase one block
+            self._op(arg * self.block_size, self.block_size, 0xFF)
+            return 0
+        return 0  # 1 init, 2 deinit, 3 sync: nothing to do in RAM
+
+
+def fresh_root(name="t", blocks=64):
+    """An empty directory for a store: on MicroPython a new LittleFS on a RAM block device mounted at
+    /flash (the real filesystem of the token); on CPython a temporary directory."""
+    import sys
+
+    if sys.implementation.name != "micropython":
+        import tempfile
+
+        return tempfile.mkdtemp() + "/" + name
+    import vfs
+
+    try:
+        vfs.umount("/flash")
+    except OSError:
+        pass
+    dev = RAMBlockDev(blocks=blocks)
+    vfs.VfsLfs2.mkfs(dev)
+    vfs.mount(vfs.VfsLfs2(dev), "/flash")
+    return "/flash/" + name
