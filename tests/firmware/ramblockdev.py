@@ -30,7 +30,7 @@ class RAMBlockDev:
                 self.data[start:start + n] = bytes((fill,)) * n
             else:
                 self.data[start:start + n] = buf_or_len[:n]
-            raise PowerCut("power cut at write %d" % self.writes)
+            raise PowerCut(f"power cut at write {self.writes}")
         self.writes += 1
         if fill is not None:
             self.data[start:start + n] = bytes((fill,)) * n

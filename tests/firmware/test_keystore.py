@@ -54,7 +54,7 @@ def test_damaged_key_ignored_and_replaced():
     root = fresh_root("keys")
     ks = KeyStore(root, os.urandom)
     k = ks.key_for(DAY)
-    with open(root + "/%d.key" % DAY, "r+b") as f:
+    with open(root + f"/{DAY}.key", "r+b") as f:
         f.seek(3)
         f.write(b"\x00" if k[3] else b"\x01")
     ks2 = KeyStore(root, os.urandom)
@@ -68,7 +68,7 @@ def test_damaged_key_ignored_and_replaced():
 def test_torn_write_leaves_no_key_and_temp_cleaned():
     root = fresh_root("keys")
     KeyStore(root, os.urandom)
-    with open(root + "/%d.key.tmp" % DAY, "wb") as f:
+    with open(root + f"/{DAY}.key.tmp", "wb") as f:
         f.write(b"\x11" * 20)  # a cut during write_atomic: never renamed, never returned
     ks = KeyStore(root, os.urandom)
     eq(ks.get(DAY), None, "no key")

@@ -109,7 +109,7 @@ def test_flash_full_single_day_counts_the_rest():
 
 
 def _raw_append(root, day, data):
-    with open(root + "/%d.log" % day, "ab") as f:
+    with open(root + f"/{day}.log", "ab") as f:
         f.write(data)
 
 
@@ -121,7 +121,7 @@ def test_torn_tail_detected_and_repaired():
     s2 = LogStore(root, 100000)
     eq(s2.size(DAY), 4 * R, "tail cut")
     eq(s2.stats["torn_skipped"], 1, "counted")
-    eq(os.stat(root + "/%d.log" % DAY)[6], 4 * R, "file repaired")
+    eq(os.stat(root + f"/{DAY}.log")[6], 4 * R, "file repaired")
     eq(s2.append(DAY, batch(DAY, 4, 2)), 2, "append after repair")
     eq(s2.read(DAY, 0, 1000), b"".join(batch(DAY, 0, 6)), "aligned")
     eq(LogStore(root, 100000).stats["torn_skipped"], 1, "persisted, not recounted")
@@ -151,7 +151,7 @@ def test_fully_torn_file_removed_and_temp_files_cleaned():
     s = LogStore(root, 100000)
     eq(s.days(), [], "nothing valid")
     names = sorted(os.listdir(root))
-    eq(names, [n for n in names if n == "meta.json"], "only meta left: %r" % names)
+    eq(names, [n for n in names if n == "meta.json"], f"only meta left: {names!r}")
 
 
 def test_damaged_meta_is_counted_not_fatal():

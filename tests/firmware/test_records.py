@@ -59,7 +59,7 @@ def test_every_bit_flip_is_caught():
         bad = bytearray(r)
         bad[i // 8] ^= 1 << (i % 8)
         raises(ValueError, records.decode, bytes(bad), DAY)
-        eq(records.check(bad, DAY), False, "check() of bit %d" % i)
+        eq(records.check(bad, DAY), False, f"check() of bit {i}")
 
 
 def test_record_of_another_day_fails():
