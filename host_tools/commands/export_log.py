@@ -1,0 +1,27 @@
+"""`bztoken export-log`: the station's pulled encounters as JSON or CSV (format in host_tools/README.md)."""
+
+import argparse
+import sys
+
+from host_tools import paths
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("export-log", help="export pulled encounters from the station database (JSON or CSV)")
+    p.add_argument("--db", metavar="PATH", help="station database (default: BZTOKEN_DB or the user data folder)")
+    p.add_argument("--token", metavar="ID", help="only this token's encounters")
+    p.add_argument("--format", choices=("json", "csv"), default="json")
+    p.add_argument("--out", metavar="FILE", help="write here instead of stdout")
+    p.set_defaults(func=cmd_export_log)
+
+
+def cmd_export_log(args: argparse.Namespace) -> int:
+    from host_tools.match import export
+
+    db = args.db or str(paths.default_db())
+    if args.out:
+        n = export.write_file(db, args.out, args.token, args.format)
+        print(f"{n} encounters written to {args.out}", file=sys.stderr)
+    else:
+        export.write(db, sys.stdout, args.token, args.format)
+    return 0

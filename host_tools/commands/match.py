@@ -1,0 +1,53 @@
+"""`bztoken match`: F0 exposure entries against token logs (station database) and phone exports."""
+
+import argparse
+import json
+import os
+
+from host_tools import progress
+from host_tools.errors import UsageError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("match", help="match Bluezone F0 exposure entries against contact logs")
+    p.add_argument("--exposures", nargs="+", required=True, metavar="FILE",
+                   help="push payloads {data: [...]}, InfoF objects, or bztoken export-keys files")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--log", nargs="+", metavar="FILE",
+                     help="Bluezone data_trace.txt exports or bztoken export-log files (JSON/CSV)")
+    src.add_argument("--db", metavar="PATH", help="the station database (every pulled token, or --token)")
+    p.add_argument("--token", metavar="ID", help="with --db: only this token's log")
+    p.add_argument("--mode", choices=("strict", "scored"), default="scored",
+                   help="strict: the Bluezone phones' rule; scored (default): durations, proximity, risk")
+    p.add_argument("--days", type=int, default=14, help="days covered by an InfoF object (default 14)")
+    p.add_argument("--jobs", type=int, default=1, metavar="N", help="derive IDs on N cores (0: all)")
+    p.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    t = p.add_argument_group("scoring thresholds (scored mode; printed in every report)")
+    t.add_argument("--tolerance-s", type=int, default=30, help="slot-edge tolerance for clock error (default 30)")
+    t.add_argument("--merge-gap-s", type=int, default=300, help="merge sightings this close (default 300)")
+    t.add_argument("--near-dbm", type=int, default=-70, help="mean RSSI for 'near' (default -70)")
+    t.add_argument("--medium-dbm", type=int, default=-85, help="mean RSSI for 'medium' (default -85)")
+    t.add_argument("--high-min", type=float, default=15.0, help="minutes near for high risk (default 15)")
+    t.add_argument("--medium-min", type=float, default=5.0, help="minutes near/medium for medium risk (default 5)")
+    p.set_defaults(func=cmd_match)
+
+
+def cmd_match(args: argparse.Namespace) -> int:
+    from host_tools.match import engine, exposures, logs, report
+
+    if args.token and not args.db:
+        raise UsageError("--token goes with --db")
+    jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
+    th = engine.Thresholds(args.tolerance_s, args.merge_gap_s, args.near_dbm, args.medium_dbm, args.high_min,
+                           args.medium_min)
+    # Check every exposure file completely before any work, so bad input is reported with nothing done.
+    for _ in exposures.read_entries(args.exposures, days=args.days):
+        pass
+    sources = logs.db_logs(args.db, args.token) if args.db else logs.file_sources(args.log)
+    res = engine.run_match(exposures.read_entries(args.exposures, days=args.days), sources, mode=args.mode,
+                           thresholds=th, jobs=jobs, progress=progress.for_cli(args.json))
+    if args.json:
+        print(json.dumps(res.to_json()))
+    else:
+        print(report.text(res))
+    return 0
