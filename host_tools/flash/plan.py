@@ -1,0 +1,90 @@
+"""What `bztoken flash` writes, worked out before any port is opened: every input is checked here."""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from host_tools.errors import UsageError
+from host_tools.flash import boards, espimage, fsimage
+from host_tools.flash.flasher import Region
+
+FIRMWARE_DIR = boards.ROOT / "firmware"
+VFS_LABEL = "vfs"
+
+
+@dataclass
+class Plan:
+    chip: str
+    board: dict
+    firmware: espimage.FirmwareInfo
+    vfs: espimage.Partition
+    files: dict[str, bytes]  # what the filesystem image holds
+    regions: list[Region]
+
+
+def check_config(config: dict, where: str) -> dict:
+    """The config as the token will read it (bzfw.config); a value it would reject is refused here."""
+    from bzfw import config as bzconfig
+
+    c = bzconfig.Config(config)
+    if c.error:
+        raise UsageError(f"{where}: {c.error}")
+    return config
+
+
+def load_config(path: str | None, board: str, profile: str | None) -> dict:
+    cfg: dict = {}
+    if path:
+        try:
+            cfg = json.loads(Path(path).read_text())
+        except (OSError, ValueError) as e:
+            raise UsageError(f"--config {path}: {e}") from e
+        if not isinstance(cfg, dict):
+            raise UsageError(f"--config {path}: not a JSON object")
+    cfg["board"] = board
+    if profile:
+        cfg["profile"] = profile
+    cfg.setdefault("profile", "always-on")
+    return check_config(cfg, f"--config {path}" if path else "config")
+
+
+def prepare(
+    firmware: str | None,
+    board_name: str,
+    chip: str | None = None,
+    config: dict | None = None,
+    firmware_dir: Path = FIRMWARE_DIR,
+    fs_only: bool = False,
+) -> Plan:
+    """Check the firmware file against the chip and board, build the filesystem image; raise UsageError
+    (exit 2) on anything wrong. `fs_only`: the firmware is read for its partition table but not written."""
+    board = boards.load(board_name)
+    chip = chip or board["chip"]
+    if chip != board["chip"]:
+        raise UsageError(f"--chip {chip} does not match board {board['name']} ({board['chip']})")
+    if not firmware:
+        raise UsageError("--firmware is required", hint="the MicroPython .bin for the board, see hardware/README.md")
+    fw_path = Path(firmware)
+    try:
+        data = fw_path.read_bytes()
+    except OSError as e:
+        raise UsageError(f"--firmware {firmware}: {e.strerror or e}") from e
+    info = espimage.check_firmware(data, chip, fw_path.name)
+    vfs = info.partition(VFS_LABEL)
+    if vfs is None or vfs.type != espimage.PART_TYPE_DATA:
+        raise UsageError(f"{fw_path.name}: no data partition labelled {VFS_LABEL!r} in its partition table",
+                         hint="use a MicroPython build with a LittleFS 'vfs' partition (the generic builds)")
+    if vfs.offset + vfs.size > board["flash_size"]:
+        raise UsageError(f"{fw_path.name}: its vfs partition ends at 0x{vfs.offset + vfs.size:X}, past the "
+                         f"{board['flash_size'] // 1048576} MB flash of {board['name']}",
+                         hint=f"use the build for {board.get('micropython_build', board['chip'])}")
+    if info.firmware_offset + len(data) > vfs.offset:
+        raise UsageError(f"{fw_path.name}: {len(data)} bytes at 0x{info.firmware_offset:X} overlap the vfs partition")
+    cfg = check_config(dict(config or {"board": board["name"], "profile": "always-on"}), "config")
+    files = fsimage.app_files(firmware_dir, chip)
+    files["/board.json"] = json.dumps(board, sort_keys=True, indent=1).encode()
+    files["/config.json"] = fsimage.config_bytes(cfg)
+    image = fsimage.build_image(files, vfs.size)
+    regions = [] if fs_only else [Region(info.firmware_offset, data, "firmware")]
+    regions.append(Region(vfs.offset, image, "filesystem"))
+    return Plan(chip, board, info, vfs, files, regions)
