@@ -1,0 +1,376 @@
+# The token's side of the sync protocol: fed the bytes read from the serial console, returns the bytes to
+# write back. Pure: the logstore, keystore, clock, secret and button come in through `ctx` (see the
+# contract in firmware/README.md, "Sync protocol").
+#
+# Authentication (mutual, binds the session):
+#   hello -> the token answers with a fresh 16-byte nonce Nt (a new hello drops any session)
+#   auth  <- Nh (16 random bytes from the host) + HMAC(secret, "bz-auth-host" | Nt | Nh | token_id)
+#         -> HMAC(secret, "bz-auth-token" | Nt | Nh): the host checks the token knows the secret too
+#   both derive K = HMAC(secret, "bz-session" | Nt | Nh); from then on every frame in both directions
+#   carries tag = HMAC(K, header + payload)[:16], and request seqs must increase. Nt is used once.
+# The secret never crosses the line (except in `provision`, where it is wrapped under K once authenticated).
+# Failed proofs lock auth out for 1 s, 2 s, 4 s ... 64 s (ticks of ctx.clock), reset by a success.
+# A request that repeats the previous one (same seq, cmd, payload: the host retransmits after a corrupted or
+# lost response) is answered from a cache, so auth, confirm and wipe are never run twice.
+import json
+import os
+
+from bzfw import wire
+from bzfw.compat import const
+from bzfw.hmac256 import equal, hmac_sha256
+
+FW_VERSION = "0.1.0"
+CONFIRM_WINDOW_MS = const(30000)  # diagnosis export: the button must be pressed within this window
+_LOCK_BASE_MS = const(1000)
+_LOCK_MAX_MS = const(64000)
+_WIPE_HORIZON = const(1000000)  # a day number past any real one: purge(that) removes everything
+_DAY_MS = const(86400000)
+
+# Commands that need an authenticated session (provision needs one only on a provisioned token).
+_NEEDS_AUTH = (wire.TIME_SET, wire.LIST_DAYS, wire.READ, wire.CONFIRM, wire.WIPE, wire.KEYS)
+
+
+def host_proof(secret, nt, nh, token_id):
+    return hmac_sha256(secret, b"bz-auth-host" + nt + nh + token_id.encode())
+
+
+def token_proof(secret, nt, nh):
+    return hmac_sha256(secret, b"bz-auth-token" + nt + nh)
+
+
+def session_key(secret, nt, nh):
+    return hmac_sha256(secret, b"bz-session" + nt + nh)
+
+
+def tag(key, data):
+    return hmac_sha256(key, data)[:wire.TAG_LEN]
+
+
+def wrap_secret(key, secret):
+    """The secret XORed with a pad only the two ends of an authenticated session know (involution)."""
+    pad = hmac_sha256(key, b"bz-wrap")
+    return bytes(a ^ b for a, b in zip(secret, pad))
+
+
+class _Refuse(Exception):
+    def __init__(self, status, payload=b""):
+        self.status = status
+        self.payload = payload
+
+
+class SyncServer:
+    def __init__(self, ctx, urandom=None):
+        self.ctx = ctx
+        self._rand = urandom or os.urandom
+        self._dec = wire.Decoder()
+        self._nonce = None
+        self._key = None
+        self._seq = 0
+        self._last_req = None
+        self._last_rsp = b""
+        self.failures = 0
+        self._locked_at = 0
+        self._lock_ms = 0
+        self._confirm_at = None
+        self.requests = 0
+
+    @property
+    def authenticated(self):
+        return self._key is not None
+
+    @property
+    def line_errors(self):
+        return self._dec.bad
+
+    def feed(self, data):
+        out = b""
+        for f in self._dec.feed(data):
+            if f.is_response():  # our own responses echoed back by a REPL: not for us
+                continue
+            out += self._answer(f)
+        return out
+
+    def _answer(self, f):
+        self.requests += 1
+        if f.ver != wire.VERSION:
+            return wire.encode(wire.FLAG_RESPONSE, f.seq, f.cmd, wire.E_VERSION, bytes([wire.VERSION]))
+        req = (f.seq, f.cmd, f.payload, f.tag)
+        if req == self._last_req:
+            return self._last_rsp
+        authed = False
+        if f.tag is not None and self._key is not None:
+            if not equal(tag(self._key, f.mac_input()), f.tag):
+                return self._reply(f, wire.E_AUTH_REQUIRED, b"bad tag", False)
+            ahead = (f.seq - self._seq) & 0xFFFF
+            if ahead == 0 or ahead >= 0x8000:  # a replayed or reordered request
+                return self._reply(f, wire.E_BAD_REQUEST, b"old seq", True)
+            self._seq = f.seq
+            authed = True
+        try:
+            if f.cmd in _NEEDS_AUTH and not authed:
+                raise _Refuse(wire.E_AUTH_REQUIRED)
+            status, payload = wire.OK, self._dispatch(f, authed)
+        except _Refuse as r:
+            status, payload = r.status, r.payload
+        except (ValueError, KeyError, TypeError) as e:
+            status, payload = wire.E_BAD_REQUEST, str(e)[:80].encode()
+        except OSError as e:  # flash trouble: say so, never crash the app
+            status, payload = wire.E_INTERNAL, ("OSError %s" % (e,))[:80].encode()
+        # The session may have started (auth) or ended (hello, bye, wipe) in dispatch.
+        rsp = self._reply(f, status, payload, self._key is not None and (authed or f.cmd == wire.AUTH))
+        self._last_req = req
+        self._last_rsp = rsp
+        return rsp
+
+    def _reply(self, f, status, payload, tagged):
+        t = None
+        if tagged and self._key is not None:
+            flags = wire.FLAG_RESPONSE | wire.FLAG_MAC
+            t = tag(self._key, wire.header(wire.VERSION, flags, f.seq, f.cmd, status) + payload)
+        return wire.encode(wire.FLAG_RESPONSE, f.seq, f.cmd, status, payload, t)
+
+    def _dispatch(self, f, authed):
+        c = f.cmd
+        if c == wire.HELLO:
+            return self._hello()
+        if c == wire.AUTH:
+            return self._auth(f.payload, f.seq)
+        if c == wire.TIME_GET:
+            return wire.pack_ms(self.ctx.clock.now_ms())
+        if c == wire.STATUS:
+            return json.dumps(self._status()).encode()
+        if c == wire.TIME_SET:
+            old = self.ctx.clock.now_ms()
+            self.ctx.clock.set_ms(wire.unpack_ms(f.payload))
+            return wire.pack_ms(old)
+        if c == wire.LIST_DAYS:
+            ls = self.ctx.logstore
+            return wire.pack_days([(d, ls.size(d), ls.confirmed(d)) for d in ls.days()])
+        if c == wire.READ:
+            return self._read(f.payload)
+        if c == wire.CONFIRM:
+            day, upto = wire.unpack_confirm(f.payload)
+            ls = self.ctx.logstore
+            if day not in ls.days() or upto > ls.size(day):
+                raise _Refuse(wire.E_NO_DATA)
+            ls.confirm(day, upto)
+            return b""
+        if c == wire.KEYS:
+            return self._keys(f.payload)
+        if c == wire.WIPE:
+            return self._wipe(f.payload)
+        if c == wire.PROVISION:
+            return self._provision(f.payload, authed)
+        if c == wire.BYE:
+            self._end()
+            return b""
+        raise _Refuse(wire.E_UNKNOWN)
+
+    def _end(self):
+        self._key = None
+        self._nonce = None
+        self._confirm_at = None
+
+    def _token_id(self):
+        cfg = self.ctx.config
+        return (getattr(cfg, "token_id", None) if cfg is not None else None) or ""
+
+    def _extent(self):
+        ls = self.ctx.logstore
+        days = ls.days()
+        total = unconf = 0
+        for d in days:
+            s = ls.size(d)
+            total += s
+            unconf += s - ls.confirmed(d)
+        return days, total, unconf
+
+    def _hello(self):
+        self._end()
+        self._nonce = self._rand(wire.NONCE_LEN)
+        try:
+            self.ctx.request_sync_mode()
+        except Exception:  # the app's business; never let it break the protocol
+            pass
+        days, total, unconf = self._extent()
+        d = {
+            "proto": wire.VERSION,
+            "fw": getattr(self.ctx, "fw_version", FW_VERSION),
+            "token_id": self._token_id(),
+            "provisioned": self.ctx.secret is not None,
+            "now_ms": self.ctx.clock.now_ms(),
+            "clock_set": self._clock_set(),
+            "battery_mv": self.ctx.battery_mv(),
+            "days": [days[0], days[-1]] if days else [],
+            "log_bytes": total,
+            "unconfirmed_bytes": unconf,
+            "free_bytes": self.ctx.logstore.free_bytes(),
+            "nonce": _hex(self._nonce),
+        }
+        return json.dumps(d).encode()
+
+    def _clock_set(self):
+        f = getattr(self.ctx.clock, "is_set", None)
+        return bool(f()) if f else True
+
+    def _status(self):
+        days, total, unconf = self._extent()
+        ls = self.ctx.logstore
+        return {
+            "proto": wire.VERSION,
+            "fw": getattr(self.ctx, "fw_version", FW_VERSION),
+            "token_id": self._token_id(),
+            "provisioned": self.ctx.secret is not None,
+            "now_ms": self.ctx.clock.now_ms(),
+            "clock_set": self._clock_set(),
+            "battery_mv": self.ctx.battery_mv(),
+            "days": len(days),
+            "log_bytes": total,
+            "unconfirmed_bytes": unconf,
+            "free_bytes": ls.free_bytes(),
+            "log_stats": dict(getattr(ls, "stats", {}) or {}),
+            "auth_failures": self.failures,
+            "line_errors": self._dec.bad,
+            "profile": getattr(self.ctx.config, "profile", None),
+            "config_error": getattr(self.ctx.config, "error", None),
+        }
+
+    def _auth(self, p, seq):
+        clock = self.ctx.clock
+        if self._lock_ms:
+            left = self._lock_ms - clock.ticks_diff(clock.ticks_ms(), self._locked_at)
+            if left > 0:
+                raise _Refuse(wire.E_LOCKED, wire.pack_u32(left))
+        if self.ctx.secret is None:
+            raise _Refuse(wire.E_STATE, b"not provisioned")
+        if self._nonce is None:
+            raise _Refuse(wire.E_STATE, b"hello first")
+        if len(p) != wire.NONCE_LEN + wire.PROOF_LEN:
+            raise ValueError("auth payload is %d bytes" % (wire.NONCE_LEN + wire.PROOF_LEN))
+        nt, self._nonce = self._nonce, None
+        nh = bytes(p[:wire.NONCE_LEN])
+        secret = self.ctx.secret
+        if not equal(host_proof(secret, nt, nh, self._token_id()), bytes(p[wire.NONCE_LEN:])):
+            self.failures += 1
+            n = self.failures - 1
+            self._lock_ms = _LOCK_BASE_MS << n if n < 7 else _LOCK_MAX_MS
+            self._locked_at = clock.ticks_ms()
+            raise _Refuse(wire.E_AUTH_FAILED, wire.pack_u32(self._lock_ms))
+        self.failures = 0
+        self._lock_ms = 0
+        self._key = session_key(secret, nt, nh)
+        self._seq = seq  # tagged requests must come with later seqs
+        return token_proof(secret, nt, nh)
+
+    def _read(self, p):
+        day, off, n = wire.unpack_read(p)
+        ls = self.ctx.logstore
+        if day not in ls.days():
+            raise _Refuse(wire.E_NO_DATA)
+        size = ls.size(day)
+        if off > size:
+            raise _Refuse(wire.E_NO_DATA)
+        n = min(n, wire.MAX_PAYLOAD - 4)
+        data = ls.read(day, off, n) if off < size else b""
+        return wire.pack_u32(size) + data
+
+    def _keys(self, p):
+        d0, d1 = wire.unpack_range(p)
+        if d1 < d0 or d1 - d0 >= (wire.MAX_PAYLOAD // (4 + wire.KEY_LEN)):
+            raise ValueError("day range %d..%d" % (d0, d1))
+        clock = self.ctx.clock
+        now = clock.ticks_ms()
+        if self._confirm_at is None or clock.ticks_diff(now, self._confirm_at) >= CONFIRM_WINDOW_MS:
+            # Open a window; a press from before it does not count.
+            self.ctx.confirm_pressed()
+            self._confirm_at = now
+            raise _Refuse(wire.E_NEED_CONFIRM, wire.pack_u32(CONFIRM_WINDOW_MS))
+        if not self.ctx.confirm_pressed():
+            left = CONFIRM_WINDOW_MS - clock.ticks_diff(now, self._confirm_at)
+            raise _Refuse(wire.E_NEED_CONFIRM, wire.pack_u32(left))
+        self._confirm_at = None
+        ks = self.ctx.keystore
+        out = []
+        for d in ks.days():
+            if d0 <= d <= d1:
+                k = ks.get(d)
+                if k is not None:
+                    out.append((d, k))
+        return wire.pack_keys(out)
+
+    def _wipe(self, p):
+        what = json.loads(p).get("what", "logs") if p else "logs"
+        if what not in ("logs", "all"):
+            raise ValueError("wipe what: logs or all")
+        _wipe_store(self.ctx.logstore)
+        if what == "all":
+            _wipe_store(self.ctx.keystore)
+            for name in ("secret", "config.json"):
+                try:
+                    os.remove(self._path(name))
+                except OSError:
+                    pass
+            self._reload({})
+            self._end()
+        return b""
+
+    def _provision(self, p, authed):
+        if self.ctx.secret is not None and not authed:
+            raise _Refuse(wire.E_STATE, b"provisioned: authenticate first")
+        d = json.loads(p)
+        tid = d["token_id"]
+        secret = _unhex(d["secret"])
+        if not isinstance(tid, str) or not tid or len(secret) != wire.KEY_LEN:
+            raise ValueError("provision needs token_id and a 32-byte secret")
+        if authed:
+            secret = wrap_secret(self._key, secret)
+        cfg = dict(d.get("config") or {})
+        cfg["token_id"] = tid
+        from bzfw import config as _config
+
+        c = _config.Config(cfg)
+        if c.error:
+            raise ValueError("config: " + c.error)
+        _write_atomic(self._path("config.json"), json.dumps(cfg).encode())
+        _write_atomic(self._path("secret"), secret)
+        self._reload(cfg, secret)
+        return b""
+
+    def _path(self, name):
+        return self.ctx.fs_root.rstrip("/") + "/" + name
+
+    def _reload(self, cfg, secret=None):
+        """The app re-reads /config.json and /secret when it can; else the ctx is updated here."""
+        reload = getattr(self.ctx, "reload", None)
+        if reload is not None:
+            reload()
+            return
+        from bzfw import config as _config
+
+        self.ctx.secret = secret
+        self.ctx.config = _config.Config(cfg)
+
+
+def _wipe_store(store):
+    w = getattr(store, "wipe", None)
+    if w is not None:
+        w()
+    else:
+        store.purge(_WIPE_HORIZON)
+
+
+def _write_atomic(path, data):
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.rename(tmp, path)
+
+
+def _hex(b):
+    return "".join("%02x" % x for x in b)
+
+
+def _unhex(s):
+    if not isinstance(s, str) or len(s) % 2:
+        raise ValueError("not hex")
+    return bytes(int(s[i:i + 2], 16) for i in range(0, len(s), 2))

@@ -1,0 +1,1 @@
+"""The station's side of the sync protocol: transports (two primitives), the client, the pull."""

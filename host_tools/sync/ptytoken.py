@@ -1,0 +1,154 @@
+"""A token's sync side on CPython, served on a pseudo-terminal: the real SyncServer, LogStore and KeyStore
+(bzfw) over a real os.openpty() pair, with only the physical world replaced (clock, button, battery).
+For tests and benchmarks of the station side, and line faults: corrupt bytes, garbage, a pulled cable.
+The full firmware on the MicroPython unix port is `host_tools.virtual` (engineer "device")."""
+
+import os
+import select
+import threading
+import time
+import tty
+
+from bzfw import config as fwconfig
+from bzfw.keystore import KeyStore
+from bzfw.logstore import LogStore
+from bzfw.syncserver import SyncServer
+
+
+class SimClock:
+    """The token's RTC: the station's clock plus an offset that grows by `ppm`; monotonic ticks."""
+
+    def __init__(self, offset_ms: int = 0, ppm: float = 0.0):
+        self._base = time.time() * 1000
+        self.offset_ms = offset_ms
+        self.ppm = ppm
+        self.tick_skew = 0  # tests move ticks forward instead of sleeping
+        self.set_count = 0
+
+    def now_ms(self) -> int:
+        t = time.time() * 1000
+        return int(t + self.offset_ms + (t - self._base) * self.ppm / 1e6)
+
+    def set_ms(self, ms: int) -> int:
+        old = self.now_ms()
+        self.offset_ms += ms - old
+        self.set_count += 1
+        return ms - old
+
+    def is_set(self) -> bool:
+        return True
+
+    def ticks_ms(self) -> int:
+        return int(time.monotonic() * 1000) + self.tick_skew
+
+    def ticks_diff(self, a: int, b: int) -> int:
+        return a - b
+
+
+class TokenCtx:
+    """The context SyncServer gets (contract: firmware/README.md, "Sync protocol")."""
+
+    def __init__(self, root: str, token_id: str | None, secret: bytes | None, clock: SimClock | None = None,
+                 capacity: int = 8 << 20):
+        os.makedirs(root, exist_ok=True)
+        self.fs_root = root.rstrip("/") + "/"
+        self.logstore = LogStore(self.fs_root + "log", capacity)
+        self.keystore = KeyStore(self.fs_root + "keys", os.urandom)
+        self.clock = clock or SimClock()
+        self.config = fwconfig.Config({"token_id": token_id} if token_id else None)
+        self.secret = secret
+        self.board = None
+        self.presses = 0  # button presses not yet consumed
+        self.sync_requests = 0
+
+    def battery_mv(self) -> int:
+        return 3900
+
+    def confirm_pressed(self) -> bool:
+        if self.presses:
+            self.presses -= 1
+            return True
+        return False
+
+    def request_sync_mode(self) -> None:
+        self.sync_requests += 1
+
+
+class PtyToken:
+    """Serves `feed` (a SyncServer's) on the master side of a pty; `.port` is the slave's path."""
+
+    def __init__(self, ctx: TokenCtx, server: SyncServer | None = None):
+        self.ctx = ctx
+        self.server = server or SyncServer(ctx)
+        self.master, self.slave = os.openpty()
+        tty.setraw(self.slave)
+        tty.setraw(self.master)
+        self.port = os.ttyname(self.slave)
+        self.corrupt_every = 0  # flip one byte in every Nth response
+        self.drop_after = None  # close the line after this many responses (a pulled cable)
+        self.responses = 0
+        self.rx = self.tx = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                r, _, _ = select.select([self.master], [], [], 0.05)
+                if not r:
+                    continue
+                data = os.read(self.master, 4096)
+            except OSError:
+                return
+            self.rx += len(data)
+            out = self.server.feed(data)
+            if not out:
+                continue
+            self.responses += 1
+            if self.corrupt_every and self.responses % self.corrupt_every == 0:
+                b = bytearray(out)
+                b[len(b) // 2] ^= 0x5A
+                out = bytes(b)
+            try:
+                os.write(self.master, out)
+            except OSError:
+                return
+            self.tx += len(out)
+            if self.drop_after is not None and self.responses >= self.drop_after:
+                self.kill()
+                return
+
+    def inject(self, data: bytes) -> None:
+        """Bytes on the line from the token's side (REPL text, garbage)."""
+        os.write(self.master, data)
+
+    def reboot(self) -> None:
+        """The token restarts: a fresh server (no session), storage reopened from flash."""
+        self.ctx.logstore = LogStore(self.ctx.fs_root + "log", self.ctx.logstore.capacity)
+        self.ctx.keystore = KeyStore(self.ctx.fs_root + "keys", os.urandom)
+        self.server = SyncServer(self.ctx)
+
+    def kill(self) -> None:
+        """Pull the cable: the master side goes away, the station's port reads EIO."""
+        self._stop.set()
+        for fd in (self.master,):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        self.kill()
+        if threading.current_thread() is not self._thread:
+            self._thread.join(timeout=2)
+        try:
+            os.close(self.slave)
+        except OSError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

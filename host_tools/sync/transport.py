@@ -1,0 +1,91 @@
+"""Links to a token. A transport has two primitives, `write(data)` and `read(timeout) -> bytes`; the client
+and everything above are written on those, so a BLE GATT transport (write to the command characteristic,
+notifications queued for `read`) only needs these two methods and `close()`.
+
+Serial ports are pyserial URLs opened with `serial.serial_for_url`: a device path, `socket://HOST:PORT`,
+`loop://` (a looped-back line, codec tests only)."""
+
+import time
+
+from host_tools.errors import LinkError
+
+
+class Transport:
+    """Base class: a byte pipe to a token."""
+
+    name = "?"
+
+    def write(self, data: bytes) -> None:
+        raise NotImplementedError
+
+    def read(self, timeout: float) -> bytes:
+        """Whatever arrived within `timeout` seconds (b"" if nothing); LinkError when the link is gone."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class SerialTransport(Transport):
+    def __init__(self, url: str, baudrate: int = 115200):
+        import serial  # pyserial
+
+        self.name = url
+        try:
+            self._ser = serial.serial_for_url(url, baudrate=baudrate, timeout=0, write_timeout=5)
+        except (serial.SerialException, OSError, ValueError) as e:
+            raise LinkError(f"cannot open port {url}: {e}", hint="check the cable and the port name") from None
+        self._exc = (serial.SerialException, OSError)
+
+    def write(self, data: bytes) -> None:
+        try:
+            self._ser.write(data)
+            self._ser.flush()
+        except self._exc as e:
+            raise LinkError(f"port {self.name} lost while writing: {e}", hint="rerun to resume") from None
+
+    def read(self, timeout: float) -> bytes:
+        try:
+            self._ser.timeout = max(0.0, timeout)
+            first = self._ser.read(1)
+            if not first:
+                return b""
+            n = self._ser.in_waiting
+            return first + (self._ser.read(n) if n else b"")
+        except self._exc as e:
+            raise LinkError(f"port {self.name} lost: {e}", hint="rerun to resume") from None
+
+    def close(self) -> None:
+        try:
+            self._ser.close()
+        except self._exc:
+            pass
+
+
+class FeedTransport(Transport):
+    """In memory: requests go straight into `feed(data) -> reply bytes` (a SyncServer on CPython)."""
+
+    name = "memory"
+
+    def __init__(self, feed):
+        self._feed = feed
+        self._rx = b""
+
+    def write(self, data: bytes) -> None:
+        self._rx += self._feed(data)
+
+    def read(self, timeout: float) -> bytes:
+        data, self._rx = self._rx, b""
+        if not data and timeout > 0:
+            time.sleep(min(timeout, 0.001))
+        return data
+
+
+def open_transport(url: str, baudrate: int = 115200) -> Transport:
+    return SerialTransport(url, baudrate)
