@@ -1,0 +1,349 @@
+# The token application: advertise the current slot's ID, scan on the profile's duty cycle, aggregate
+# sightings into encounters, persist them in batches, serve the station over the console.
+#
+# Everything device-specific is passed in (main.py on a token, the virtual token's main on the unix
+# port): the BLE object, the clock, the board, the console, the filesystem root, urandom and
+# deepsleep. The App is also the context the sync server gets (see the contract in firmware/README.md:
+# logstore, keystore, clock, config, secret, board, fs_root, battery_mv(), confirm_pressed(),
+# request_sync_mode()).
+import gc
+import os
+
+from bzfw import adv, board, config, ids
+from bzfw.compat import const
+from bzfw.encounters import Aggregator
+from bzfw.keystore import KeyStore
+from bzfw.logstore import LogStore
+from bzfw.radio import Radio
+
+_SLOT_MS = const(900000)
+_DAY_MS = const(86400000)
+_KIND_ANDROID = const(1)
+_KIND_IOS = const(2)
+_SECRET_LEN = const(32)
+_IDLE_MS = const(1000)  # longest main-loop sleep when nothing is due
+_BATTERY_EVERY_MS = const(60000)
+_SYNC_HOLD_MS = const(60000)  # stay awake this long after the station last talked (eco)
+_SYNC_LED_MS = const(2000)
+_PRESS_HOLD_MS = const(30000)  # a button press confirms an export for this long
+_SCAN_GRACE_MS = const(2000)  # a scan whose end IRQ went missing is considered over after this
+
+
+class App:
+    def __init__(self, ble, clock, board_, console, fs_root="/", urandom=None, deepsleep=None, log=None,
+                 sync_factory=None):
+        self.fs_root = fs_root if fs_root.endswith("/") else fs_root + "/"
+        self.clock = clock
+        self.board = board_
+        self.console = console
+        self._urandom = urandom or os.urandom
+        self._deepsleep = deepsleep
+        self._log = log
+        self.counters = {"console_ignored": 0, "write_errors": 0, "loop_errors": 0, "ios_seen": 0,
+                         "not_bluezone": 0, "written": 0, "lost_unset": 0, "wakes": 0}
+        self.config = config.load(self.path("config.json"))
+        self.secret = self._read_secret()
+        self.keystore = KeyStore(self.path("keys"), self._urandom)
+        self.logstore = LogStore(self.path("log"), self._log_capacity())
+        c = self.config
+        self.agg = Aggregator(max_open=c.max_open)
+        self.radio = Radio(ble, qlen=c.queue_len, adv_interval_ms=c.adv_interval_ms)
+        self._slot = -1  # absolute slot (ms // SLOT_MS) whose ID is on air
+        self._day = -1  # day last purged
+        self._next_scan = 0  # unix ms
+        self._scan_end = 0
+        self._next_flush = 0
+        self._last_rx = None  # ticks of the last console byte
+        self._sync_until = None
+        self._press = None
+        self._battery = None
+        self._battery_at = None
+        self._now = 0
+        self.sync = None
+        self._sync_factory = sync_factory
+        self.started = False
+
+    # -- context for the sync server -------------------------------------------------------------
+    def path(self, name):
+        return self.fs_root + name
+
+    def _read_secret(self):
+        try:
+            with open(self.path("secret"), "rb") as f:
+                s = f.read()
+        except OSError:
+            return None
+        return s if len(s) == _SECRET_LEN else None
+
+    def reload(self):
+        """Re-read /config.json and /secret (after the station provisioned the token)."""
+        self.config = config.load(self.path("config.json"))
+        self.secret = self._read_secret()
+        self._next_scan = 0
+
+    def _log_capacity(self):
+        cap = self.config.log_capacity_bytes
+        if cap:
+            return cap
+        try:
+            st = os.statvfs(self.fs_root)
+            return max(4096, st[0] * st[2] * 3 // 4)  # 3/4 of the filesystem, the rest for keys and slack
+        except (OSError, AttributeError):
+            return 1 << 20
+
+    def battery_mv(self):
+        t = self.clock.ticks_ms()
+        if self._battery_at is None or self.clock.ticks_diff(t, self._battery_at) >= _BATTERY_EVERY_MS:
+            self._battery_at = t
+            try:
+                self._battery = self.board.battery_mv()
+            except Exception:
+                self._battery = None
+        return self._battery
+
+    def confirm_pressed(self):
+        """True if the wearer pressed the button within the last 30 s (consumes the press)."""
+        if self.board.button_pressed():
+            self._press = None
+            return True
+        c = self.clock
+        if self._press is not None and c.ticks_diff(c.ticks_ms(), self._press) < _PRESS_HOLD_MS:
+            self._press = None
+            return True
+        return False
+
+    def request_sync_mode(self):
+        """A station is talking: flush encounters and stay awake for the next minute."""
+        self._sync_until = self.clock.ticks_ms()
+        self.persist(self.agg.flush())
+
+    def stats(self):
+        d = dict(self.counters)  # type: dict
+        d.update(self.radio.stats())
+        d["open"] = self.agg.open_count
+        d["evicted"] = self.agg.evicted
+        d["agg_dropped"] = self.agg.dropped
+        d["sightings"] = self.agg.sightings
+        d["clock_set"] = self.clock.is_set()
+        d["adv_id"] = self.radio.adv_id
+        d["log_used"] = self.logstore.used_bytes()
+        d["log_capacity"] = self.logstore.capacity
+        d["led"] = self.board.pattern
+        d.update(self.logstore.stats)
+        try:
+            d["mem_free"] = gc.mem_free()
+        except AttributeError:
+            pass
+        return d
+
+    def _say(self, msg):
+        if self._log is not None:
+            self._log(msg)
+
+    # -- start, loop ------------------------------------------------------------------------------
+    def start(self):
+        self.radio.start()
+        if self._sync_factory is not None:
+            self.sync = self._sync_factory(self)
+        else:
+            try:
+                from bzfw import syncserver
+            except ImportError:  # a build without the sync server: the console is ignored
+                syncserver = None  # type: ignore
+            if syncserver is not None:
+                self.sync = syncserver.SyncServer(self)
+        self.counters["wakes"] += 1
+        self.started = True
+        if self.config.error:
+            self._say("config: " + self.config.error)
+
+    def run(self, until=None):
+        """The main loop. until: a function returning True to stop (tests, the virtual token)."""
+        if not self.started:
+            self.start()
+        while until is None or not until():
+            try:
+                wait = self.step()
+            except MemoryError:
+                gc.collect()
+                self.counters["loop_errors"] += 1
+                wait = 10
+            except Exception as e:  # a token keeps running; the count shows up in the status
+                self.counters["loop_errors"] += 1
+                self._say("loop error: %r" % (e,))
+                wait = 100
+            self.console.wait(wait)
+
+    def step(self):
+        """One pass of the main loop; returns how many ms it may sleep before the next pass."""
+        c = self.clock
+        tk = c.ticks_ms()
+        self._serve_console(tk)
+        if self.board.button_pressed():
+            self._press = tk
+        due = _IDLE_MS
+        if c.is_set():
+            now = c.now_ms()
+            self._now = now
+            due = min(due, self._run_radio(now, tk))
+        else:
+            self._clock_unset()
+        self._led(tk)
+        due = min(due, self.board.next_change_ms(tk))
+        if self.radio.scanning or self.radio.pending():
+            due = min(due, config.LOOP_MS)
+        return max(due, 1)
+
+    # -- console ----------------------------------------------------------------------------------
+    def _serve_console(self, tk):
+        data = self.console.read()
+        if not data:
+            return
+        self._last_rx = tk
+        if self.sync is None:
+            self.counters["console_ignored"] += len(data)
+            return
+        out = self.sync.feed(data)  # type: ignore
+        if out:
+            self.console.write(out)
+
+    # -- the radio, with the clock set ------------------------------------------------------------
+    def _run_radio(self, now, tk):
+        cfg = self.config
+        self.radio.drain(self._on_result)
+        day = now // _DAY_MS
+        if day != self._day:
+            self._daily(day)
+        slot = now // _SLOT_MS
+        if slot != self._slot:
+            if self._slot >= 0:
+                self.persist(self.agg.close_before(slot * _SLOT_MS))
+            self._rotate(now, slot)
+        if now >= self._next_flush:
+            if self._next_flush:
+                self.persist(self.agg.flush())
+            self._next_flush = now + cfg.flush_every_ms
+        if cfg.deep_sleep:
+            r = self._eco(now, tk)
+            if r is not None:
+                return r
+        else:
+            self._duty_scan(now, cfg.scan_period_ms, cfg.scan_window_ms)
+        next_slot = (slot + 1) * _SLOT_MS - now
+        due = min(next_slot, self._next_flush - now)
+        if not self.radio.scanning:
+            due = min(due, self._next_scan - now)
+        return due
+
+    def _rotate(self, now, slot):
+        key = self.keystore.key_for(now // _DAY_MS)
+        bz_id = ids.slot_id(key, slot % ids.SLOTS_PER_DAY)
+        resume = self.radio.rotate(bz_id)
+        self._slot = slot
+        if resume and now < self._scan_end:
+            self.radio.scan(self._scan_end - now)
+
+    def _duty_scan(self, now, period, window):
+        r = self.radio
+        if r.scanning and now > self._scan_end + _SCAN_GRACE_MS:
+            r.stop_scan()  # the end-of-scan IRQ never came
+        if not r.scanning and now >= self._next_scan:
+            start = now - now % period  # scans aligned to UTC multiples of the period
+            end = start + window
+            if now < end:
+                r.scan(end - now)
+                self._scan_end = end
+            self._next_scan = start + period
+
+    def _daily(self, day):
+        self._day = day
+        try:
+            self.logstore.purge(day)
+            self.keystore.purge(day)
+        except OSError as e:
+            self.counters["write_errors"] += 1
+            self._say("purge: %r" % (e,))
+        gc.collect()
+
+    def _on_result(self, rssi, addr, data):
+        kind, bz_id = adv.parse(data)
+        if kind == _KIND_ANDROID:
+            self.agg.add(kind, bz_id, rssi, self._now)
+        elif kind == _KIND_IOS:
+            # An iOS phone's ID needs a GATT read (costs power; not done by this firmware yet).
+            self.counters["ios_seen"] += 1
+        else:
+            self.counters["not_bluezone"] += 1
+
+    def persist(self, recs):
+        """Append (day, record) pairs to the log, one batch per day."""
+        i = 0
+        n = len(recs)
+        while i < n:
+            day = recs[i][0]
+            batch = []
+            while i < n and recs[i][0] == day:
+                batch.append(recs[i][1])
+                i += 1
+            try:
+                self.counters["written"] += self.logstore.append(day, batch)
+            except (OSError, ValueError) as e:
+                self.counters["write_errors"] += 1
+                self._say("log append: %r" % (e,))
+
+    # -- the clock is not set: no IDs on air, nothing logged -------------------------------------
+    def _clock_unset(self):
+        r = self.radio
+        if r.adv_id is not None:
+            r.stop_advertising()
+        r.stop_scan()
+        self.counters["lost_unset"] += r.discard()
+        if self._slot >= 0:
+            # Encounters aggregated while the time was good are still good.
+            self.persist(self.agg.flush())
+        self._slot = -1
+        self._next_scan = 0
+        self._next_flush = 0
+
+    # -- eco profile: deep sleep between UTC-aligned wake windows --------------------------------
+    def _in_sync(self, tk):
+        c = self.clock
+        for t in (self._last_rx, self._sync_until):
+            if t is not None and c.ticks_diff(tk, t) < _SYNC_HOLD_MS:
+                return True
+        return False
+
+    def _eco(self, now, tk):
+        cfg = self.config
+        period = cfg.wake_period_ms
+        start = now - now % period
+        end = start + cfg.wake_window_ms
+        if now < end or self._deepsleep is None or self._in_sync(tk):
+            # In the window: scan all of it (and keep scanning while a station holds us awake).
+            self._duty_scan(now, period, cfg.wake_window_ms)
+            return end - now if now < end else None
+        self.persist(self.agg.close_before(now))
+        self.persist(self.agg.flush())
+        self.radio.stop()
+        self.board.led(False)
+        self._deepsleep(start + period - now)  # does not return on a token
+        self.radio.start()  # a test's deepsleep returns: carry on as after a wake
+        self._slot = -1
+        self._next_scan = 0
+        return 1
+
+    # -- LED ----------------------------------------------------------------------------------------
+    def _led(self, tk):
+        b = self.board
+        if not self.clock.is_set() or self.config.error or self.secret is None:
+            p = board.PAT_NEEDS_SYNC
+        elif self._last_rx is not None and self.clock.ticks_diff(tk, self._last_rx) < _SYNC_LED_MS:
+            p = board.PAT_SYNCING
+        elif self.logstore.used_bytes() * 100 >= self.logstore.capacity * self.config.flash_full_pct:
+            p = board.PAT_FLASH_FULL
+        else:
+            mv = self.battery_mv()
+            low = mv is not None and mv < self.config.low_battery_mv
+            p = board.PAT_BATTERY_LOW if low else board.PAT_WORKING
+        b.set_pattern(p)
+        b.tick(tk)

@@ -1,0 +1,153 @@
+# The token's radio over MicroPython's `bluetooth` API; the BLE object is passed in.
+#
+# Advertising: the current slot's Bluezone packet from a non-resolvable private address (NRPA).
+# rotate() stops advertising, draws a new NRPA (config(addr_mode=3) draws one and keeps it) and
+# restarts with the new ID, so address and ID change together; advertise() refuses to send from a
+# public address.
+# Scanning: the IRQ handler only copies the scan result into a preallocated ring (bounded: qlen slots
+# of 72 bytes) and counts what it drops; drain(), called from the main loop, hands the results on.
+# The IRQ side writes only _w, the main loop only _r: no lock needed, as IRQs (scheduled callbacks on
+# the ESP32 port) may run between any two bytecodes of the main loop.
+from bzfw import adv
+from bzfw.compat import const
+
+_IRQ_SCAN_RESULT = const(5)
+_IRQ_SCAN_DONE = const(6)
+_ADDR_MODE_NRPA = const(3)
+_ADDR_TYPE_PUBLIC = const(0)
+_MAX_DATA = const(62)  # advert + scan response
+_SLOT = const(72)  # [len][rssi][addr 6][data 62] + 2 spare
+_SCAN_INTERVAL_US = const(100000)
+_SCAN_WINDOW_US = const(100000)  # window == interval: listen all the time while the scan runs
+
+
+class Radio:
+    def __init__(self, ble, qlen=32, adv_interval_ms=200, rxbuf=1024):
+        self._ble = ble
+        self._n = qlen
+        self._buf = bytearray(qlen * _SLOT)
+        self._mv = memoryview(self._buf)
+        self._w = 0  # IRQ side, 0 .. 2*qlen-1
+        self._r = 0  # main-loop side
+        self._adv_us = adv_interval_ms * 1000
+        self._rxbuf = rxbuf
+        self.received = 0
+        self.dropped = 0  # ring full: the main loop was too slow
+        self.oversize = 0  # longer than a legacy advert + scan response
+        self.scanning = False
+        self.adv_id = None  # the ID on air, or None
+        self.addr = None  # the address it is sent from
+        self.rotations = 0
+
+    def start(self):
+        b = self._ble
+        b.active(True)
+        try:
+            b.config(rxbuf=self._rxbuf)
+        except (ValueError, OSError):
+            pass
+        b.irq(self._irq)
+
+    def stop(self):
+        self.stop_scan()
+        self.stop_advertising()
+        self._ble.active(False)
+
+    # -- IRQ: copy, enqueue, count; nothing else ---------------------------------------------
+    def _irq(self, event, data):
+        if event == _IRQ_SCAN_RESULT:
+            self.received += 1
+            w = self._w
+            n2 = self._n + self._n
+            if (w - self._r) % n2 >= self._n:
+                self.dropped += 1
+                return
+            d = data[4]
+            ln = len(d)
+            if ln > _MAX_DATA:
+                self.oversize += 1
+                return
+            o = (w % self._n) * _SLOT
+            b = self._buf
+            b[o] = ln
+            b[o + 1] = data[3] & 0xFF
+            self._mv[o + 2 : o + 8] = data[1]
+            self._mv[o + 8 : o + 8 + ln] = d
+            self._w = (w + 1) % n2
+        elif event == _IRQ_SCAN_DONE:
+            self.scanning = False
+
+    def pending(self):
+        return (self._w - self._r) % (self._n + self._n)
+
+    def drain(self, fn, limit=64):
+        """Call fn(rssi, addr, data) for up to `limit` queued results (addr and data are memoryviews
+        valid only during the call); returns how many were handled."""
+        k = 0
+        n2 = self._n + self._n
+        mv = self._mv
+        while k < limit and self._r != self._w:
+            o = (self._r % self._n) * _SLOT
+            ln = self._buf[o]
+            rssi = self._buf[o + 1]
+            if rssi > 127:
+                rssi -= 256
+            try:
+                fn(rssi, mv[o + 2 : o + 8], mv[o + 8 : o + 8 + ln])
+            finally:
+                self._r = (self._r + 1) % n2
+            k += 1
+        return k
+
+    def discard(self):
+        """Drop everything queued (clock not set: nothing may be logged)."""
+        k = self.pending()
+        self._r = self._w
+        return k
+
+    # -- advertising ------------------------------------------------------------------------
+    def advertise(self, bz_id):
+        """Send the Bluezone packet for bz_id from the current private address."""
+        b = self._ble
+        t, a = b.config("mac")
+        if t == _ADDR_TYPE_PUBLIC:
+            raise OSError("refusing to advertise from the public address")
+        b.gap_advertise(self._adv_us, adv.build(bz_id), connectable=False)
+        self.adv_id = bytes(bz_id)
+        self.addr = bytes(a)
+
+    def rotate(self, bz_id):
+        """New slot: stop, draw a new private address, advertise the new ID (address and ID together)."""
+        b = self._ble
+        resume = self.scanning
+        if resume:
+            self.stop_scan()
+        self.stop_advertising()
+        b.config(addr_mode=_ADDR_MODE_NRPA)
+        self.advertise(bz_id)
+        self.rotations += 1
+        return resume
+
+    def stop_advertising(self):
+        if self.adv_id is not None:
+            self._ble.gap_advertise(None)
+        self.adv_id = None
+
+    # -- scanning ---------------------------------------------------------------------------
+    def scan(self, duration_ms):
+        self._ble.gap_scan(duration_ms, _SCAN_INTERVAL_US, _SCAN_WINDOW_US, False)
+        self.scanning = True
+
+    def stop_scan(self):
+        if self.scanning:
+            self.scanning = False
+            self._ble.gap_scan(None)
+
+    def stats(self):
+        return {
+            "received": self.received,
+            "dropped": self.dropped,
+            "oversize": self.oversize,
+            "queued": self.pending(),
+            "rotations": self.rotations,
+        }

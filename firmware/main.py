@@ -1,0 +1,37 @@
+# Token entry point on an ESP32: only wires the parts together and hands them to bzfw.app.App.
+# Holding the button while the token starts skips the app and leaves the REPL (for mpremote).
+import os
+import sys
+import time
+
+import bluetooth
+import machine
+import micropython
+
+from bzfw import board
+from bzfw.app import App
+from bzfw.clock import Clock
+from bzfw.console import Console
+
+
+def _board():
+    try:
+        return board.Board(board.load("/board.json"), machine)
+    except ValueError:
+        return board.Board(None, machine)  # no LED/button/battery: the token still works
+
+
+def main():
+    b = _board()
+    if b.button_pressed():
+        return  # maintenance: stay in the REPL
+    # The console carries the binary sync protocol: Ctrl-C (0x03) must reach the app as a byte.
+    micropython.kbd_intr(-1)
+    clock = Clock(machine.RTC(), time)
+    console = Console(sys.stdin.buffer, sys.stdout.buffer)
+    ble = bluetooth.BLE()
+    app = App(ble, clock, b, console, fs_root="/", urandom=os.urandom, deepsleep=machine.deepsleep)
+    app.run()
+
+
+main()

@@ -1,0 +1,95 @@
+"""`bztoken virtual`: run virtual tokens (the real firmware on the MicroPython unix port, simulated radio).
+
+  bztoken virtual start --dir DIR [--name NAME] [--speed X] [--clock host|unset|UNIX_MS] [--board B]
+                        [--profile always-on|eco]      prints the serial port path (also in DIR/port)
+  bztoken virtual stop --dir DIR [--power-cut]
+  bztoken virtual list [--json]
+  bztoken virtual inject --dir DIR --adv HEX [--addr HEX] [--rssi N]
+"""
+
+import argparse
+import json
+import os
+
+from host_tools.errors import UsageError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("virtual", help="run virtual tokens (firmware on the MicroPython unix port)")
+    vs = p.add_subparsers(dest="virtual_command", required=True, metavar="ACTION")
+
+    s = vs.add_parser("start", help="start a virtual token in the background; prints its serial port")
+    s.add_argument("--dir", required=True, help="the token's directory (flash image, port, logs)")
+    s.add_argument("--name", help="a name for it (default: the directory's name)")
+    s.add_argument("--speed", type=float, default=1.0, help="virtual clock speed (default 1: real time)")
+    s.add_argument("--clock", default="host", help="host (default), unset (as after a power loss), or unix ms")
+    s.add_argument("--board", default=None, help="board definition in hardware/boards (default esp32c3-supermini)")
+    s.add_argument("--profile", choices=["always-on", "eco"], help="write /config.json with this profile")
+    s.add_argument("--json", action="store_true", help="print {dir, name, port, pid} as JSON")
+    s.set_defaults(func=cmd_start)
+
+    t = vs.add_parser("stop", help="stop the virtual token in DIR")
+    t.add_argument("--dir", required=True)
+    t.add_argument("--power-cut", action="store_true", help="cut the power: encounters still in RAM are lost")
+    t.set_defaults(func=cmd_stop)
+
+    ls = vs.add_parser("list", help="list running virtual tokens")
+    ls.add_argument("--json", action="store_true")
+    ls.set_defaults(func=cmd_list)
+
+    i = vs.add_parser("inject", help="put an advert on a virtual token's air")
+    i.add_argument("--dir", required=True)
+    i.add_argument("--adv", required=True, metavar="HEX", help="raw advertising data")
+    i.add_argument("--addr", default="c0ffee000001", metavar="HEX", help="6-byte sender address")
+    i.add_argument("--rssi", type=int, default=-60)
+    i.set_defaults(func=cmd_inject)
+
+
+def _hex(s: str, what: str) -> bytes:
+    try:
+        return bytes.fromhex(s.replace(":", ""))
+    except ValueError:
+        raise UsageError(f"{what}: not hex: {s!r}") from None
+
+
+def cmd_start(args: argparse.Namespace) -> int:
+    from host_tools import virtual
+
+    config = None
+    if args.profile:
+        config = {"profile": args.profile}
+        if args.name:
+            config["token_id"] = args.name
+    info = virtual.start(args.dir, name=args.name, speed=args.speed, clock=args.clock,
+                         board=args.board or virtual.DEFAULT_BOARD, config=config)
+    print(json.dumps(info) if args.json else info["port"])
+    return 0
+
+
+def cmd_stop(args: argparse.Namespace) -> int:
+    from host_tools import virtual
+
+    if not virtual.stop(args.dir, power_cut=args.power_cut):
+        raise UsageError(f"no virtual token running in {args.dir}")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from host_tools import virtual
+
+    tokens = virtual.list_tokens()
+    if args.json:
+        print(json.dumps(tokens))
+    else:
+        for t in tokens:
+            print(f"{t['name']}\t{t['port']}\t{t['dir']}")
+    return 0
+
+
+def cmd_inject(args: argparse.Namespace) -> int:
+    from host_tools import virtual
+
+    if not os.path.isdir(args.dir):
+        raise UsageError(f"no such directory: {args.dir}")
+    virtual.inject(args.dir, _hex(args.addr, "--addr"), _hex(args.adv, "--adv"), args.rssi)
+    return 0

