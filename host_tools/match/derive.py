@@ -37,7 +37,7 @@ def derive(keys: list[bytes], slots: int = ids.SLOTS_PER_DAY, jobs: int = 1, nat
     """The first `slots` IDs of every key, concatenated (12 bytes each, key-major)."""
     for k in keys:
         if len(k) != ids.KEY_LEN:
-            raise ValueError("daily keys must be 32 bytes, got %d" % len(k))
+            raise ValueError(f"daily keys must be 32 bytes, got {len(k)}")
     use_kernel = native and _kernel is not None
     if jobs <= 1 or len(keys) < 2 * jobs:
         return _derive_one(keys, slots, use_kernel)

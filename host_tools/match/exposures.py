@@ -129,54 +129,76 @@ def infof_entry(obj: dict, where: str, days: int) -> tuple[bytes, int, int, int]
 _DATA_START = re.compile(r'\s*\{\s*"data"\s*:\s*\[')
 
 
+class _Chunks:
+    """A text file read in chunks, with a cursor: just enough to pull JSON values one by one."""
+
+    def __init__(self, f):
+        self.f, self.buf, self.pos, self.eof = f, f.read(_CHUNK), 0, False
+
+    def refill(self) -> bool:
+        more = self.f.read(_CHUNK)
+        if not more:
+            self.eof = True
+            return False
+        self.buf, self.pos = self.buf[self.pos :] + more, 0
+        return True
+
+    def peek(self) -> str:
+        """The next non-blank character ('' at the end of the file)."""
+        while True:
+            while self.pos < len(self.buf) and self.buf[self.pos] in " \t\r\n":
+                self.pos += 1
+            if self.pos < len(self.buf):
+                return self.buf[self.pos]
+            if not self.refill():
+                return ""
+
+    def value(self, dec: json.JSONDecoder):
+        while True:
+            try:
+                obj, end = dec.raw_decode(self.buf, self.pos)
+                if end < len(self.buf) or self.eof:  # a number at the very end may go on in the next chunk
+                    self.pos = end
+                    return obj
+            except ValueError:
+                if self.eof:
+                    raise
+            self.refill()
+
+
 def _stream_data_array(path: Path, name: str) -> Iterator[tuple[int, object]]:
     """The elements of `{"data": [...]}` one by one, reading the file in chunks."""
     dec = json.JSONDecoder()
     with open(path, encoding="utf-8") as f:
-        buf = f.read(_CHUNK)
-        m = _DATA_START.match(buf)
+        r = _Chunks(f)
+        while len(r.buf) < 4096 and r.refill():
+            pass
+        m = _DATA_START.match(r.buf)
         assert m is not None
-        pos, eof, i = m.end(), False, 0
+        r.pos, i = m.end(), 0
         while True:
-            while True:  # skip separators; need at least one significant char
-                while pos < len(buf) and buf[pos] in " \t\r\n":
-                    pos += 1
-                if pos < len(buf) or eof:
-                    break
-                more = f.read(_CHUNK)
-                eof = not more
-                buf, pos = buf[pos:] + more, 0
-            if pos >= len(buf):
+            c = r.peek()
+            if c == "":
                 raise UsageError(f"{name}: malformed JSON: the file ends inside the data list (after entry {i - 1})")
-            c = buf[pos]
             if c == "]":
-                rest = (buf[pos + 1 :] + f.read()).strip()
+                r.pos += 1
+                rest = (r.buf[r.pos :] + f.read()).strip()
                 if not rest.endswith("}") or not (rest == "}" or rest.startswith(",")):
                     raise UsageError(f"{name}: malformed JSON after the data list")
                 return
             if i > 0:
                 if c != ",":
                     raise UsageError(f"{name}: malformed JSON: expected ',' or ']' after entry {i - 1}")
-                pos += 1
-                while pos < len(buf) and buf[pos] in " \t\r\n":
-                    pos += 1
-            while True:
-                try:
-                    obj, end = dec.raw_decode(buf, pos)
-                    if end == len(buf) and not eof:  # a number may continue in the next chunk
-                        raise ValueError
-                    break
-                except ValueError:
-                    if eof:
-                        raise UsageError(f"{name}: malformed JSON in entry {i}") from None
-                    more = f.read(_CHUNK)
-                    eof = not more
-                    buf, pos = buf[pos:] + more, 0
+                r.pos += 1
+                r.peek()
+            try:
+                obj = r.value(dec)
+            except ValueError:
+                raise UsageError(f"{name}: malformed JSON in entry {i}") from None
             yield i, obj
             i += 1
-            pos = end
-            if pos > _CHUNK:
-                buf, pos = buf[pos:], 0
+            if r.pos > _CHUNK:
+                r.buf, r.pos = r.buf[r.pos :], 0
 
 
 def _raw_entries(path: Path, days: int) -> Iterator[tuple[str, tuple[bytes, int, int, int]]]:
@@ -254,7 +276,7 @@ def read_entries(paths: Iterable[str | Path], days: int = DEFAULT_INFOF_DAYS) ->
     n = 0
     for p in paths:
         for fi, (where, (key, t0, m, te)) in enumerate(_raw_entries(Path(p), days)):
-            sig = key[:16] + t0.to_bytes(8, "big")
+            sig = key + t0.to_bytes(8, "big")
             if sig in seen:
                 raise UsageError(f"{where}: duplicate of {seen[sig]} (same daily_key and time_start)")
             seen[sig] = where

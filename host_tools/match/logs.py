@@ -154,7 +154,7 @@ def read_trace(path: str | Path) -> LogData:
     name = str(path)
     rows, unit, unit_line, broken, lines = [], None, 0, [], 0
     try:
-        f = open(path, encoding="utf-8", errors="strict", newline="")
+        f = open(path, encoding="utf-8", errors="strict", newline="")  # noqa: SIM115 - closed by the with below
     except OSError as e:
         raise UsageError(f"{name}: cannot read: {e.strerror}") from None
     with f:
@@ -210,7 +210,7 @@ def _export_rows(name: str, records: Iterator[tuple[str, dict]]) -> list[LogData
         for c in ("first_seen_ms", "last_seen_ms", "count", "rssi_min", "rssi_max", "rssi_mean"):
             v = rec.get(c)
             try:
-                if isinstance(v, bool) or isinstance(v, float):
+                if isinstance(v, (bool, float)):
                     raise ValueError
                 vals.append(int(v))  # type: ignore[arg-type]
             except (TypeError, ValueError):

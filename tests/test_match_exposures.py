@@ -1,0 +1,126 @@
+"""Exposure inputs: push payloads (also nested in InfoF/DataContent strings), InfoF uploads, our own key
+exports; the streaming reader; errors that name the file and the entry."""
+
+import json
+
+import pytest
+from conftest import DEEP
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bzfw import ids
+from host_tools.errors import UsageError
+from host_tools.match import exposures
+from host_tools.match.exposures import keys_to_push_entries, read_entries
+
+K0 = "4C5224B397F8AB3896781D5AA0F3119F280513F1B592CA280EBDED6357E21084"
+E0 = {"daily_key": K0, "time_start": 1596844800, "max": 96, "time_end": 1596931200}
+
+
+def _write(tmp_path, name, obj):
+    p = tmp_path / name
+    p.write_text(obj if isinstance(obj, str) else json.dumps(obj))
+    return p
+
+
+def test_push_payload_and_key_days(tmp_path):
+    p = _write(tmp_path, "push.json", {"data": [E0]})
+    (e,) = read_entries([p])
+    assert (e.daily_key.hex().upper(), e.time_start, e.max, e.time_end) == (K0, 1596844800, 96, 1596931200)
+    kds = list(e.key_days())
+    # the phones' walk: t <= time_end includes the window starting at time_end, on the next day's key
+    assert [kd.valid for kd in kds] == [96, 1]
+    assert kds[1].key == ids.next_key(bytes.fromhex(K0))
+    assert kds[1].base_ms == 1596931200000 and kds[0].slot_ms == 900_000
+
+
+def test_nested_infof_string_and_fcm_datacontent(tmp_path):
+    push = json.dumps({"data": [E0]})
+    a = _write(tmp_path, "a.json", {"FindGUID": "x", "Numberdays": 14, "InfoF": push})
+    b = _write(tmp_path, "b.json", {"Type": "KiemTraLichSuTiepXuc",
+                                   "DataContent": json.dumps({"FindGUID": "x", "Numberdays": 14, "InfoF": push})})
+    got = [[(e.daily_key, e.time_start, e.time_end) for e in read_entries([f])] for f in (a, b)]
+    assert got[0] == got[1] == [(bytes.fromhex(K0), 1596844800, 1596931200)]
+
+
+def test_single_infof_upload(tmp_path):
+    p = _write(tmp_path, "infof.json", {"base_id": K0, "time": 1596844800, "daily_key": K0, "time_start": 1596844800})
+    (e,) = read_entries([p])
+    assert e.time_end == 1596844800 + 14 * 86400 - 1 and e.n_slots == 14 * 96
+    (e3,) = read_entries([p], days=3)
+    kds = list(e3.key_days())
+    assert len(kds) == 3 and all(kd.valid == 96 for kd in kds)
+    assert kds[2].key == ids.chain_daily_key(bytes.fromhex(K0), 1596844800, 1596844800 + 2 * 86400)
+
+
+def test_export_keys_format_never_walks_the_chain(tmp_path):
+    keys = {18500: b"\x01" * 32, 18502: b"\x02" * 32}
+    doc = keys_to_push_entries(keys)
+    assert [d["time_start"] for d in doc["data"]] == [18500 * 86400, 18502 * 86400]
+    p = _write(tmp_path, "mine.json", doc)
+    es = list(read_entries([p]))
+    assert [len(list(e.key_days())) for e in es] == [1, 1]
+    assert [e.n_slots for e in es] == [96, 96]
+    with pytest.raises(UsageError, match="twice"):
+        keys_to_push_entries([(1, b"\0" * 32), (1, b"\1" * 32)])
+    with pytest.raises(UsageError, match="32 bytes"):
+        keys_to_push_entries({1: b"\0" * 31})
+
+
+@pytest.mark.parametrize(
+    "entry, message",
+    [
+        (dict(E0, daily_key=K0[:-2]), "entry 1: daily_key must be 32 bytes"),
+        (dict(E0, daily_key="zz" * 32), "entry 1: daily_key is not valid hex"),
+        (dict(E0, time_end=1596844799), "entry 1: time_end 1596844799 is before time_start"),
+        (dict(E0, max=7), "entry 1: max 7 does not divide a day"),
+        (dict(E0, max=0), "entry 1: max 0 does not divide"),
+        (dict(E0, time_start="soon"), "entry 1: time_start must be an integer"),
+        ({"daily_key": K0}, "entry 1: missing 'time_start'"),
+        ([1, 2], "entry 1: an entry must be a JSON object"),
+        (dict(E0, time_end=1596844800 + 400 * 86400), "spans 400 days"),
+    ],
+)
+def test_bad_entries_named(tmp_path, entry, message):
+    ok = dict(E0, time_start=1596844800 - 86400, time_end=1596844800 - 1)
+    p = _write(tmp_path, "bad.json", {"data": [ok, entry]})
+    with pytest.raises(UsageError, match=message) as ei:
+        list(read_entries([p]))
+    assert str(p) in str(ei.value) and ei.value.exit_code == 2
+
+
+def test_duplicates_and_malformed(tmp_path):
+    p = _write(tmp_path, "dup.json", {"data": [E0, dict(E0, time_end=1596844800 + 3600)]})
+    with pytest.raises(UsageError, match="entry 1: duplicate of .*entry 0"):
+        list(read_entries([p]))
+    q = _write(tmp_path, "q.json", {"data": [E0]})
+    with pytest.raises(UsageError, match="duplicate"):
+        list(read_entries([q, q]))
+    for text in ('{"data": [' + json.dumps(E0) + ", {", '{"data": [' + json.dumps(E0) + " " + json.dumps(E0) + "]}",
+                 '{"data": [}', "{\"InfoF\": \"{nope\"}", "[1", "", "\xff"):
+        p = _write(tmp_path, "m.json", text)
+        with pytest.raises(UsageError, match="m.json"):
+            list(read_entries([p]))
+    with pytest.raises(UsageError, match="not an exposure list"):
+        list(read_entries([_write(tmp_path, "o.json", {"hello": 1})]))
+    with pytest.raises(UsageError, match="cannot read"):
+        list(read_entries([tmp_path / "missing.json"]))
+
+
+@settings(max_examples=1000 if DEEP else 60)
+@given(st.lists(st.tuples(st.binary(min_size=32, max_size=32), st.integers(0, 20000), st.sampled_from([96, 144, 1]),
+                          st.integers(0, 3 * 86400)), max_size=30, unique_by=lambda t: (t[0], t[1])),
+       st.integers(16, 300), st.sampled_from(["", " ", "\n  "]))
+def test_streaming_reader_equals_json(tmp_path_factory, items, chunk, ws):
+    data = [{"daily_key": k.hex(), "time_start": d * 86400, "max": m, "time_end": d * 86400 + span}
+            for k, d, m, span in items]
+    text = "{" + ws + '"data":' + ws + "[" + ("," + ws).join(json.dumps(x) for x in data) + ws + "]" + ws + "}"
+    p = tmp_path_factory.mktemp("s") / "big.json"
+    p.write_text(text)
+    old = exposures._CHUNK
+    exposures._CHUNK = chunk  # small chunks: every entry crosses a chunk boundary somewhere
+    try:
+        got = [e.to_json() for e in read_entries([p])]
+    finally:
+        exposures._CHUNK = old
+    assert got == [dict(x, daily_key=x["daily_key"].upper()) for x in data]
