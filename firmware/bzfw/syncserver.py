@@ -98,12 +98,13 @@ class SyncServer:
         if req == self._last_req:
             return self._last_rsp
         authed = False
+        pre = self._key
         if f.tag is not None and self._key is not None:
             if not equal(tag(self._key, f.mac_input()), f.tag):
-                return self._reply(f, wire.E_AUTH_REQUIRED, b"bad tag", False)
+                return self._reply(f, wire.E_AUTH_REQUIRED, b"bad tag", None)
             ahead = (f.seq - self._seq) & 0xFFFF
             if ahead == 0 or ahead >= 0x8000:  # a replayed or reordered request
-                return self._reply(f, wire.E_BAD_REQUEST, b"old seq", True)
+                return self._reply(f, wire.E_BAD_REQUEST, b"old seq", self._key)
             self._seq = f.seq
             authed = True
         try:
@@ -116,17 +117,19 @@ class SyncServer:
             status, payload = wire.E_BAD_REQUEST, str(e)[:80].encode()
         except OSError as e:  # flash trouble: say so, never crash the app
             status, payload = wire.E_INTERNAL, ("OSError %s" % (e,))[:80].encode()
-        # The session may have started (auth) or ended (hello, bye, wipe) in dispatch.
-        rsp = self._reply(f, status, payload, self._key is not None and (authed or f.cmd == wire.AUTH))
+        # The session may have started (auth) or ended (hello, bye, wipe) in dispatch: an authenticated
+        # request's answer is tagged with the key it came under.
+        key = (self._key or pre) if authed else (self._key if f.cmd == wire.AUTH else None)
+        rsp = self._reply(f, status, payload, key)
         self._last_req = req
         self._last_rsp = rsp
         return rsp
 
-    def _reply(self, f, status, payload, tagged):
+    def _reply(self, f, status, payload, key):
         t = None
-        if tagged and self._key is not None:
+        if key is not None:
             flags = wire.FLAG_RESPONSE | wire.FLAG_MAC
-            t = tag(self._key, wire.header(wire.VERSION, flags, f.seq, f.cmd, status) + payload)
+            t = tag(key, wire.header(wire.VERSION, flags, f.seq, f.cmd, status) + payload)
         return wire.encode(wire.FLAG_RESPONSE, f.seq, f.cmd, status, payload, t)
 
     def _dispatch(self, f, authed):
