@@ -223,7 +223,7 @@ def test_provision_only_when_unprovisioned_or_authenticated(tmp_path):
         assert c.hello()["provisioned"] is False
         c.provision("BZT-7", SECRET, {"profile": "eco"})
         assert ctx.secret == SECRET and ctx.config.token_id == "BZT-7" and ctx.config.profile == "eco"
-        assert open(ctx.fs_root + "secret", "rb").read() == SECRET
+        assert (tmp_path / "token" / "secret").read_bytes() == SECRET
         c.hello()
         with pytest.raises(sclient.Refused) as e:
             c.provision("BZT-8", b"\x07" * 32)
