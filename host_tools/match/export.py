@@ -56,8 +56,8 @@ def write(db: str | Path, out: TextIO, token: str | None = None, fmt: str = "jso
     return n
 
 
-def write_file(db: str | Path, path: str | Path, token: str | None = None, fmt: str = "json") -> int:
-    """Write to `path` atomically (a temporary file renamed into place): never a half-written export."""
+def _atomic(path: str | Path, fill) -> int:
+    """Write through `fill(file)` to a temporary file renamed into place: never a half-written file."""
     target = Path(path)
     try:
         fd, tmp = tempfile.mkstemp(prefix=".export-", dir=target.parent)
@@ -65,9 +65,18 @@ def write_file(db: str | Path, path: str | Path, token: str | None = None, fmt: 
         raise UsageError(f"{path}: cannot write there: {e.strerror}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            n = write(db, f, token, fmt)
+            n = fill(f)
         os.replace(tmp, target)
     except BaseException:
         os.unlink(tmp)
         raise
     return n
+
+
+def write_file(db: str | Path, path: str | Path, token: str | None = None, fmt: str = "json") -> int:
+    """Write the export to `path` atomically; returns the number of encounters."""
+    return _atomic(path, lambda f: write(db, f, token, fmt))
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    _atomic(path, lambda f: f.write(text))
