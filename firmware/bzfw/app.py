@@ -26,7 +26,6 @@ _BATTERY_EVERY_MS = const(60000)
 _SYNC_HOLD_MS = const(60000)  # stay awake this long after the station last talked (eco)
 _SYNC_LED_MS = const(2000)
 _PRESS_HOLD_MS = const(30000)  # a button press confirms an export for this long
-_SCAN_GRACE_MS = const(2000)  # a scan whose end IRQ went missing is considered over after this
 
 
 class App:
@@ -245,8 +244,8 @@ class App:
 
     def _duty_scan(self, now, period, window):
         r = self.radio
-        if r.scanning and now > self._scan_end + _SCAN_GRACE_MS:
-            r.stop_scan()  # the end-of-scan IRQ never came
+        if r.scanning and now >= self._scan_end:
+            r.stop_scan()  # over on our clock: do not wait for the stack's end-of-scan IRQ
         if not r.scanning and now >= self._next_scan:
             start = now - now % period  # scans aligned to UTC multiples of the period
             end = start + window
