@@ -55,7 +55,7 @@ def passphrase_from(path: str | None, env: str = "BZTOKEN_PASSPHRASE") -> str:
     if path:
         try:
             with open(path, encoding="utf-8") as f:
-                value = f.readline().rstrip("\r\n")
+                value = f.read().strip()  # as `bztoken sync` reads it
         except OSError as e:
             raise UsageError(f"--passphrase-file {path}: {e.strerror or e}") from e
         if not value:

@@ -1,0 +1,152 @@
+"""`bztoken registry ...`: the station's tokens and wearers: list, export/import between stations, labels."""
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+TRANSFER_ENV = "BZTOKEN_TRANSFER_PASSPHRASE"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("registry", help="the station's tokens and wearers: list, export, import, labels, retire")
+    rsub = p.add_subparsers(dest="registry_cmd", required=True, metavar="{list,export,import,labels,retire}")
+
+    def common(q: argparse.ArgumentParser, secret: bool = True) -> None:
+        q.add_argument("--db", type=Path, default=None, help="station database (default: $BZTOKEN_DB or the data dir)")
+        if secret:
+            q.add_argument("--passphrase-file", help="the registry passphrase (default: $BZTOKEN_PASSPHRASE)")
+
+    ls = rsub.add_parser("list", help="tokens with their wearer and state (no secrets)")
+    common(ls, secret=False)
+    ls.add_argument("--status", choices=["pending", "provisioned", "retired"])
+    ls.add_argument("--json", action="store_true", help="JSON list on stdout")
+    ls.set_defaults(func=cmd_list)
+
+    ex = rsub.add_parser("export", help="write the registry to a file for another station")
+    common(ex)
+    ex.add_argument("file", help="output JSON file")
+    ex.add_argument("--transfer-passphrase-file",
+                    help=f"passphrase sealing the secrets in the file (default: ${TRANSFER_ENV}, else the station's)")
+    ex.add_argument("--without-secrets", action="store_true", help="wearers and tokens only")
+    ex.set_defaults(func=cmd_export)
+
+    im = rsub.add_parser("import", help="merge another station's export")
+    common(im)
+    im.add_argument("file")
+    im.add_argument("--transfer-passphrase-file",
+                    help=f"the export's passphrase (default: ${TRANSFER_ENV}, else the station's)")
+    im.add_argument("--json", action="store_true")
+    im.set_defaults(func=cmd_import)
+
+    lb = rsub.add_parser("labels", help="a printable label sheet (PDF): QR code and token ID per token")
+    common(lb, secret=False)
+    lb.add_argument("file", help="output PDF")
+    lb.add_argument("--token", action="append", default=[], metavar="ID", help="only these tokens (repeatable)")
+    lb.add_argument("--names", action="store_true", help="print the wearer's name under the token ID")
+    lb.set_defaults(func=cmd_labels)
+
+    rt = rsub.add_parser("retire", help="take a token out of service (kept for past encounters)")
+    common(rt, secret=False)
+    rt.add_argument("token_id")
+    rt.set_defaults(func=cmd_retire)
+
+
+def _db(args) -> Path:
+    from host_tools import paths
+
+    return args.db or paths.default_db()
+
+
+def _transfer_passphrase(args) -> str:
+    from provisioning import secrets
+
+    if args.transfer_passphrase_file:
+        return secrets.passphrase_from(args.transfer_passphrase_file)
+    return os.environ.get(TRANSFER_ENV) or secrets.passphrase_from(args.passphrase_file)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from provisioning.registry import Registry
+
+    with Registry(_db(args), None) as reg:
+        rows = reg.tokens(args.status)
+    keys = ("token_id", "status", "wearer_ref", "wearer_name", "board", "profile", "created_ms", "provisioned_ms")
+    if args.json:
+        print(json.dumps([{k: r[k] for k in keys} for r in rows]))
+        return 0
+    from host_tools.timeutil import iso_ms
+
+    for r in rows:
+        when = iso_ms(r["provisioned_ms"]) if r["provisioned_ms"] else "-"
+        print(f"{r['token_id']:<14} {r['status']:<11} {when:<25} {r['wearer_ref'] or '-'}  {r['wearer_name'] or ''}")
+    print(f"{len(rows)} tokens")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from host_tools.errors import UsageError
+    from provisioning import secrets
+    from provisioning.registry import Registry
+
+    with Registry(_db(args), secrets.passphrase_from(args.passphrase_file)) as reg:
+        data = reg.export(_transfer_passphrase(args) if not args.without_secrets else "",
+                          with_secrets=not args.without_secrets)
+    try:
+        fd = os.open(args.file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump(data, f, indent=1, ensure_ascii=False)
+    except OSError as e:
+        raise UsageError(f"cannot write {args.file}: {e.strerror or e}") from e
+    print(f"{len(data['tokens'])} tokens, {len(data['wearers'])} wearers written to {args.file}")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from host_tools.errors import UsageError
+    from provisioning import secrets
+    from provisioning.registry import Registry
+
+    try:
+        data = json.loads(Path(args.file).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise UsageError(f"{args.file}: {getattr(e, 'strerror', None) or e}") from e
+    with Registry(_db(args), secrets.passphrase_from(args.passphrase_file)) as reg:
+        counts = reg.import_(data, _transfer_passphrase(args) if isinstance(data, dict) and "kdf" in data else None)
+    if args.json:
+        print(json.dumps(counts))
+    else:
+        print(", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items()))
+        if counts["conflicts"]:
+            print("conflicts: tokens already here with a different secret were left as they are")
+    return 0
+
+
+def cmd_labels(args: argparse.Namespace) -> int:
+    from host_tools.errors import UsageError
+    from provisioning import labels
+    from provisioning.registry import Registry
+
+    with Registry(_db(args), None) as reg:
+        if args.token:
+            rows = []
+            for t in args.token:
+                r = reg.token(t)
+                if r is None:
+                    raise UsageError(f"unknown token {t}")
+                rows.append(r)
+        else:
+            rows = reg.tokens("provisioned")
+    n = labels.write_pdf([labels.Label(r["token_id"], (r["wearer_name"] or "") if args.names else "") for r in rows],
+                         args.file)
+    print(f"{n} labels written to {args.file}")
+    return 0
+
+
+def cmd_retire(args: argparse.Namespace) -> int:
+    from provisioning.registry import Registry
+
+    with Registry(_db(args), None) as reg:
+        reg.retire(args.token_id)
+    print(f"{args.token_id} retired")
+    return 0
