@@ -65,12 +65,12 @@ class BatchResult:
                 "failed": self.count("failed"), "tokens": [asdict(o) for o in self.outcomes]}
 
 
-def open_client(port: str):
-    """A sync-protocol client on a serial port (host_tools.sync)."""
+def open_client(port: str, timeout: float = 2.0):
+    """A sync-protocol client on a serial port (host_tools.sync); `timeout`: seconds per answer."""
     from host_tools.sync.client import SyncClient
     from host_tools.sync.transport import open_transport
 
-    return SyncClient(open_transport(port))
+    return SyncClient(open_transport(port), timeout=timeout)
 
 
 def read_csv(text: str, where: str = "CSV") -> list[WearerRow]:
