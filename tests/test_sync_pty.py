@@ -290,3 +290,34 @@ def test_cli_status_time_and_pull_json(token, tmp_path, capsys):
 def test_cli_port_that_does_not_exist(tmp_path, capsys):
     assert cli.main(["status", "--port", str(tmp_path / "nope")]) == 4
     assert "cannot open port" in capsys.readouterr().err
+
+
+def test_day_dropped_by_the_token_during_the_pull_is_reported(token, db):
+    want = _fill(token.ctx, days=3, per_day=200)
+    first = token.ctx.logstore.days()[0]
+    c = _client(token)
+    orig = c.read
+
+    def read(day, off, n):
+        if day == first:
+            token.ctx.logstore.purge(first + token.ctx.logstore.retention_days)  # retention ran meanwhile
+        return orig(day, off, n)
+
+    c.read = read
+    s = pull(c, db, lambda tid: SECRET)
+    assert s["status"] == "complete" and s["vanished_days"] == [first]
+    assert set(_stored(db)) == {k for k in want if k[0] != first}
+    assert s["days_confirmed"] == 2
+
+
+def test_cli_wipe_needs_the_secret_and_yes(token, tmp_path, capsys):
+    _fill(token.ctx, days=2, per_day=10)
+    sf = tmp_path / "secret"
+    sf.write_bytes(SECRET)
+    assert cli.main(["wipe", "--port", token.port, "--secret-file", str(sf)]) == 2
+    assert "--yes" in capsys.readouterr().err and token.ctx.logstore.days()
+    assert cli.main(["wipe", "--port", token.port, "--secret-file", str(sf), "--yes", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["wiped"] == "logs"
+    assert token.ctx.logstore.days() == [] and token.ctx.secret == SECRET
+    assert cli.main(["wipe", "--port", token.port, "--secret-file", str(sf), "--yes", "--all"]) == 0
+    assert token.ctx.secret is None

@@ -42,6 +42,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--set", action="store_true", help="authenticate and set the token clock (recorded in --db)")
     t.set_defaults(func=cmd_time)
 
+    w = sub.add_parser("wipe", help="erase a token's logs (--all: also its keys, secret and config)")
+    _port_args(w)
+    _secret_args(w)
+    w.add_argument("--all", action="store_true", help="also keys, secret and config: the token becomes unprovisioned")
+    w.add_argument("--yes", action="store_true", help="really: records not yet pulled are lost")
+    w.set_defaults(func=cmd_wipe)
+
 
 def read_secret_file(path: Path) -> bytes:
     try:
@@ -182,4 +189,28 @@ def cmd_time(args: argparse.Namespace) -> int:
         lines = [f"token {info['token_id']}: {iso_ms(r['token_ms'])}, {r['offset_ms']:+d} ms from this station "
                  f"(round trip {r['rtt_ms']} ms)"]
     _print(args, r, lines)
+    return 0
+
+
+def cmd_wipe(args: argparse.Namespace) -> int:
+    what = "all" if args.all else "logs"
+    if not args.yes:
+        raise UsageError(f"wipe erases the token's {'logs, keys, secret and config' if args.all else 'logs'}",
+                         hint="pull first; then add --yes")
+    db_path = args.db or paths.default_db()
+    lookup = secret_lookup(args, db_path)
+    client = _client(args)
+    try:
+        info = client.hello()
+        if not info.get("provisioned"):
+            raise UsageError("the token is not provisioned: nothing to authenticate against")
+        client.auth(lookup(info["token_id"]))
+        before = info.get("unconfirmed_bytes", 0)
+        client.wipe(what)
+        if what != "all":
+            client.bye()
+    finally:
+        client.t.close()
+    r = {"token_id": info["token_id"], "wiped": what, "unpulled_bytes_lost": before}
+    _print(args, r, [f"token {info['token_id']}: {what} wiped ({before} bytes had not been pulled)"])
     return 0

@@ -10,11 +10,11 @@ that reboots mid-pull loses the session: the pull authenticates again and goes o
 import time
 from collections.abc import Callable
 
-from bzfw import records
-from host_tools.errors import LinkError, UsageError
+from bzfw import records, wire
+from host_tools.errors import BzError, LinkError, UsageError
 from host_tools.progress import ProgressFn, no_progress
 from host_tools.stationdb import StationDB
-from host_tools.sync.client import SessionLost, SyncClient
+from host_tools.sync.client import Refused, SessionLost, SyncClient
 
 CHUNK = (2040 // records.RECORD_SIZE) * records.RECORD_SIZE  # fits a frame (2048 - 4 bytes of size)
 CLOCK_LOST_MS = 3_600_000  # an offset beyond an hour is a clock that lost its time, not drift
@@ -104,22 +104,29 @@ def pull(client: SyncClient, db: StationDB, secret_for: Callable[[str], bytes], 
     bad: list[dict] = []
     read_to: dict[int, int] = {}
     status = "complete"
-    err: LinkError | None = None
+    err: BzError | None = None
     nbytes = 0
+    vanished = []
     try:
         for day, size, _confirmed, start in plan:
             off = start
             while off < size:
-                _size_now, data = _retry(lambda d=day, o=off: client.read(d, o, CHUNK), relogin)
+                try:
+                    _size_now, data = _retry(lambda d=day, o=off: client.read(d, o, CHUNK), relogin)
+                except Refused as e:
+                    if e.status != wire.E_NO_DATA:
+                        raise
+                    data = b""
+                    vanished.append(day)  # dropped by the token's flash-full policy or retention meanwhile
                 if not data:
-                    break  # the day shrank (flash-full policy dropped it): take what there is
+                    break
                 rows += _rows(token_id, day, off, data, drift, bad)
                 off += len(data)
                 nbytes += len(data)
                 done += len(data)
                 read_to[day] = off
                 progress(done, max(total, done), f"day {day}")
-    except LinkError as e:
+    except (LinkError, Refused, SessionLost) as e:  # keep what was read: the rerun resumes after it
         status, err = "interrupted", e
     finished = clock()
     corrs = [r["correction_ms"] for r in rows]
@@ -132,17 +139,20 @@ def pull(client: SyncClient, db: StationDB, secret_for: Callable[[str], bytes], 
     pull_id, new, dup = db.store_pull(pull_rec, rows)
     summary.update({
         "pull_id": pull_id, "status": status, "records": len(rows), "new_rows": new, "duplicates": dup,
-        "bad_records": len(bad), "bad": bad[:20], "bytes": nbytes,
+        "bad_records": len(bad), "bad": bad[:20], "bytes": nbytes, "vanished_days": vanished,
         "days": [{"day": d, "size": s, "from": st, "to": read_to.get(d, st)} for d, s, _c, st in plan],
         "correction_ms": {"min": pull_rec["correction_min_ms"], "max": pull_rec["correction_max_ms"]},
         "elapsed_s": round((finished - started) / 1000, 3),
     })
     if err is not None:
-        raise LinkError(f"{err} ({len(rows)} records read were stored; rerun to resume)", hint=err.hint)
+        msg = f"{err} ({len(rows)} records read were stored; rerun to resume)"
+        if isinstance(err, LinkError):
+            raise LinkError(msg, hint=err.hint)
+        raise BzError(msg, hint=err.hint)
     confirmed = 0
     for day, _size, _c, start in plan:
         upto = read_to.get(day, start)
-        if upto > _c:
+        if upto > _c and day not in vanished:
             _retry(lambda d=day, u=upto: client.confirm(d, u), relogin)
             confirmed += 1
     summary["days_confirmed"] = confirmed

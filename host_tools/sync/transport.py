@@ -41,7 +41,13 @@ class SerialTransport(Transport):
             self._ser = serial.serial_for_url(url, baudrate=baudrate, timeout=0, write_timeout=5)
         except (serial.SerialException, OSError, ValueError) as e:
             raise LinkError(f"cannot open port {url}: {e}", hint="check the cable and the port name") from None
-        self._exc = (serial.SerialException, OSError)
+        self._exc: tuple = (serial.SerialException, OSError)
+        try:
+            import termios  # tcdrain on a vanished pty raises termios.error, not OSError
+
+            self._exc += (termios.error,)
+        except ImportError:
+            pass
 
     def write(self, data: bytes) -> None:
         try:
