@@ -40,9 +40,7 @@ def cmd_match(args: argparse.Namespace) -> int:
     jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
     th = engine.Thresholds(args.tolerance_s, args.merge_gap_s, args.near_dbm, args.medium_dbm, args.high_min,
                            args.medium_min)
-    # Check every exposure file completely before any work, so bad input is reported with nothing done.
-    for _ in exposures.read_entries(args.exposures, days=args.days):
-        pass
+    # Entries stream through the matcher; a bad one stops the run before anything is printed.
     sources = logs.db_logs(args.db, args.token) if args.db else logs.file_sources(args.log)
     res = engine.run_match(exposures.read_entries(args.exposures, days=args.days), sources, mode=args.mode,
                            thresholds=th, jobs=jobs, progress=progress.for_cli(args.json))

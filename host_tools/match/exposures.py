@@ -49,11 +49,13 @@ class Entry:
     def key_days(self) -> Iterator["KeyDay"]:
         """The key-days phones derive for this entry, in order (the chain step at each `max` slots)."""
         key, n, d = self.daily_key, self.n_slots, 0
-        while d * self.max < n:
+        while True:
             yield KeyDay(self.index, key, (self.time_start + d * DAY_S) * 1000, self.slot_s * 1000, self.max,
                          min(self.max, n - d * self.max))
-            key = ids.next_key(key)
             d += 1
+            if d * self.max >= n:
+                return
+            key = ids.next_key(key)
 
     def to_json(self) -> dict:
         return {"daily_key": self.daily_key.hex().upper(), "time_start": self.time_start, "max": self.max,
