@@ -1,0 +1,198 @@
+# The token's sync server on the MicroPython unix port (LittleFS on a RAM block device) and on CPython:
+# a station built here from the same wire helpers talks to it frame by frame.
+import os
+
+from fwtest import eq
+from ramblockdev import fresh_root
+
+from bzfw import records, syncserver, wire
+from bzfw.keystore import KeyStore
+from bzfw.logstore import LogStore
+
+DAY = 20415
+R = records.RECORD_SIZE
+SECRET = bytes(range(32))
+
+
+class Clock:
+    def __init__(self):
+        self.ms = DAY * 86400000 + 3600000
+        self.ticks = 0
+
+    def now_ms(self):
+        return self.ms
+
+    def set_ms(self, ms):
+        old = self.ms
+        self.ms = ms
+        return ms - old
+
+    def is_set(self):
+        return True
+
+    def ticks_ms(self):
+        return self.ticks
+
+    def ticks_diff(self, a, b):
+        return a - b
+
+
+class Cfg:
+    def __init__(self, token_id):
+        self.token_id = token_id
+        self.profile = "always-on"
+        self.error = None
+
+
+class Ctx:
+    def __init__(self, secret=SECRET, token_id="BZT-1"):
+        root = fresh_root("tok")
+        self.fs_root = root + "/"
+        self.logstore = LogStore(root + "/log", 100000)
+        self.keystore = KeyStore(root + "/keys", os.urandom)
+        self.clock = Clock()
+        self.config = Cfg(token_id)
+        self.secret = secret
+        self.board = None
+        self.presses = 0
+
+    def battery_mv(self):
+        return 3700
+
+    def confirm_pressed(self):
+        if self.presses:
+            self.presses -= 1
+            return True
+        return False
+
+    def request_sync_mode(self):
+        pass
+
+
+def rec(i):
+    t = DAY * 86400000 + 3600000 + i * 1000
+    return records.encode(DAY, 4, 1, bytes((i & 0xFF,)) * 12, t, t, 1, -60, -60, -60)
+
+
+class Station:
+    def __init__(self, srv):
+        self.srv = srv
+        self.seq = 100
+        self.key = None
+        self.dec = wire.Decoder()
+
+    def req(self, cmd, payload=b"", seq=None, raw=False):
+        if seq is None:
+            self.seq += 1
+            seq = self.seq
+        tag = None
+        if self.key is not None:
+            tag = syncserver.tag(self.key, wire.header(wire.VERSION, wire.FLAG_MAC, seq, cmd, 0) + payload)
+        line = wire.encode(0, seq, cmd, 0, payload, tag)
+        out = self.srv.feed(line)
+        fs = self.dec.feed(out)
+        eq(len(fs), 1, "one answer")
+        f = fs[0]
+        eq((f.seq, f.cmd, f.is_response()), (seq, cmd, True), "echo")
+        if self.key is not None and f.status != wire.E_AUTH_REQUIRED:
+            eq(syncserver.tag(self.key, f.mac_input()), f.tag, "answer tag")
+        return f
+
+    def login(self, secret=SECRET, token_id="BZT-1"):
+        import json
+
+        nt = bytes.fromhex(json.loads(self.req(wire.HELLO).payload)["nonce"])
+        nh = os.urandom(16)
+        f = self.req(wire.AUTH, nh + syncserver.host_proof(secret, nt, nh, token_id))
+        if f.status == wire.OK:
+            eq(f.payload, syncserver.token_proof(secret, nt, nh), "token proof")
+            self.key = syncserver.session_key(secret, nt, nh)
+        return f
+
+
+def test_read_confirm_after_auth():
+    ctx = Ctx()
+    ctx.logstore.append(DAY, [rec(i) for i in range(10)])
+    st = Station(syncserver.SyncServer(ctx))
+    eq(st.req(wire.READ, wire.pack_read(DAY, 0, 100)).status, wire.E_AUTH_REQUIRED, "refused before auth")
+    eq(st.login().status, wire.OK, "auth")
+    eq(wire.unpack_days(st.req(wire.LIST_DAYS).payload), [(DAY, 10 * R, 0)], "days")
+    p = st.req(wire.READ, wire.pack_read(DAY, 2 * R, 3 * R)).payload
+    eq((wire.unpack_u32(p), p[4:]), (10 * R, rec(2) + rec(3) + rec(4)), "chunk")
+    eq(st.req(wire.CONFIRM, wire.pack_confirm(DAY, 5 * R)).status, wire.OK, "confirm")
+    eq(ctx.logstore.confirmed(DAY), 5 * R, "persisted")
+    eq(st.req(wire.CONFIRM, wire.pack_confirm(DAY, 11 * R)).status, wire.E_NO_DATA, "past the end")
+
+
+def test_wrong_proof_locks_out_growing():
+    ctx = Ctx()
+    srv = syncserver.SyncServer(ctx)
+    st = Station(srv)
+    f = st.login(secret=b"\x01" * 32)
+    eq((f.status, wire.unpack_u32(f.payload)), (wire.E_AUTH_FAILED, 1000), "first failure")
+    eq(st.login().status, wire.E_LOCKED, "locked at once")
+    ctx.clock.ticks += 1000
+    eq(wire.unpack_u32(st.login(secret=b"\x01" * 32).payload), 2000, "second failure doubles")
+    ctx.clock.ticks += 2000
+    eq(st.login().status, wire.OK, "right secret after the wait")
+    eq(srv.failures, 0, "reset")
+
+
+def test_replayed_or_old_seq_refused():
+    ctx = Ctx()
+    st = Station(syncserver.SyncServer(ctx))
+    st.login()
+    eq(st.req(wire.TIME_SET, wire.pack_ms(ctx.clock.ms + 5000), seq=500).status, wire.OK, "set")
+    eq(st.req(wire.TIME_SET, wire.pack_ms(1), seq=500).status, wire.E_BAD_REQUEST, "same seq, other payload")
+    eq(st.req(wire.LIST_DAYS, seq=499).status, wire.E_BAD_REQUEST, "older seq")
+    eq(st.req(wire.LIST_DAYS, seq=501).status, wire.OK, "next seq")
+
+
+def test_same_frame_twice_runs_once():
+    ctx = Ctx()
+    srv = syncserver.SyncServer(ctx)
+    st = Station(srv)
+    st.login()
+    st.seq += 1
+    tag = syncserver.tag(st.key, wire.header(wire.VERSION, wire.FLAG_MAC, st.seq, wire.TIME_SET, 0)
+                         + wire.pack_ms(ctx.clock.ms + 60000))
+    line = wire.encode(0, st.seq, wire.TIME_SET, 0, wire.pack_ms(ctx.clock.ms + 60000), tag)
+    first = srv.feed(line)
+    t1 = ctx.clock.ms
+    second = srv.feed(line)
+    eq(second, first, "cached answer, byte for byte")
+    eq(ctx.clock.ms, t1, "clock set once")
+
+
+def test_version_and_garbage():
+    srv = syncserver.SyncServer(Ctx())
+    out = srv.feed(b"\r\n>>> print(1)\r\n\x03" + wire.encode(0, 9, wire.HELLO, ver=7))
+    f = wire.Decoder().feed(out)[0]
+    eq((f.ver, f.status, f.payload), (wire.VERSION, wire.E_VERSION, bytes([wire.VERSION])), "version answer")
+    eq(srv.feed(wire.encode(wire.FLAG_RESPONSE, 9, wire.HELLO)), b"", "echoed responses ignored")
+
+
+def test_keys_need_the_button():
+    ctx = Ctx()
+    k = ctx.keystore.key_for(DAY)
+    st = Station(syncserver.SyncServer(ctx))
+    st.login()
+    eq(st.req(wire.KEYS, wire.pack_range(DAY - 3, DAY)).status, wire.E_NEED_CONFIRM, "window opened")
+    eq(st.req(wire.KEYS, wire.pack_range(DAY - 3, DAY)).status, wire.E_NEED_CONFIRM, "not pressed yet")
+    ctx.presses = 1
+    f = st.req(wire.KEYS, wire.pack_range(DAY - 3, DAY))
+    eq(wire.unpack_keys(f.payload), [(DAY, k)], "keys")
+
+
+def test_provision_unprovisioned_token():
+    import json
+
+    ctx = Ctx(secret=None, token_id=None)
+    st = Station(syncserver.SyncServer(ctx))
+    body = {"token_id": "BZT-9", "secret": "".join("%02x" % b for b in SECRET), "config": {"profile": "eco"}}
+    eq(st.req(wire.PROVISION, json.dumps(body).encode()).status, wire.OK, "provisioned")
+    eq(ctx.secret, SECRET, "secret")
+    with open(ctx.fs_root + "secret", "rb") as f:
+        eq(f.read(), SECRET, "on flash")
+    eq(st.req(wire.PROVISION, json.dumps(body).encode()).status, wire.E_STATE, "not again without auth")
+    eq(st.login(token_id="BZT-9").status, wire.OK, "auth with the new secret")
