@@ -189,7 +189,7 @@ def test_provision_unprovisioned_token():
 
     ctx = Ctx(secret=None, token_id=None)
     st = Station(syncserver.SyncServer(ctx))
-    body = {"token_id": "BZT-9", "secret": "".join("%02x" % b for b in SECRET), "config": {"profile": "eco"}}
+    body = {"token_id": "BZT-9", "secret": "".join(f"{b:02x}" for b in SECRET), "config": {"profile": "eco"}}
     eq(st.req(wire.PROVISION, json.dumps(body).encode()).status, wire.OK, "provisioned")
     eq(ctx.secret, SECRET, "secret")
     with open(ctx.fs_root + "secret", "rb") as f:
