@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 MPY_ENV := MICROPYPATH=firmware:tests/firmware
 
-.PHONY: setup demo test test-host test-firmware test-mpy lint test-deep bench clean
+.PHONY: setup demo test test-host test-firmware test-mpy lint test-deep bench clean flash deploy provision
 
 setup: $(STAMP)
 
@@ -38,6 +38,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check host_tools tests tools provisioning bench
 	$(BIN)/ruff check --config firmware/ruff.toml firmware
 	$(PY) tools/typecheck_firmware.py
+	$(PY) -m host_tools.flash.boards
 
 # Exhaustive runs: every power-cut point, large fuzz budgets, soak.
 test-deep: $(STAMP) test-firmware
@@ -45,6 +46,28 @@ test-deep: $(STAMP) test-firmware
 
 bench: $(STAMP)
 	$(PY) -m bench
+
+# Tokens on a USB port (see host_tools/README.md): BOARD is a name in hardware/boards/.
+#   make flash PORT=/dev/ttyACM0 BOARD=esp32c3-supermini FIRMWARE=ESP32_GENERIC_C3-20250415-v1.25.0.bin
+#   make deploy PORT=/dev/ttyACM0            (REPL on the console: start the token with its button held)
+#   make provision PORT=/dev/ttyACM0 WEARER="Nguyen Van An" [REF=HN-0001]   or   make provision BATCH=wearers.csv
+BOARD ?= esp32c3-supermini
+
+flash: $(STAMP)
+	@test -n "$(PORT)" -a -n "$(FIRMWARE)" || { echo "usage: make flash PORT=... BOARD=$(BOARD) FIRMWARE=micropython.bin"; exit 2; }
+	$(BIN)/bztoken flash --port "$(PORT)" --board "$(BOARD)" --firmware "$(FIRMWARE)"
+
+deploy: $(STAMP)
+	@test -n "$(PORT)" || { echo "usage: make deploy PORT=..."; exit 2; }
+	$(BIN)/bztoken deploy --port "$(PORT)" --board "$(BOARD)"
+
+provision: $(STAMP)
+ifdef BATCH
+	$(BIN)/bztoken provision --batch "$(BATCH)" --board "$(BOARD)" $(if $(PORT),--port "$(PORT)")
+else
+	@test -n "$(PORT)" -a -n "$(WEARER)" || { echo "usage: make provision PORT=... WEARER=NAME [REF=...] | BATCH=wearers.csv"; exit 2; }
+	$(BIN)/bztoken provision --port "$(PORT)" --wearer "$(WEARER)" --board "$(BOARD)" $(if $(REF),--ref "$(REF)")
+endif
 
 clean:
 	rm -rf build .pytest_cache .hypothesis
