@@ -13,6 +13,7 @@ An entry is expanded into key-days exactly as phones walk it (section 5.4): slot
 every `max` slots the key steps to SHA256(key).
 """
 
+import hashlib
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -274,14 +275,16 @@ def read_entries(paths: Iterable[str | Path], days: int = DEFAULT_INFOF_DAYS) ->
     """Every entry of every file, checked, numbered in order; duplicates (same key and start) are an error."""
     if days < 1 or days > MAX_SPAN_DAYS:
         raise UsageError(f"--days must be 1..{MAX_SPAN_DAYS}, got {days}")
-    seen: dict[bytes, str] = {}
+    seen: dict[bytes, tuple[int, int]] = {}  # 16-byte digest of (key, start) -> (file, entry): small per entry
     n = 0
-    for p in paths:
+    paths = list(paths)
+    for pi, p in enumerate(paths):
         for fi, (where, (key, t0, m, te)) in enumerate(_raw_entries(Path(p), days)):
-            sig = key + t0.to_bytes(8, "big")
+            sig = hashlib.blake2b(key + t0.to_bytes(8, "big"), digest_size=16).digest()
             if sig in seen:
-                raise UsageError(f"{where}: duplicate of {seen[sig]} (same daily_key and time_start)")
-            seen[sig] = where
+                f0, e0 = seen[sig]
+                raise UsageError(f"{where}: duplicate of {paths[f0]}: entry {e0} (same daily_key and time_start)")
+            seen[sig] = (pi, fi)
             yield Entry(n, str(p), fi, key, t0, m, te)
             n += 1
 
