@@ -103,6 +103,8 @@ class Token:
         s["air_delivered"] = self.air.delivered
         s["air_missed"] = self.air.missed
         s["led_changes"] = vmachine.Pin.changes
+        s["console_rx"] = self.console.rx_bytes
+        s["console_tx"] = self.console.tx_bytes
         vmachine._write_atomic(self.dir + "/status.json", json.dumps(s))
         return False
 
@@ -113,6 +115,7 @@ class Token:
 
     def run(self):
         self.app.start()
+        self.app.step()  # the first status (start() waits for it) shows the token's first decisions
         self._status(force=True)
         try:
             self.app.run(until=self._tick)

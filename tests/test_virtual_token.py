@@ -1,0 +1,110 @@
+"""The virtual token end to end: the real firmware on the MicroPython unix port, behind a pty."""
+
+import os
+import time
+
+from bzfw import adv, ids, records
+from host_tools import virtual
+from host_tools.virtual import VirtualToken
+
+PHONE = bytes.fromhex("0102030405060708090a0b0c")
+ADDR = bytes.fromhex("4a0102030405")
+SCAN_ALWAYS = {"scan_period_ms": 10000, "scan_window_ms": 10000}
+
+
+def _wait(pred, timeout=20.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_virtual_token_end_to_end(tmp_path):
+    speed = 10
+    b = (int(time.time() * 1000) // ids.SLOT_MS + 1) * ids.SLOT_MS  # a slot boundary
+    d = tmp_path / "t1"
+    with VirtualToken(d, name="T1", speed=speed, clock=b - 4000, config=SCAN_ALWAYS) as t:
+        assert t.port and os.path.exists(t.port)
+        assert (d / "port").read_text().strip() == t.port
+        assert any(x["dir"] == str(d.resolve()) for x in virtual.list_tokens())
+        # a Bluezone phone nearby, before and after the boundary
+        assert _wait(lambda: (t.inject(ADDR, adv.build(PHONE), -55), t.now_ms() > b + 6000)[1])
+        assert _wait(lambda: t.status()["received"] > 0)  # status.json is rewritten about once a second
+        st = t.status()
+        assert st["clock_set"] and st["loop_errors"] == 0
+    assert not (d / "port").exists()
+    assert all(x["dir"] != str(d.resolve()) for x in virtual.list_tokens())
+
+    on = [e for e in virtual.adverts(d) if e["adv"]]
+    assert all(not e["public"] for e in virtual.adverts(d)), "never from the public address"
+    before = [e for e in on if e["t"] < b]
+    after = [e for e in on if e["t"] >= b]
+    assert before and after
+    change = after[0]
+    assert change["t"] - b < 1500  # virtual ms: at speed 10 that is 150 ms of real scheduling delay
+    assert change["addr"] != before[-1]["addr"], "the address changed with the ID"
+
+    files = virtual.read_flash(d)
+    day = ids.day_of(b)
+    key = files[f"/keys/{day}.key"][:32]
+    assert bytes.fromhex(before[-1]["adv"]) == adv.build(ids.slot_id(key, ids.slot_of(b - 1)))
+    assert bytes.fromhex(change["adv"]) == adv.build(ids.slot_id(key, ids.slot_of(b)))
+    # the phone was logged in its flash image, in both slots
+    logged = []
+    for name, data in files.items():
+        if name.startswith("/log/") and name.endswith(".log"):
+            dd = int(name[5:-4])
+            for o in range(0, len(data), records.RECORD_SIZE):
+                logged.append(records.decode(data[o:o + records.RECORD_SIZE], dd))
+    assert {r[3] for r in logged} == {PHONE}
+    assert {r[1] for r in logged} == {ids.slot_of(b - 1), ids.slot_of(b)}
+
+
+def test_console_is_raw_binary(tmp_path):
+    d = tmp_path / "t2"
+    with VirtualToken(d, speed=1) as t:
+        fd = os.open(t.port, os.O_RDWR | os.O_NOCTTY)
+        try:
+            os.write(fd, b"\x00\x03\r\n\x7f\xff\x1a\x04" * 8)  # Ctrl-C, CR, LF, Ctrl-Z, Ctrl-D: just bytes
+            assert _wait(lambda: t.status()["console_rx"] == 64)
+        finally:
+            os.close(fd)
+        assert t.status()["loop_errors"] == 0
+
+
+def test_power_loss_then_clock_not_set(tmp_path):
+    d = tmp_path / "t3"
+    t = VirtualToken(d, speed=1).start()
+    assert _wait(lambda: t.status()["adv_id"] is not None)
+    t.stop(power_cut=True)
+    with VirtualToken(d, speed=1, clock="unset") as t:
+        st = t.status()
+        assert st["clock_set"] is False and st["adv_id"] is None and st["led"] == "needs_sync"
+        assert _wait(lambda: t.status()["led_changes"] > 2)  # blinking
+        for _ in range(20):
+            t.inject(ADDR, adv.build(PHONE), -50)
+            time.sleep(0.05)
+        assert _wait(lambda: t.status()["air_missed"] == 20)  # not scanning: nothing heard
+        assert t.status()["sightings"] == 0
+    assert [e for e in virtual.adverts(d) if e["adv"]] == []
+
+
+def test_eco_deep_sleep_wakes_with_the_clock_kept(tmp_path):
+    # A short eco cycle (20 s period, 8 s window) at 10x: the unix port's start-up (~0.2 s real) then
+    # costs ~2 s of virtual time, about what a token's boot and BLE start-up cost.
+    speed, period, window = 10, 20000, 8000
+    cfg = {"profile": "eco", "wake_period_ms": period, "wake_window_ms": window}
+    first = (int(time.time() * 1000) // period + 1) * period
+    d = tmp_path / "t4"
+    with VirtualToken(d, speed=speed, clock=first + 4000, config=cfg) as t:
+        log = d / "supervisor.log"
+        assert _wait(lambda: "deep sleep" in log.read_text())
+        assert _wait(lambda: any(e["adv"] and e["t"] >= first + period for e in t.adverts()))
+        assert "boot 1" in log.read_text()
+    woke = [e for e in virtual.adverts(d) if e["adv"] and e["t"] >= first + period]
+    # the advert after the wake proves the clock survived deep sleep (no advert without a set clock)
+    assert woke[0]["t"] % period < window, "awake inside the next UTC-aligned window"
+    stops = [e for e in virtual.adverts(d) if not e["adv"] and first <= e["t"] < first + period]
+    assert stops and stops[0]["t"] % period >= window, "went to sleep only after the window"
