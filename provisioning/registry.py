@@ -169,6 +169,11 @@ class Registry:
         if self.con.execute("UPDATE tokens SET status = 'retired' WHERE token_id = ?", (token_id,)).rowcount != 1:
             raise UsageError(f"unknown token {token_id}")
 
+    def reassign(self, token_id: str, wearer_id: int) -> None:
+        """Give a token to another wearer (the station's 'reassign'); its secret and status stay."""
+        if self.con.execute("UPDATE tokens SET wearer_id = ? WHERE token_id = ?", (wearer_id, token_id)).rowcount != 1:
+            raise UsageError(f"unknown token {token_id}")
+
     def token(self, token_id: str) -> dict | None:
         row = self.con.execute(
             "SELECT t.*, w.ref AS wearer_ref, w.name AS wearer_name FROM tokens t "
