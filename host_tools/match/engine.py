@@ -156,18 +156,25 @@ def _build_chunk(kds: list[KeyDay], jobs: int, native: bool) -> _Chunk:
 
 
 def _pairs(sorted_keys: np.ndarray, order: np.ndarray, probe: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """All (index into the sorted side, index into probe) with equal keys (many-to-many)."""
-    lo = np.searchsorted(sorted_keys, probe, side="left")
-    hi = np.searchsorted(sorted_keys, probe, side="right")
-    n = hi - lo
-    hit = np.nonzero(n)[0]
+    """All (index into the sorted side, index into probe) with equal keys (many-to-many).
+
+    The probes are searched in sorted order (numpy's binary search narrows from the previous probe, and memory
+    is touched in order); the right end of a run is looked up only for the probes that hit."""
+    if len(sorted_keys) == 0 or len(probe) == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    porder = np.argsort(probe)
+    ps = probe[porder]
+    lo = np.searchsorted(sorted_keys, ps, side="left")
+    inside = lo < len(sorted_keys)
+    hit = np.nonzero(inside)[0]
+    hit = hit[sorted_keys[lo[hit]] == ps[hit]]
     if len(hit) == 0:
         return np.empty(0, np.int64), np.empty(0, np.int64)
-    reps = n[hit]
-    probe_i = np.repeat(hit, reps)
-    # position within each run: 0..reps-1
-    starts = np.repeat(lo[hit], reps)
-    offs = np.arange(len(probe_i)) - np.repeat(np.cumsum(reps) - reps, reps)
+    lo = lo[hit]
+    reps = np.searchsorted(sorted_keys, ps[hit], side="right") - lo
+    probe_i = np.repeat(porder[hit], reps)
+    starts = np.repeat(lo, reps)
+    offs = np.arange(len(probe_i)) - np.repeat(np.cumsum(reps) - reps, reps)  # 0..reps-1 within each run
     return order[starts + offs], probe_i
 
 

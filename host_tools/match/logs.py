@@ -53,7 +53,7 @@ class LogData:
 
 def make_log(name: str, rows: list[tuple], info: dict) -> LogData:
     """rows: (contact_id bytes, first_ms, last_ms, count, rssi_min, rssi_max, rssi_mean)."""
-    cid = b"".join(r[0] for r in rows)
+    cid = b"".join([r[0] for r in rows])
     cols = np.array([r[1:] for r in rows], dtype=np.int64).reshape(len(rows), 6)
     info = dict(info, rows=len(rows))
     return LogData(name, cid, cols[:, 0].copy(), cols[:, 1].copy(), cols[:, 2].copy(), cols[:, 3].copy(),
@@ -115,13 +115,11 @@ def db_logs(path: str | Path, token: str | None = None) -> list[LogSource]:
 def _load_db_token(path: str | Path, token: str) -> LogData:
     con = _open_db(path)
     try:
-        rows = []
-        for r in con.execute(_DB_QUERY, (token,)):
-            if not isinstance(r[0], bytes) or len(r[0]) != ids.ID_LEN:
-                raise UsageError(f"{path}: token {token}: a contact_id is not {ids.ID_LEN} bytes")
-            rows.append(r)
+        rows = con.execute(_DB_QUERY, (token,)).fetchall()
     finally:
         con.close()
+    if any(not isinstance(r[0], bytes) or len(r[0]) != ids.ID_LEN for r in rows):
+        raise UsageError(f"{path}: token {token}: a contact_id is not {ids.ID_LEN} bytes")
     return make_log(f"token:{token}", rows, {"source": "station-db", "token_id": token})
 
 
