@@ -13,13 +13,16 @@ def _xor(a, b):
     return bytes(x ^ y for x, y in zip(a, b))
 
 
-def hmac_sha256(key, msg):
+def hmac_sha256(key, msg, more=None):
+    """HMAC-SHA256(key, msg + more); `more` saves the caller a copy of a large payload."""
     key = bytes(key)
     if len(key) > _BLOCK:
         key = hashlib.sha256(key).digest()
     key = key + bytes(_BLOCK - len(key))
     inner = hashlib.sha256(_xor(key, _IPAD))
-    inner.update(bytes(msg))
+    inner.update(msg)
+    if more is not None:
+        inner.update(more)
     outer = hashlib.sha256(_xor(key, _OPAD))
     outer.update(inner.digest())
     return outer.digest()

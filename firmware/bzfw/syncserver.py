@@ -42,8 +42,8 @@ def session_key(secret, nt, nh):
     return hmac_sha256(secret, b"bz-session" + nt + nh)
 
 
-def tag(key, data):
-    return hmac_sha256(key, data)[:wire.TAG_LEN]
+def tag(key, data, more=None):
+    return hmac_sha256(key, data, more)[:wire.TAG_LEN]
 
 
 def wrap_secret(key, secret):
@@ -100,7 +100,7 @@ class SyncServer:
         authed = False
         pre = self._key
         if f.tag is not None and self._key is not None:
-            if not equal(tag(self._key, f.mac_input()), f.tag):
+            if not equal(tag(self._key, wire.header(f.ver, f.flags, f.seq, f.cmd, f.status), f.payload), f.tag):
                 return self._reply(f, wire.E_AUTH_REQUIRED, b"bad tag", None)
             ahead = (f.seq - self._seq) & 0xFFFF
             if ahead == 0 or ahead >= 0x8000:  # a replayed or reordered request
@@ -129,7 +129,7 @@ class SyncServer:
         t = None
         if key is not None:
             flags = wire.FLAG_RESPONSE | wire.FLAG_MAC
-            t = tag(key, wire.header(wire.VERSION, flags, f.seq, f.cmd, status) + payload)
+            t = tag(key, wire.header(wire.VERSION, flags, f.seq, f.cmd, status), payload)
         return wire.encode(wire.FLAG_RESPONSE, f.seq, f.cmd, status, payload, t)
 
     def _dispatch(self, f, authed):

@@ -122,20 +122,20 @@ def encode(flags, seq, cmd, status=0, payload=b"", tag=None, ver=VERSION):
         flags |= FLAG_MAC
     else:
         flags &= ~FLAG_MAC
-    body = bytearray(header(ver, flags, seq, cmd, status))
-    body += payload
-    if tag is not None:
-        body += tag
-    body += struct.pack("<I", binascii.crc32(body) & 0xFFFFFFFF)
-    return escape(body)
+    body = b"".join((header(ver, flags, seq, cmd, status), payload, tag or b""))
+    return escape(body, struct.pack("<I", binascii.crc32(body) & 0xFFFFFFFF))
 
 
-def escape(body):
-    """END + body with every ESCAPED byte as ESC, b ^ 0x20 + END.
+def escape(body, tail=b""):
+    """END + (body + tail) with every ESCAPED byte as ESC, b ^ 0x20 + END.
 
     The positions come from bytes.find (C) rather than a Python loop over every byte: on a token a 2 KB
-    chunk has about 70 bytes to escape, so this is a few dozen interpreted steps instead of 2000."""
-    body = bytes(body)
+    chunk has about 70 bytes to escape, so this is a few dozen interpreted steps instead of 2000, and the
+    output is filled in place (one allocation) to keep the heap unfragmented."""
+    if tail:
+        body = bytes(body) + tail
+    elif not isinstance(body, bytes):
+        body = bytes(body)
     pos = []
     for v in ESCAPED:
         one = bytes((v,))
@@ -144,16 +144,21 @@ def escape(body):
             pos.append(i)
             i = body.find(one, i + 1)
     pos.sort()
-    out = bytearray()
-    out.append(END)
+    n = len(body)
+    out = bytearray(n + len(pos) + 2)
+    out[0] = END
+    k = 1
     j = 0
+    mv = memoryview(body)
     for i in pos:
-        out += body[j:i]
-        out.append(ESC)
-        out.append(body[i] ^ _X)
+        out[k:k + i - j] = mv[j:i]
+        k += i - j
+        out[k] = ESC
+        out[k + 1] = body[i] ^ _X
+        k += 2
         j = i + 1
-    out += body[j:]
-    out.append(END)
+    out[k:k + n - j] = mv[j:]
+    out[k + n - j] = END
     return bytes(out)
 
 

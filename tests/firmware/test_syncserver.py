@@ -45,8 +45,8 @@ class Cfg:
 
 
 class Ctx:
-    def __init__(self, secret=SECRET, token_id="BZT-1"):
-        root = fresh_root("tok")
+    def __init__(self, secret=SECRET, token_id="BZT-1", blocks=64):
+        root = fresh_root("tok", blocks)
         self.fs_root = root + "/"
         self.logstore = LogStore(root + "/log", 100000)
         self.keystore = KeyStore(root + "/keys", os.urandom)
