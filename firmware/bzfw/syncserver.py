@@ -100,7 +100,8 @@ class SyncServer:
         authed = False
         pre = self._key
         if f.tag is not None and self._key is not None:
-            if not equal(tag(self._key, wire.header(f.ver, f.flags, f.seq, f.cmd, f.status), f.payload), f.tag):
+            hdr = wire.header(f.ver, f.flags, f.seq, f.cmd, f.status)
+            if not equal(tag(self._key, hdr, f.payload), f.tag):
                 return self._reply(f, wire.E_AUTH_REQUIRED, b"bad tag", None)
             ahead = (f.seq - self._seq) & 0xFFFF
             if ahead == 0 or ahead >= 0x8000:  # a replayed or reordered request
