@@ -321,3 +321,19 @@ def test_cli_wipe_needs_the_secret_and_yes(token, tmp_path, capsys):
     assert token.ctx.logstore.days() == [] and token.ctx.secret == SECRET
     assert cli.main(["wipe", "--port", token.port, "--secret-file", str(sf), "--yes", "--all"]) == 0
     assert token.ctx.secret is None
+
+
+def test_cli_pull_takes_the_secret_from_the_registry(token, tmp_path, capsys, monkeypatch):
+    registry = pytest.importorskip("provisioning.registry")
+    dbp = tmp_path / "station.db"
+    with registry.Registry(dbp, "pass phrase", kdf_n=2**10) as reg:
+        reg.add_token(TID, SECRET)
+    _fill(token.ctx, days=1, per_day=7)
+    monkeypatch.delenv("BZTOKEN_PASSPHRASE", raising=False)
+    assert cli.main(["pull", "--port", token.port, "--db", str(dbp)]) == 2
+    assert "passphrase" in capsys.readouterr().err
+    monkeypatch.setenv("BZTOKEN_PASSPHRASE", "pass phrase")
+    assert cli.main(["pull", "--port", token.port, "--db", str(dbp), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["new_rows"] == 7
+    with StationDB(dbp) as db:
+        assert len(db.encounters(TID)) == 7
