@@ -13,7 +13,8 @@ SPI "user command" used to read the flash JEDEC ID.
 
 `emu.commands` records every command name received (to tell the ROM path from the stub path); `emu.reset()`
 returns to the ROM loader (a chip left in the stub fails a later --no-stub session, as on hardware);
-`emu.fail_after_writes = N` drops the link after N flash data blocks (a pulled cable).
+`emu.fail_after_writes = N` drops the link after N flash data blocks (a pulled cable); `emu.stuck_bit = ADDR`
+keeps bit 0 of that flash byte at 1 (a worn cell, which the flash MD5 verification must catch).
 """
 
 import hashlib
@@ -51,6 +52,7 @@ class EspRomEmulator:
         self.flash_size = flash_size
         self.commands: list[str] = []
         self.fail_after_writes: int | None = None
+        self.stuck_bit: int | None = None  # a flash address whose bit 0 stays 1 (a worn cell): verify must catch it
         self._writes = 0
         self.reset()
         self._master, self._slave = os.openpty()
@@ -168,6 +170,8 @@ class EspRomEmulator:
         end = min(self.flash_size, addr + len(data))
         cur = self.flash[addr:end]
         self.flash[addr:end] = bytes(a & b for a, b in zip(cur, data, strict=False))
+        if self.stuck_bit is not None and addr <= self.stuck_bit < end:
+            self.flash[self.stuck_bit] |= 1
 
     def _handle(self, op: int, data: bytes, chk: int, frames) -> None:
         if op == 0x08:  # SYNC: the ROM answers every sync 8 times; the stub says 0

@@ -193,3 +193,31 @@ def test_dry_run_opens_nothing(tmp_path, capsys, c3_board):
     assert main(["flash", "--board", c3_board, "--firmware", str(fw), "--dry-run"]) == 0
     out, _ = capsys.readouterr()
     assert "would write firmware" in out and "at 0x200000" in out
+
+
+def test_a_bad_flash_cell_fails_verification(tmp_path, capsys, c3_board):
+    fw, img = firmware(tmp_path, "esp32c3")
+    addr = next(i for i in range(0x100, len(img)) if img[i] & 1 == 0)  # a byte whose bit 0 must be written to 0
+    with EspRomEmulator("esp32c3") as emu:
+        emu.stuck_bit = addr
+        rc = flash(emu, c3_board, fw)
+    _, err = capsys.readouterr()
+    assert rc == 1 and "bztoken: could not write firmware at 0x0" in err and "Traceback" not in err
+
+
+def test_progress_reaches_the_total(tmp_path):
+    from host_tools.flash import flasher
+
+    seen = []
+    regions = [flasher.Region(0, espimage.make_image("esp32c3", espimage.MICROPYTHON_4MIB), "firmware"),
+               flasher.Region(0x200000, bytes(range(256)) * 64, "filesystem")]
+    total = sum(len(r.data) for r in regions)
+    with EspRomEmulator("esp32c3") as emu:
+        res = flasher.write_regions(emu.port, "esp32c3", regions, before="no-reset", after="no-reset",
+                                    progress=lambda d, t, label: seen.append((d, t, label)))
+    assert res.stub and res.flash_size == "4MB"
+    assert [w["label"] for w in res.written] == ["firmware", "filesystem"]
+    assert seen and all(t == total for _, t, _ in seen)
+    dones = [d for d, _, _ in seen]
+    assert dones == sorted(dones) and dones[-1] == total
+    assert {label for _, _, label in seen} == {"firmware", "filesystem"}
