@@ -6,7 +6,6 @@ import time
 
 import bluetooth
 import machine
-import micropython
 
 from bzfw import board
 from bzfw.app import App
@@ -25,13 +24,16 @@ def main():
     b = _board()
     if b.button_pressed():
         return  # maintenance: stay in the REPL
-    # The console carries the binary sync protocol: Ctrl-C (0x03) must reach the app as a byte.
-    micropython.kbd_intr(-1)
+    # Ctrl-C stays the keyboard interrupt (engineers stop the app with it): sync frames escape 0x03.
     clock = Clock(machine.RTC(), time)
     console = Console(sys.stdin.buffer, sys.stdout.buffer)
     ble = bluetooth.BLE()
     app = App(ble, clock, b, console, fs_root="/", urandom=os.urandom, deepsleep=machine.deepsleep)
-    app.run()
+    try:
+        app.run()
+    except KeyboardInterrupt:  # an engineer's Ctrl-C: keep what RAM holds, leave the radio off
+        app.persist(app.agg.flush())
+        app.radio.stop()
 
 
 main()
