@@ -8,7 +8,9 @@ from host_tools.progress import for_cli
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("flash", help="write MicroPython and the token application (LittleFS image) to a token")
+    p = sub.add_parser("flash", help="write MicroPython and the token application (LittleFS image) to a token",
+                       description="Write MicroPython and the token application to a token. This replaces the "
+                       "token's filesystem: its logs, keys, secret and config are gone. Pull a token in service first.")
     p.add_argument("--port", "-p", default=os.environ.get("ESPTOOL_PORT"), help="serial port (env ESPTOOL_PORT)")
     p.add_argument("--board", "-b", required=True, help="board definition: hardware/boards/NAME.json, or a path")
     p.add_argument("--firmware", "-f", help="MicroPython firmware .bin for the chip (micropython.org/download)")

@@ -85,11 +85,8 @@ def cmd_provision(args: argparse.Namespace) -> int:
             extra = f": {o.error}" if o.error else ""
             print(f"{o.status:<12} {o.token_id or '-':<14} {o.ref}{extra}")
         print(f"{summary['provisioned']} provisioned, {summary['skipped']} already done, {summary['failed']} failed")
-    if result.failures:
+    if result.failures:  # only a batch gets here: a single token's failure is raised by provision_one
         failed = ", ".join(o.ref for o in result.failures)
-        if not args.batch:
-            o = result.failures[0]
-            raise UsageError(o.error or "failed")
         raise PartialError(f"{len(result.failures)} of {len(result.outcomes)} tokens failed: {failed}",
                            hint="fix them and run the same command again: finished tokens are skipped")
     return 0
