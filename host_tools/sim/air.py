@@ -1,0 +1,33 @@
+"""The air between devices: log-distance path loss, shadowing, fading, walls, sensitivity, lost adverts.
+
+    RSSI = RSSI@1m(sender) - 10 n log10(d / 1 m) - wall + shadow(pair, minute) + fading(sample)
+
+`shadow` is shared by both directions of a pair and redrawn every `shadow_s` (bodies and orientation
+change slowly); `fading` is drawn per sample and direction. A sample below the receiver's sensitivity
+is not received; above it, each advert sent while the receiver listens gets through with
+probability 1 - loss, so a step with n adverts sent is heard with probability 1 - loss^n.
+"""
+
+import numpy as np
+
+MIN_DISTANCE_M = 0.3  # closer than this the model (far field) means nothing
+
+
+def path_loss_db(d: np.ndarray, n: float) -> np.ndarray:
+    return 10.0 * n * np.log10(np.maximum(d, MIN_DISTANCE_M))
+
+
+def mean_rssi(tx_1m: np.ndarray, d: np.ndarray, other_place: np.ndarray, air: dict) -> np.ndarray:
+    """Mean RSSI at each receiver. tx_1m broadcasts over the sender axis; d and other_place alike."""
+    return tx_1m - path_loss_db(d, air["path_loss_exp"]) - air["wall_db"] * other_place
+
+
+def heard(rssi: np.ndarray, n_adverts: np.ndarray, air: dict, u: np.ndarray) -> np.ndarray:
+    """Whether at least one of n_adverts adverts at sample RSSI `rssi` got through (u: uniforms)."""
+    p = np.where(rssi >= air["sensitivity_dbm"], 1.0 - np.power(air["loss"], n_adverts), 0.0)
+    return u < p
+
+
+def range_m(tx_1m: float, air: dict) -> float:
+    """Distance at which the mean RSSI falls to the sensitivity (same room, no shadowing)."""
+    return float(10 ** ((tx_1m - air["sensitivity_dbm"]) / (10 * air["path_loss_exp"])))
