@@ -221,3 +221,16 @@ def test_progress_reaches_the_total(tmp_path):
     dones = [d for d, _, _ in seen]
     assert dones == sorted(dones) and dones[-1] == total
     assert {label for _, _, label in seen} == {"firmware", "filesystem"}
+
+
+def test_fs_only_leaves_the_firmware_alone(tmp_path, capsys, c3_board):
+    fw, img = firmware(tmp_path, "esp32c3")
+    with EspRomEmulator("esp32c3") as emu:
+        emu.flash[:4] = b"MPY!"  # what an earlier flash left there
+        assert flash(emu, c3_board, fw, "--fs-only", "--profile", "eco") == 0
+        flash_mem = bytes(emu.flash)
+    assert flash_mem[:4] == b"MPY!"
+    (region,) = json.loads(capsys.readouterr()[0])["regions"]
+    assert (region["label"], region["offset"]) == ("filesystem", 0x200000) and region["size"] < 0x40000
+    assert flash_mem[0x200000 + region["size"] : 0x400000] == b"\xff" * (0x200000 - region["size"])
+    assert json.loads(fsimage.read_image(flash_mem[0x200000:0x400000])["/config.json"])["profile"] == "eco"

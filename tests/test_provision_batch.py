@@ -6,9 +6,11 @@ the MicroPython unix port (virtual tokens) is in test_provision_virtual.py."""
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from host_tools.cli import main
-from host_tools.errors import LinkError
+from host_tools.errors import LinkError, UsageError
 from host_tools.stationdb import StationDB
 from host_tools.sync.ptytoken import PtyToken, TokenCtx
 from provisioning import batch
@@ -165,3 +167,26 @@ def test_batch_needs_a_port_for_every_row(station, tmp_path, capsys):
     assert "no port for A" in capsys.readouterr().err
     with Registry(station, PW) as reg:
         assert reg.tokens() == [] and reg.wearers() == []
+
+
+_name = st.text(st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")), min_size=1, max_size=30).filter(
+    lambda s: s.strip() == s and s)
+
+
+@given(st.lists(st.tuples(_name, st.one_of(st.none(), _name)), min_size=1, max_size=12))
+def test_csv_reader_round_trip(people):
+    import csv as _csv
+    import io
+
+    buf = io.StringIO()
+    w = _csv.writer(buf)
+    w.writerow(["name", "ref"])
+    for name, ref in people:
+        w.writerow([name, ref or ""])
+    refs = [ref or name for name, ref in people]
+    try:
+        rows = batch.read_csv(buf.getvalue())
+    except UsageError as e:
+        assert len(set(refs)) < len(refs) and "already on line" in str(e)
+        return
+    assert [(r.name, r.ref) for r in rows] == [(n, ref or n) for n, ref in people]
