@@ -78,6 +78,8 @@ class App:
         """Re-read /config.json and /secret (after the station provisioned the token)."""
         self.config = config.load(self.path("config.json"))
         self.secret = self._read_secret()
+        self.radio.set_interval(self.config.adv_interval_ms)
+        self._slot = -1  # re-advertise now with the new timings
         self._next_scan = 0
 
     def _log_capacity(self):

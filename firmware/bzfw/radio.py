@@ -39,6 +39,9 @@ class Radio:
         self.addr = None  # the address it is sent from
         self.rotations = 0
 
+    def set_interval(self, adv_interval_ms):
+        self._adv_us = adv_interval_ms * 1000
+
     def start(self):
         b = self._ble
         b.active(True)

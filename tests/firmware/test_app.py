@@ -298,3 +298,16 @@ def test_button_press_confirms_for_thirty_seconds():
     btn._v = 1
     k.tm.advance(31000)
     eq(k.app.confirm_pressed(), False, "too long ago")
+
+
+def test_reload_applies_a_new_profile():
+    k = Tok(T0)
+    k.run_until(T0 + 100)
+    before = k.ble._adv_interval_us
+    with open(k.root + "/config.json", "w") as f:
+        f.write(json.dumps({"profile": "eco", "token_id": "T9"}))
+    k.app.reload()
+    k.run_until(T0 + 200)
+    eq(k.app.config.profile, "eco", "new profile")
+    eq(k.ble._adv_interval_us != before, True, "new advertising interval on air")
+    eq(k.ble.advertising, adv.build(ids.slot_id(k.app.keystore.key_for(DAY), 0)), "still the slot's ID")
