@@ -117,3 +117,12 @@ def test_header_chip_id_is_read_from_byte_12():
     img[12] = 9
     with pytest.raises(UsageError, match="esp32s3"):
         espimage.check_firmware(bytes(img), "esp32c3")
+
+
+def test_plan_refuses_a_layout_the_board_does_not_expect(tmp_path):
+    fw = tmp_path / "fw.bin"
+    parts = espimage.MICROPYTHON_4MIB[:3] + [("vfs", 1, 0x81, 0x300000, 0x100000)]
+    fw.write_bytes(espimage.make_image("esp32", parts))
+    with pytest.raises(UsageError, match="board esp32-devkitc expects 0x200000 at 0x200000") as e:
+        plan.prepare(str(fw), "esp32-devkitc")
+    assert "ESP32_GENERIC" in e.value.hint

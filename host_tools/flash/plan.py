@@ -78,6 +78,11 @@ def prepare(
         raise UsageError(f"{fw_path.name}: its vfs partition ends at 0x{vfs.offset + vfs.size:X}, past the "
                          f"{board['flash_size'] // 1048576} MB flash of {board['name']}",
                          hint=f"use the build for {board.get('micropython_build', board['chip'])}")
+    want = board.get("partitions") or {}
+    if "vfs_offset" in want and (want["vfs_offset"], want.get("vfs_size", vfs.size)) != (vfs.offset, vfs.size):
+        raise UsageError(f"{fw_path.name}: its vfs partition is 0x{vfs.size:X} bytes at 0x{vfs.offset:X}; board "
+                         f"{board['name']} expects 0x{want.get('vfs_size', vfs.size):X} at 0x{want['vfs_offset']:X}",
+                         hint=f"use the {board.get('micropython_build', 'matching')} build, or fix the board file")
     if info.firmware_offset + len(data) > vfs.offset:
         raise UsageError(f"{fw_path.name}: {len(data)} bytes at 0x{info.firmware_offset:X} overlap the vfs partition")
     cfg = check_config(dict(config or {"board": board["name"], "profile": "always-on"}), "config")
