@@ -190,3 +190,19 @@ def test_csv_reader_round_trip(people):
         assert len(set(refs)) < len(refs) and "already on line" in str(e)
         return
     assert [(r.name, r.ref) for r in rows] == [(n, ref or n) for n, ref in people]
+
+
+def test_one_port_batch_asks_before_each_token(station, tokens):
+    (tok,) = tokens(1)
+    asked = []
+    rows = batch.read_csv("name,ref\nA,1\nB,2\n")
+
+    def swap(row, port):  # the health worker swaps tokens on the one port; here the second never comes
+        asked.append((row.ref, port))
+        if row.ref == "2":
+            tok.kill()
+
+    with Registry(station, PW) as reg:
+        res = batch.run_batch(reg, rows, port=tok.port, before_each=swap)
+    assert asked == [("1", tok.port), ("2", tok.port)]
+    assert [o.status for o in res.outcomes] == ["provisioned", "failed"]
