@@ -139,4 +139,8 @@ def load(path):
             return c
     finally:
         f.close()
+    if data is None:  # a file holding `null`
+        c = Config()
+        c.error = "config is not a JSON object"
+        return c
     return Config(data)

@@ -47,6 +47,9 @@ def test_load_from_files():
     with open(root + "/bad.json", "w") as f:
         f.write("{not json")
     eq(config.load(root + "/bad.json").error, "config is not valid JSON", "bad JSON")
+    with open(root + "/null.json", "w") as f:
+        f.write("null")
+    eq(config.load(root + "/null.json").error, "config is not a JSON object", "null")
     with open(root + "/ok.json", "w") as f:
         f.write('{"profile": "eco", "token_id": "A"}')
     eq(config.load(root + "/ok.json").profile, "eco", "read")
