@@ -24,7 +24,7 @@ def _client(port, **kw):
     return SyncClient(SerialTransport(port), **kw)
 
 
-def _hear(vt, contacts, seconds=2.5):
+def _hear(vt, contacts, seconds=2.0):
     """Phones around the token for a while (adverts heard only while it scans)."""
     end = time.monotonic() + seconds
     while time.monotonic() < end:
@@ -100,3 +100,72 @@ def test_pull_interrupted_by_a_stopped_token_resumes(tmp_path):
         s = pull(_client(vt.port), db, lambda tid: SECRET)
         assert s["records"] >= total and len(db.encounters("BZT-V3")) == s["new_rows"]
         assert pull(_client(vt.port), db, lambda tid: SECRET)["duplicates"] == 0
+
+
+def _provisioned_with_log(vt, n_contacts=30):
+    c = _client(vt.port)
+    c.hello()
+    c.provision("BZT-V4", SECRET)
+    _hear(vt, [bytes([0x60 + i]) * 12 for i in range(n_contacts)])
+    info = c.hello()  # the app persists what RAM holds when a station talks
+    return info
+
+
+def test_corrupted_bytes_both_ways_are_retransmitted(vt, tmp_path):
+    from host_tools.sync.transport import FaultyTransport
+
+    _provisioned_with_log(vt)
+    t = FaultyTransport(SerialTransport(vt.port), tx_every=4, rx_every=5)
+    c = SyncClient(t, timeout=0.25, retries=8)
+    with StationDB(tmp_path / "st.db") as db:
+        s = pull(c, db, lambda tid: SECRET, chunk=10 * 24)
+        assert t.damaged > 0 and s["retransmits"] > 0 and s["status"] == "complete"
+        rows = db.encounters("BZT-V4")
+        assert len(rows) == s["records"] > 0
+        assert {r["contact_id"][0] for r in rows} <= set(range(0x60, 0x60 + 30))
+        assert all(r["contact_id"] == bytes([r["contact_id"][0]]) * 12 for r in rows)  # no damaged ID stored
+    st = _client(vt.port).status()
+    assert st["line_errors"] > 0 and st["unconfirmed_bytes"] < st["log_bytes"]
+
+
+def _token_pid(vt):
+    import re
+
+    boots = re.findall(r"boot \d+: pid (\d+)", (vt.dir / "supervisor.log").read_text())
+    return int(boots[-1])
+
+
+def test_token_reset_mid_pull_resumes_in_the_same_run(vt, tmp_path):
+    import signal
+
+    _provisioned_with_log(vt)
+    c = _client(vt.port, timeout=1.0, retries=10)
+    orig = c.read
+    calls = []
+
+    def read(day, off, n):
+        calls.append(off)
+        if len(calls) == 3:
+            os.kill(_token_pid(vt), signal.SIGKILL)  # a crash: the supervisor restarts it, as a reset would
+        return orig(day, off, n)
+
+    c.read = read
+    with StationDB(tmp_path / "st.db") as db:
+        s = pull(c, db, lambda tid: SECRET, chunk=5 * 24)
+        assert s["status"] == "complete" and s["records"] == len(db.encounters("BZT-V4")) > 10
+        assert "boot 1" in (vt.dir / "supervisor.log").read_text()
+        offsets = sorted(r["file_offset"] for r in db.encounters("BZT-V4") if r["day"] == s["days"][-1]["day"])
+        assert offsets == list(range(0, 24 * len(offsets), 24))  # nothing lost, nothing twice
+
+
+def test_token_answers_a_newer_station_with_its_version(vt):
+    t = SerialTransport(vt.port)
+    t.write(wire.encode(0, 7, wire.HELLO, ver=wire.VERSION + 1))
+    dec = wire.Decoder()
+    got = []
+    for _ in range(25):
+        got += dec.feed(t.read(0.2))
+        if got:
+            break
+    t.close()
+    assert got and got[0].status == wire.E_VERSION and got[0].payload == bytes([wire.VERSION])

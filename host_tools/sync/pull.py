@@ -71,7 +71,7 @@ def _rows(token_id: str, day: int, start: int, data: bytes, drift, bad: list) ->
 
 
 def pull(client: SyncClient, db: StationDB, secret_for: Callable[[str], bytes], progress: ProgressFn = no_progress,
-         clock: Callable[[], int] = now_ms) -> dict:
+         clock: Callable[[], int] = now_ms, chunk: int = CHUNK) -> dict:
     started = clock()
     info = client.hello()
     if not info.get("provisioned"):
@@ -112,7 +112,7 @@ def pull(client: SyncClient, db: StationDB, secret_for: Callable[[str], bytes], 
             off = start
             while off < size:
                 try:
-                    _size_now, data = _retry(lambda d=day, o=off: client.read(d, o, CHUNK), relogin)
+                    _size_now, data = _retry(lambda d=day, o=off: client.read(d, o, chunk), relogin)
                 except Refused as e:
                     if e.status != wire.E_NO_DATA:
                         raise

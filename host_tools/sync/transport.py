@@ -95,3 +95,39 @@ class FeedTransport(Transport):
 
 def open_transport(url: str, baudrate: int = 115200) -> Transport:
     return SerialTransport(url, baudrate)
+
+
+class FaultyTransport(Transport):
+    """Wraps a transport and damages the line (tests, benchmarks): flips one byte in every `tx_every`-th
+    write and every `rx_every`-th non-empty read."""
+
+    def __init__(self, inner: Transport, tx_every: int = 0, rx_every: int = 0):
+        self.inner = inner
+        self.name = inner.name
+        self.tx_every, self.rx_every = tx_every, rx_every
+        self.writes = self.reads = self.damaged = 0
+
+    @staticmethod
+    def _flip(data: bytes) -> bytes:
+        b = bytearray(data)
+        b[len(b) // 2] ^= 0x24
+        return bytes(b)
+
+    def write(self, data: bytes) -> None:
+        self.writes += 1
+        if self.tx_every and self.writes % self.tx_every == 0:
+            data = self._flip(data)
+            self.damaged += 1
+        self.inner.write(data)
+
+    def read(self, timeout: float) -> bytes:
+        data = self.inner.read(timeout)
+        if data:
+            self.reads += 1
+            if self.rx_every and self.reads % self.rx_every == 0:
+                data = self._flip(data)
+                self.damaged += 1
+        return data
+
+    def close(self) -> None:
+        self.inner.close()
