@@ -94,17 +94,18 @@ def test_power_loss_then_clock_not_set(tmp_path):
 def test_eco_deep_sleep_wakes_with_the_clock_kept(tmp_path):
     # A short eco cycle (20 s period, 8 s window) at 10x: the unix port's start-up (~0.2 s real) then
     # costs ~2 s of virtual time, about what a token's boot and BLE start-up cost.
-    speed, period, window = 10, 20000, 8000
-    cfg = {"profile": "eco", "wake_period_ms": period, "wake_window_ms": window}
+    speed, period, window, lead = 10, 20000, 8000, 2000
+    cfg = {"profile": "eco", "wake_period_ms": period, "wake_window_ms": window, "wake_lead_ms": lead}
     first = (int(time.time() * 1000) // period + 1) * period
     d = tmp_path / "t4"
     with VirtualToken(d, speed=speed, clock=first + 4000, config=cfg) as t:
         log = d / "supervisor.log"
         assert _wait(lambda: "deep sleep" in log.read_text())
-        assert _wait(lambda: any(e["adv"] and e["t"] >= first + period for e in t.adverts()))
+        assert _wait(lambda: any(e["adv"] and e["t"] >= first + period - lead for e in t.adverts()))
         assert "boot 1" in log.read_text()
-    woke = [e for e in virtual.adverts(d) if e["adv"] and e["t"] >= first + period]
-    # the advert after the wake proves the clock survived deep sleep (no advert without a set clock)
-    assert woke[0]["t"] % period < window, "awake inside the next UTC-aligned window"
+    woke = [e for e in virtual.adverts(d) if e["adv"] and e["t"] >= first + period - lead]
+    # the advert after the wake proves the clock survived deep sleep (no advert without a set clock);
+    # the token wakes `lead` early (its boot time) and is up for the next UTC-aligned window
+    assert first + period - lead <= woke[0]["t"] < first + period + window
     stops = [e for e in virtual.adverts(d) if not e["adv"] and first <= e["t"] < first + period]
     assert stops and stops[0]["t"] % period >= window, "went to sleep only after the window"

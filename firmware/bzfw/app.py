@@ -26,6 +26,7 @@ _BATTERY_EVERY_MS = const(60000)
 _SYNC_HOLD_MS = const(60000)  # stay awake this long after the station last talked (eco)
 _SYNC_LED_MS = const(2000)
 _PRESS_HOLD_MS = const(30000)  # a button press confirms an export for this long
+_EARLY_SLACK_MS = const(500)  # a wake this much earlier than planned still waits awake
 
 
 class App:
@@ -319,15 +320,19 @@ class App:
         period = cfg.wake_period_ms
         start = now - now % period
         end = start + cfg.wake_window_ms
+        nxt = start + period
         if now < end or self._deepsleep is None or self._in_sync(tk):
             # In the window: scan all of it (and keep scanning while a station holds us awake).
             self._duty_scan(now, period, cfg.wake_window_ms)
             return end - now if now < end else None
+        if nxt - now <= cfg.wake_lead_ms + _EARLY_SLACK_MS:
+            return nxt - now  # woke early for the next window: wait for it awake
         self.persist(self.agg.close_before(now))
         self.persist(self.agg.flush())
         self.radio.stop()
         self.board.led(False)
-        self._deepsleep(start + period - now)  # does not return on a token
+        # Wake early by the boot and BLE start-up time, so the token is up when the window opens.
+        self._deepsleep(nxt - cfg.wake_lead_ms - now)  # does not return on a token
         self.radio.start()  # a test's deepsleep returns: carry on as after a wake
         self._slot = -1
         self._next_scan = 0

@@ -22,16 +22,18 @@ PROFILES = {
         "scan_window_ms": 5000,
         "wake_period_ms": 0,
         "wake_window_ms": 0,
+        "wake_lead_ms": 0,
     },
     # Deep sleep between 12 s wake windows every 120 s, aligned to UTC so that tokens wake together
-    # and hear each other; in a window the token advertises at 100 ms and scans the whole window
-    # (minus boot and BLE start-up, about 2 s on an ESP32-C3).
+    # and hear each other; in a window the token advertises at 100 ms and scans the whole window.
+    # It wakes 2 s early: boot and BLE start-up on an ESP32-C3 take about that.
     PROFILE_ECO: {
         "adv_interval_ms": 100,
         "scan_period_ms": 120000,
         "scan_window_ms": 10000,
         "wake_period_ms": 120000,
         "wake_window_ms": 12000,
+        "wake_lead_ms": 2000,  # boot + BLE start-up: the deep sleep ends this much before the window
     },
 }
 
@@ -41,6 +43,7 @@ _LIMITS = {
     "scan_window_ms": (100, 3600000),
     "wake_period_ms": (0, 3600000),
     "wake_window_ms": (0, 3600000),
+    "wake_lead_ms": (0, 60000),
     "flush_every_ms": (10000, 3600000),
     "max_open": (8, 1024),
     "queue_len": (4, 256),
@@ -69,7 +72,7 @@ class Config:
         self.board = None
         self.raw = {}
         self.adv_interval_ms = self.scan_period_ms = self.scan_window_ms = 0
-        self.wake_period_ms = self.wake_window_ms = self.flush_every_ms = 0
+        self.wake_period_ms = self.wake_window_ms = self.wake_lead_ms = self.flush_every_ms = 0
         self.max_open = self.queue_len = self.log_capacity_bytes = 0
         self.low_battery_mv = self.flash_full_pct = 0
         self._apply(PROFILES[PROFILE_ALWAYS_ON])
@@ -112,6 +115,8 @@ class Config:
             raise ValueError("scan_window_ms exceeds scan_period_ms")
         if self.wake_period_ms and self.wake_window_ms >= self.wake_period_ms:
             raise ValueError("wake_window_ms must be shorter than wake_period_ms")
+        if self.wake_period_ms and self.wake_window_ms + self.wake_lead_ms >= self.wake_period_ms:
+            raise ValueError("wake_lead_ms leaves no time to sleep")
 
     @property
     def deep_sleep(self):

@@ -223,9 +223,10 @@ def test_eco_profile_sleeps_between_utc_aligned_windows():
     k.run_until(T0 + 4 * cfg.wake_period_ms + 5000, inject=lambda t: k.air.inject(ADDR, phone(t), -60), every=500)
     eq(len(k.sleeps) >= 3, True, "slept between windows")
     for at, ms in k.sleeps:
-        eq((at + ms) % cfg.wake_period_ms, 0, "wakes on a UTC multiple of the period")
+        eq((at + ms + cfg.wake_lead_ms) % cfg.wake_period_ms, 0, "wakes before a UTC multiple of the period")
         eq(at % cfg.wake_period_ms >= cfg.wake_window_ms, True, "slept only after the window")
     eq(len(k.records()) >= 3, True, "each window's encounters persisted before sleeping")
+    eq(len(k.sleeps), 4, "one sleep per period: the early wake waits awake for its window")
     eq(k.app.counters["wakes"], 1, "one cold start")
 
 
