@@ -23,10 +23,10 @@ SECRET = bytes(range(32))
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _fill(ctx):
+def _fill(ctx, days=DAYS):
     today = ids.day_of(ctx.clock.now_ms())
     rnd = os.urandom
-    for dd in range(today - DAYS + 1, today + 1):
+    for dd in range(today - days + 1, today + 1):
         recs = []
         for i in range(PER_DAY):
             slot = 24 + i // 40
@@ -91,6 +91,8 @@ def run(report):
         report("measured pull over a pty (CPython token side), incl. DB", dt, "s", f"{s['records']} records")
         report("measured throughput over the pty", payload / dt / 1e6, "MB/s")
 
+    _virtual(report)
+
     # The token's per-chunk CPU cost on MicroPython (unix port; an ESP32 is roughly 20-50x slower).
     script = (
         "import time, os\nfrom bzfw import wire, syncserver\n"
@@ -108,3 +110,45 @@ def run(report):
         report("MicroPython unix port: tag + frame one chunk", float(r.stdout.strip()) / 1000, "ms")
     else:
         report("MicroPython chunk timing failed", r.stderr.strip().splitlines()[-1] if r.stderr else "?")
+
+
+VDAYS = 3  # the virtual token's flash (2 MB, 3/4 for the log) holds a few busy days; scaled to 21 below
+
+
+def _virtual(report):
+    """The real firmware on the MicroPython unix port (virtual token) serving a pull over its pty."""
+    import json
+
+    from littlefs import LittleFS
+
+    from host_tools import virtual
+
+    with tempfile.TemporaryDirectory(dir="/tmp") as tmp:
+        d = Path(tmp) / "vt"
+        with virtual.VirtualToken(d, name="BENCH") as vt:
+            c = SyncClient(SerialTransport(vt.port), timeout=3)
+            c.hello()
+            c.provision("BZT-VBENCH", SECRET)
+        # Busy days written into its flash image while it is off, as its LogStore would have.
+        blocks = json.loads((d / "vtoken.json").read_text())["block_count"]
+        fs = LittleFS(block_size=virtual.BLOCK_SIZE, block_count=blocks, mount=False)
+        fs.context.buffer = bytearray((d / "flash.img").read_bytes())
+        fs.mount()
+        today = ids.day_of(int(time.time() * 1000))
+        ctx = TokenCtx(tmp + "/gen", "x", SECRET, SimClock(), capacity=64 << 20)
+        _fill(ctx, VDAYS)
+        payload = 0
+        for day in range(today - VDAYS + 1, today + 1):
+            data = ctx.logstore.read(day, 0, 1 << 30)
+            payload += len(data)
+            with fs.open(f"/log/{day}.log", "wb") as f:
+                f.write(data)
+        (d / "flash.img").write_bytes(bytes(fs.context.buffer))
+        with virtual.VirtualToken(d, name="BENCH") as vt, StationDB(tmp + "/v.db") as db:
+            c = SyncClient(SerialTransport(vt.port), timeout=3)
+            t0 = time.perf_counter()
+            s = pull(c, db, lambda tid: SECRET)
+            dt = time.perf_counter() - t0
+        report(f"virtual token (MicroPython) pull of {VDAYS} busy days", dt, "s", f"{s['records']} records")
+        report("virtual token throughput (token CPU bound)", payload / dt / 1e3, "KB/s")
+        report(f"  same rate, {DAYS} days", dt * DAYS / VDAYS, "s")
