@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 MPY_ENV := MICROPYPATH=firmware:tests/firmware
 
-.PHONY: setup demo test test-host test-firmware test-mpy lint test-deep bench clean flash deploy provision
+.PHONY: setup demo test test-host test-firmware test-mpy lint test-deep bench clean station flash deploy provision
 
 setup: $(STAMP)
 
@@ -20,6 +20,10 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/bztoken demo
+
+# The sync station on http://127.0.0.1:8080/ (passphrase: BZTOKEN_PASSPHRASE or STATION_ARGS=--passphrase-file F).
+station: $(STAMP)
+	$(BIN)/bztoken station $(STATION_ARGS)
 
 test: $(STAMP) lint test-mpy test-firmware test-host
 

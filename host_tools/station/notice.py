@@ -1,0 +1,44 @@
+"""A printable notice for one wearer with a match: who, when, how long, the risk, and what to do."""
+
+import html
+import time
+
+from host_tools.station.service import Station
+
+
+def _t(tr: dict, lang: str, key: str) -> str:
+    return (tr.get(lang) or {}).get(key) or tr["en"].get(key) or key
+
+
+def _when(ms: int) -> str:
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(ms / 1000))
+
+
+def render(st: Station, wearer_id: int, tr: dict, lang: str) -> str | None:
+    lang = lang if lang in tr else "en"
+    item = next((x for x in st.exposed() if x["wearer_id"] == wearer_id), None)
+    if item is None:
+        return None
+    e = html.escape
+
+    def t(k: str) -> str:
+        return e(_t(tr, lang, k))
+
+    rows = "".join(
+        f"<tr><td>{e(_when(m['first_seen_ms']))}</td><td>{round(m['duration_ms'] / 60000)} {t('minutes')}</td>"
+        f"<td>{t('risk_' + m['risk'])}</td><td>{t('prox_' + m['proximity'])}</td><td>{e(m['token_id'])}</td></tr>"
+        for m in item["matches"])
+    return f"""<!doctype html>
+<html lang="{e(lang)}"><head><meta charset="utf-8"><title>{t('notice_title')}</title>
+<link rel="stylesheet" href="/static/style.css"></head>
+<body class="notice"><main>
+<h1>{t('notice_title')}</h1>
+<p class="who"><b>{e(item['wearer_name'] or '')}</b> ({e(item['wearer_ref'] or '')})</p>
+<p class="risk risk-{e(item['risk'])}">{t('risk')}: {t('risk_' + item['risk'])}</p>
+<p>{t('notice_body')}</p>
+<table><thead><tr><th>{t('when')}</th><th>{t('duration')}</th><th>{t('risk')}</th><th>{t('proximity')}</th>
+<th>{t('token')}</th></tr></thead><tbody>{rows}</tbody></table>
+<p>{t('notice_advice')}</p>
+<p class="small">{t('notice_printed')}: {e(_when(int(time.time() * 1000)))}</p>
+</main></body></html>
+"""

@@ -1,0 +1,552 @@
+"""The station's work, independent of the web: tokens appearing on serial ports and synced by themselves,
+exposure lists imported and matched, wearers and tokens managed, every action audited.
+
+Threads: one poller finds ports (host_tools.station.ports) and watches the exposure folder; each new port gets
+a worker thread that syncs it (hello, status, then host_tools.sync.pull.pull: authenticate, set the clock,
+pull, confirm). A port is used by one thing at a time (its lock): a sync, a provisioning or an export.
+Secrets are fetched from the registry only inside those workers and never leave them."""
+
+import contextlib
+import hashlib
+import logging
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from host_tools.errors import AuthError, BzError, LinkError, UsageError
+from host_tools.station import ports as portscan
+from host_tools.station import store
+
+log = logging.getLogger("bztoken.station")
+
+BATTERY_LOW_MV = 3500  # a 1-cell Li-ion at about 10 % left under load
+FLASH_NEARLY_FULL = 0.10  # warn below this fraction of the log area free
+DRIFT_WARN_MS = 60_000  # a clock this far off loses slot boundaries (15 min slots, 30 s match tolerance)
+KEEP_GONE_S = 600  # an unplugged port's last state stays visible this long
+MAX_EXPORT_DAYS = 21
+
+
+@dataclass
+class PortState:
+    port: str
+    state: str = "detected"  # detected | syncing | synced | unprovisioned | failed | busy
+    progress: float = 0.0
+    message: str = ""
+    token_id: str | None = None
+    present: bool = True
+    gone_at: float = 0.0
+    summary: dict = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    export_file: str | None = None
+
+    def view(self) -> dict:
+        return {"port": self.port, "state": self.state, "progress": round(self.progress, 3),
+                "message": self.message, "token_id": self.token_id, "present": self.present,
+                "summary": self.summary, "export_file": self.export_file}
+
+
+def _safe_summary(s: dict) -> dict:
+    """What the UI shows of a pull (plain numbers and IDs: a pull summary never holds a secret anyway)."""
+    c = s.get("clock") or {}
+    return {"records": s.get("records"), "new_rows": s.get("new_rows"), "duplicates": s.get("duplicates"),
+            "bad_records": s.get("bad_records"), "days": len(s.get("days") or []), "elapsed_s": s.get("elapsed_s"),
+            "clock_offset_ms": c.get("offset_ms"), "clock_residual_ms": c.get("residual_ms")}
+
+
+def warnings_for(status: dict, clock_offset_ms: int | None = None) -> list[str]:
+    """Warning keys (translated by the UI) for a token's last status."""
+    out = []
+    if status.get("clock_set") is False:
+        out.append("warn_clock_not_set")
+    free = status.get("free_bytes")
+    total = (status.get("log_bytes") or 0) + (free or 0)
+    if free is not None and total and free < FLASH_NEARLY_FULL * total:
+        out.append("warn_flash_full")
+    mv = status.get("battery_mv")
+    if mv is not None and mv < BATTERY_LOW_MV:
+        out.append("warn_battery_low")
+    if clock_offset_ms is not None and abs(clock_offset_ms) > DRIFT_WARN_MS:
+        out.append("warn_clock_drift")
+    if status.get("config_error"):
+        out.append("warn_config")
+    return out
+
+
+class Station:
+    def __init__(self, db_path: str | Path, passphrase: str, *, extra_ports: list[str] | None = None,
+                 usb: bool = True, exposures_dir: str | Path | None = None, data_dir: str | Path | None = None,
+                 poll_s: float = 0.5, serial_timeout: float = 2.0, auto_sync: bool = True, export_wait_s: float = 30):
+        self.db = Path(db_path)
+        self._passphrase = passphrase
+        self.extra_ports = list(extra_ports or [])
+        self.usb = usb
+        self.data_dir = Path(data_dir) if data_dir else self.db.parent / "station"
+        self.exposures_dir = Path(exposures_dir) if exposures_dir else self.data_dir / "exposure-lists"
+        self.exports_dir = self.data_dir / "diagnosis-exports"
+        self.poll_s = poll_s
+        self.serial_timeout = serial_timeout
+        self.auto_sync = auto_sync
+        self.export_wait_s = export_wait_s
+        self.ports: dict[str, PortState] = {}
+        self.bad_lists: dict[str, str] = {}  # file name -> why it was refused (watched folder)
+        self._lock = threading.Lock()
+        self._match_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.ble_results: list[dict] = []
+        self.ble_message = ""
+        store.init(self.db)
+        self.exposures_dir.mkdir(parents=True, exist_ok=True)
+        self.exports_dir.mkdir(parents=True, exist_ok=True)
+        # The registry tables exist (and the passphrase is checked) before anyone logs in.
+        self.registry(secrets=True).close()
+        from host_tools.stationdb import StationDB
+
+        StationDB(self.db).close()
+
+    # -- plumbing ----------------------------------------------------------------------------------
+    def registry(self, secrets: bool = False):
+        from provisioning.registry import Registry
+
+        return Registry(self.db, self._passphrase if secrets else None)
+
+    def check_passphrase(self, given: str) -> bool:
+        import hmac
+
+        return hmac.compare_digest(given.encode(), self._passphrase.encode())
+
+    def audit(self, who: str, action: str, target: str | None = None, **detail) -> None:
+        store.audit(self.db, who, action, target, **detail)
+
+    def start(self) -> None:
+        t = threading.Thread(target=self._poll_loop, name="station-poll", daemon=True)
+        t.start()
+        self._threads.append(t)
+
+    def stop(self) -> None:
+        self._stop.set()
+        for t in self._threads:
+            t.join(timeout=5)
+
+    def _poll_loop(self) -> None:
+        last_lists = 0.0
+        while not self._stop.is_set():
+            try:
+                self.poll_ports()
+                if time.monotonic() - last_lists > 2.0:
+                    last_lists = time.monotonic()
+                    self.scan_exposure_folder()
+            except Exception:  # a poller that dies silently would hide every token: log it and go on
+                log.exception("station poll failed")
+            self._stop.wait(self.poll_s)
+
+    # -- ports -------------------------------------------------------------------------------------
+    def poll_ports(self) -> None:
+        present = set(portscan.discover(self.extra_ports, self.usb))
+        now = time.monotonic()
+        new = []
+        with self._lock:
+            for p in present:
+                ps = self.ports.get(p)
+                if ps is None or not ps.present:
+                    self.ports[p] = ps = PortState(p)
+                    new.append(ps)
+            for p, ps in list(self.ports.items()):
+                if p not in present and ps.present:
+                    ps.present, ps.gone_at = False, now
+                elif not ps.present and now - ps.gone_at > KEEP_GONE_S:
+                    del self.ports[p]
+        for ps in new:
+            self.audit("station", "token_plugged", ps.port)
+            if self.auto_sync:
+                self._spawn(self.sync_port, ps.port, "station")
+
+    def _spawn(self, fn, *args) -> None:
+        t = threading.Thread(target=self._guard, args=(fn, *args), name=f"station-{fn.__name__}", daemon=True)
+        t.start()
+
+    def _guard(self, fn, *args) -> None:
+        try:
+            fn(*args)
+        except Exception:
+            log.exception("station worker failed")
+
+    def port_views(self) -> list[dict]:
+        with self._lock:
+            return [ps.view() for ps in sorted(self.ports.values(), key=lambda p: p.port)]
+
+    def _port(self, port: str) -> PortState:
+        with self._lock:
+            ps = self.ports.get(port)
+        if ps is None or not ps.present:
+            raise UsageError(f"no token on port {port}", hint="plug it in and wait until it shows")
+        return ps
+
+    def _client(self, port: str):
+        from host_tools.sync.client import SyncClient
+        from host_tools.sync.transport import open_transport
+
+        return SyncClient(open_transport(port), timeout=self.serial_timeout)
+
+    def sync_port(self, port: str, who: str) -> dict:
+        """Hello, status, then the whole pull (authenticate, set the clock, pull, confirm); then re-match."""
+        ps = self._port(port)
+        if not ps.lock.acquire(blocking=False):
+            raise UsageError(f"the token on {port} is busy", hint="wait until its current work ends")
+        try:
+            return self._sync_locked(ps, who)
+        finally:
+            ps.lock.release()
+
+    def _sync_locked(self, ps: PortState, who: str) -> dict:
+        from host_tools.stationdb import StationDB
+        from host_tools.sync.pull import pull
+
+        ps.state, ps.progress, ps.message, ps.summary = "syncing", 0.0, "connecting", {}
+        client = None
+        token_id = None
+        try:
+            client = self._client(ps.port)
+            info = client.hello()
+            status = client.status()
+            status.pop("nonce", None)
+            token_id = status.get("token_id") or None
+            ps.token_id = token_id
+            if not info.get("provisioned"):
+                ps.state, ps.message = "unprovisioned", "not provisioned: register a wearer to it"
+                return {"state": ps.state}
+            store.save_token_status(self.db, token_id, status)
+            reg = self.registry(secrets=True)
+            try:
+                tok = reg.token(token_id)
+                if tok is not None and tok["status"] == "retired":
+                    ps.state, ps.message = "failed", f"token {token_id} is retired (reported lost)"
+                    self.audit(who, "sync_refused_retired", token_id, port=ps.port)
+                    return {"state": ps.state}
+
+                def progress(done: int, total: int, _what: str = "") -> None:
+                    ps.progress = done / total if total else 1.0
+                    ps.message = f"{done} / {total} bytes"
+
+                ps.message = "authenticating"
+                with StationDB(self.db) as sdb:
+                    s = pull(client, sdb, reg.secret_for, progress)
+            finally:
+                reg.close()
+            ps.summary = _safe_summary(s)
+            ps.state, ps.progress = "synced", 1.0
+            ps.message = f"{s['records']} records ({s['new_rows']} new)"
+            store.save_token_status(self.db, token_id, status, synced=True, clock_offset_ms=s["clock"]["offset_ms"])
+            self.audit(who, "sync", token_id, port=ps.port, **ps.summary)
+        except (BzError, OSError, ValueError) as e:
+            msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+            if isinstance(e, AuthError):
+                msg = f"authentication failed: {msg}"
+            elif isinstance(e, LinkError | OSError) and "stored" not in msg:
+                msg = f"connection lost: {msg} (nothing stored from this sync is lost; plug it in again to resume)"
+            ps.state, ps.message = "failed", msg
+            if token_id:
+                with contextlib.suppress(Exception):
+                    st = store.token_states(self.db).get(token_id, {}).get("status") or {}
+                    store.save_token_status(self.db, token_id, st, error=msg)
+            self.audit(who, "sync_failed", token_id or ps.port, port=ps.port, error=msg)
+            return {"state": ps.state, "error": msg}
+        finally:
+            if client is not None:
+                with contextlib.suppress(Exception):
+                    client.t.close()
+        self.recompute_matches()
+        return {"state": ps.state, "summary": ps.summary}
+
+    def resync(self, port: str, who: str) -> None:
+        ps = self._port(port)
+        if ps.lock.locked():
+            raise UsageError(f"the token on {port} is busy", hint="wait until its current work ends")
+        self.audit(who, "sync_requested", port)
+        self._spawn(self.sync_port, port, who)
+
+    # -- wearers and tokens --------------------------------------------------------------------------
+    def provision(self, port: str, name: str, ref: str | None, phone: str | None, who: str) -> dict:
+        from host_tools.stationdb import StationDB
+        from provisioning.batch import WearerRow, provision_one
+
+        name = (name or "").strip()
+        if not name:
+            raise UsageError("a wearer needs a name")
+        ps = self._port(port)
+        if not ps.lock.acquire(blocking=False):
+            raise UsageError(f"the token on {port} is busy", hint="wait until its current work ends")
+        try:
+            ps.state, ps.message = "busy", "provisioning"
+            reg = self.registry(secrets=True)
+            try:
+                row = WearerRow(name=name, ref=(ref or "").strip() or name, phone=(phone or "").strip() or None)
+                with StationDB(self.db) as sdb:
+                    out = provision_one(reg, row, port, db=sdb, another=True,
+                                        connect=lambda p: self._client(p))
+            except BzError as e:
+                ps.state, ps.message = "failed", str(e).splitlines()[0]
+                self.audit(who, "provision_failed", port, wearer=row.ref, error=ps.message)
+                raise
+            finally:
+                reg.close()
+            ps.token_id = out.token_id
+            ps.state, ps.message = "detected", "provisioned"
+            self.audit(who, "provision", out.token_id, wearer=row.ref, port=port)
+        finally:
+            ps.lock.release()
+        self._spawn(self.sync_port, port, who)
+        return {"token_id": out.token_id, "wearer": row.ref}
+
+    def reassign(self, token_id: str, name: str, ref: str | None, who: str) -> dict:
+        reg = self.registry()
+        try:
+            tok = reg.token(token_id)
+            if tok is None:
+                raise UsageError(f"unknown token {token_id}")
+            if tok["status"] == "retired":
+                raise UsageError(f"token {token_id} is retired")
+            wid = reg.add_wearer(name, ref or None)
+            reg.reassign(token_id, wid)
+            new = reg.token(token_id)
+        finally:
+            reg.close()
+        self.audit(who, "reassign", token_id, from_wearer=tok["wearer_ref"], to_wearer=new["wearer_ref"])
+        self.recompute_matches()
+        return {"token_id": token_id, "wearer": new["wearer_ref"]}
+
+    def retire(self, token_id: str, who: str) -> dict:
+        reg = self.registry()
+        try:
+            tok = reg.token(token_id)
+            if tok is None:
+                raise UsageError(f"unknown token {token_id}")
+            reg.retire(token_id)
+        finally:
+            reg.close()
+        self.audit(who, "retire", token_id, wearer=tok["wearer_ref"])
+        return {"token_id": token_id, "status": "retired"}
+
+    def export_keys(self, port: str, day_from: int, day_to: int, confirm: str, who: str) -> None:
+        """Diagnosis export of a positive wearer: only with the token ID typed again as confirmation; the
+        token itself then waits for its button. Runs in the background; the port shows the outcome."""
+        ps = self._port(port)
+        if not ps.token_id:
+            raise UsageError(f"the token on {port} has not been identified yet")
+        if confirm != ps.token_id:
+            self.audit(who, "export_not_confirmed", ps.token_id)
+            raise UsageError("the diagnosis export needs confirmation: type the token's ID exactly")
+        if day_to < day_from or day_to - day_from + 1 > MAX_EXPORT_DAYS:
+            raise UsageError(f"the days must be a range of 1 to {MAX_EXPORT_DAYS} days")
+        if ps.lock.locked():
+            raise UsageError(f"the token on {port} is busy", hint="wait until its current work ends")
+        self.audit(who, "export_requested", ps.token_id, day_from=day_from, day_to=day_to)
+        self._spawn(self._export, ps, day_from, day_to, who)
+
+    def _export(self, ps: PortState, d0: int, d1: int, who: str) -> None:
+        from host_tools.match.export import atomic_write_text
+        from host_tools.match.exposures import keys_to_push_entries
+
+        if not ps.lock.acquire(blocking=False):
+            return
+        client = None
+        try:
+            ps.state, ps.message, ps.export_file = "busy", "press_button", None
+            client = self._client(ps.port)
+            info = client.hello()
+            reg = self.registry(secrets=True)
+            try:
+                client.auth(reg.secret_for(info["token_id"]))
+            finally:
+                reg.close()
+            keys = [(d, k) for d, k in client.keys(d0, d1, wait_s=self.export_wait_s) if d0 <= d <= d1]
+            with contextlib.suppress(BzError):
+                client.bye()
+            if not keys:
+                raise BzError("the token holds no keys for these days")
+            import json
+
+            name = f"{info['token_id']}-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}.json"
+            atomic_write_text(self.exports_dir / name, json.dumps(keys_to_push_entries(keys), indent=1) + "\n")
+            ps.export_file = name
+            ps.state, ps.message = "synced", "export_done"
+            self.audit(who, "export", info["token_id"], days=len(keys), file=name)
+        except (BzError, OSError, ValueError) as e:
+            ps.state, ps.message = "failed", str(e).splitlines()[0]
+            self.audit(who, "export_failed", ps.token_id, error=ps.message)
+        finally:
+            if client is not None:
+                with contextlib.suppress(Exception):
+                    client.t.close()
+            ps.lock.release()
+
+    def export_path(self, name: str) -> Path:
+        if not re.fullmatch(r"[A-Za-z0-9-]+-\d{8}-\d{6}\.json", name):
+            raise UsageError("no such export")
+        p = self.exports_dir / name
+        if not p.is_file():
+            raise UsageError("no such export")
+        return p
+
+    # -- exposure lists --------------------------------------------------------------------------------
+    def import_list(self, name: str, data: bytes, who: str) -> dict:
+        """An uploaded list: checked whole, then kept in the exposure folder and matched."""
+        base = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name or "list.json").name)[-80:] or "list.json"
+        if not base.endswith(".json"):
+            base += ".json"
+        path = self.exposures_dir / f"{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}-{base}"
+        tmp = path.with_suffix(".part")
+        tmp.write_bytes(data)
+        try:
+            n = self._check_list(tmp, name)
+        except BzError:
+            tmp.unlink(missing_ok=True)
+            self.audit(who, "list_refused", name)
+            raise
+        tmp.replace(path)
+        store.add_list(self.db, name, str(path), hashlib.sha256(data).hexdigest(), n, who)
+        self.audit(who, "list_import", name, entries=n)
+        self.recompute_matches()
+        return {"name": name, "entries": n}
+
+    def _check_list(self, path: Path, shown: str) -> int:
+        from host_tools.match import exposures
+
+        try:
+            n = sum(1 for _ in exposures.read_entries([path]))
+        except UsageError as e:
+            raise UsageError(str(e).replace(str(path), shown), hint=e.hint) from None
+        if n == 0:
+            raise UsageError(f"{shown}: no exposure entries in it")
+        return n
+
+    def scan_exposure_folder(self) -> None:
+        known = {lst["path"] for lst in store.lists(self.db)}
+        added = False
+        for p in sorted(self.exposures_dir.glob("*.json")):
+            if str(p) in known:
+                continue
+            key = f"{p.name}:{p.stat().st_mtime_ns}"
+            if key in self.bad_lists:
+                continue
+            try:
+                n = self._check_list(p, p.name)
+            except BzError as e:
+                self.bad_lists[key] = str(e)
+                self.audit("station", "list_refused", p.name, error=str(e))
+                continue
+            store.add_list(self.db, p.name, str(p), hashlib.sha256(p.read_bytes()).hexdigest(), n, "station")
+            self.audit("station", "list_import", p.name, entries=n, source="folder")
+            added = True
+        if added:
+            self.recompute_matches()
+
+    def recompute_matches(self) -> int:
+        """Every imported list against every pulled log; wearers from the registry. Returns the match count."""
+        from host_tools.match import engine, exposures, logs
+
+        with self._match_lock:
+            lsts = [lst for lst in store.lists(self.db) if Path(lst["path"]).is_file()]
+            rows: list[dict] = []
+            if lsts:
+                entries = list(exposures.read_entries([lst["path"] for lst in lsts]))
+                names = {lst["path"]: lst["name"] for lst in lsts}
+                sources = logs.db_logs(self.db)
+                res = engine.run_match(entries, sources, mode="scored")
+                reg = self.registry()
+                try:
+                    owners = {t["token_id"]: t["wearer_id"] for t in reg.tokens()}
+                finally:
+                    reg.close()
+                for lr in res.logs:
+                    tid = lr.info.get("token_id") or lr.log.removeprefix("token:")
+                    for e in lr.exposures:
+                        rows.append({"token_id": tid, "wearer_id": owners.get(tid), "risk": e["risk"],
+                                     "proximity": e["proximity"], "first_seen_ms": e["first_seen_ms"],
+                                     "last_seen_ms": e["last_seen_ms"], "duration_ms": e["duration_ms"],
+                                     "rssi_mean": e["rssi_mean"], "list_name": names.get(entries[e["entry"]].source,
+                                                                                         "?")})
+            store.replace_matches(self.db, rows)
+            return len(rows)
+
+    # -- views -----------------------------------------------------------------------------------------
+    def exposed(self) -> list[dict]:
+        """One line per wearer with a match, highest risk first (then longest)."""
+        reg = self.registry()
+        try:
+            wearers = {w["id"]: w for w in reg.wearers()}
+        finally:
+            reg.close()
+        out: dict = {}
+        for m in store.matches(self.db):
+            key = m["wearer_id"] if m["wearer_id"] is not None else f"token:{m['token_id']}"
+            w = wearers.get(m["wearer_id"]) or {}
+            item = out.setdefault(key, {"wearer_id": m["wearer_id"], "wearer_ref": w.get("ref"),
+                                        "wearer_name": w.get("name"), "phone": w.get("phone"), "risk": m["risk"],
+                                        "matches": []})
+            item["matches"].append({k: m[k] for k in ("token_id", "risk", "proximity", "first_seen_ms",
+                                                      "last_seen_ms", "duration_ms", "list_name")})
+        return list(out.values())  # store.matches is sorted: each wearer's first match is its worst
+
+    def tokens_view(self) -> list[dict]:
+        reg = self.registry()
+        try:
+            toks = reg.tokens()
+        finally:
+            reg.close()
+        states = store.token_states(self.db)
+        counts = store.encounter_counts(self.db)
+        out = []
+        for t in toks:
+            s = states.get(t["token_id"], {})
+            st = s.get("status") or {}
+            out.append({
+                "token_id": t["token_id"], "status": t["status"], "wearer_ref": t["wearer_ref"],
+                "wearer_name": t["wearer_name"], "board": t["board"], "profile": t["profile"], "fw": t["fw"],
+                "last_seen_ms": s.get("seen_ms"), "last_sync_ms": s.get("synced_ms"),
+                "clock_offset_ms": s.get("clock_offset_ms"), "last_error": s.get("last_error"),
+                "battery_mv": st.get("battery_mv"), "free_bytes": st.get("free_bytes"),
+                "log_bytes": st.get("log_bytes"), "log_days": st.get("days"), "clock_set": st.get("clock_set"),
+                "encounters": (counts.get(t["token_id"]) or {}).get("n", 0),
+                "warnings": warnings_for(st, s.get("clock_offset_ms")) if st else [],
+            })
+        return out
+
+    def wearers_view(self) -> list[dict]:
+        reg = self.registry()
+        try:
+            out = []
+            for w in reg.wearers():
+                toks = reg.tokens_of(w["id"])
+                out.append({"id": w["id"], "ref": w["ref"], "name": w["name"], "phone": w["phone"],
+                            "tokens": [{"token_id": t["token_id"], "status": t["status"]} for t in toks]})
+            return out
+        finally:
+            reg.close()
+
+    def wearer(self, wearer_id: int) -> dict | None:
+        return next((w for w in self.wearers_view() if w["id"] == wearer_id), None)
+
+    # -- BLE ---------------------------------------------------------------------------------------------
+    def ble_scan(self, who: str) -> dict:
+        """Tokens in sync mode over BLE, when this installation has BLE support (host_tools.ble)."""
+        self.audit(who, "ble_scan")
+        try:
+            from host_tools import ble  # type: ignore[attr-defined]
+
+            scan = getattr(ble, "scan", None)
+            if scan is None:
+                raise ImportError("host_tools.ble has no scan()")
+            found = scan(timeout=5.0)
+        except ImportError:
+            return {"available": False, "message": "ble_not_available", "tokens": []}
+        except Exception as e:  # no adapter, no permission, no BlueZ: the radio is simply not there
+            return {"available": False, "message": "ble_not_available", "detail": str(e).splitlines()[0],
+                    "tokens": []}
+        tokens = []
+        for f in found or []:
+            d = f if isinstance(f, dict) else getattr(f, "__dict__", {"name": str(f)})
+            tokens.append({k: d.get(k) for k in ("token_id", "name", "address", "rssi") if k in d})
+        return {"available": True, "message": "", "tokens": tokens}

@@ -1,0 +1,154 @@
+"""The station's own tables, in the same SQLite file as the pulled logs and the registry: the audit log
+(who did what, when), what each token last reported, the exposure lists imported and the current matches.
+
+Every function opens its own short-lived connection: the web server's threads and the sync workers share
+the file, never a connection (SQLite connections belong to one thread)."""
+
+import json
+import sqlite3
+import time
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS station_audit (
+  id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL,
+  who TEXT NOT NULL,               -- the operator who logged in, or 'station' for automatic work
+  action TEXT NOT NULL, target TEXT, detail TEXT);   -- detail: JSON, never a secret
+CREATE TABLE IF NOT EXISTS station_tokens (
+  token_id TEXT PRIMARY KEY, seen_ms INTEGER NOT NULL, synced_ms INTEGER,
+  status TEXT NOT NULL,            -- JSON: the token's own status answer (no secret in it)
+  clock_offset_ms INTEGER,         -- token minus station found at the last sync, before setting it
+  last_error TEXT);
+CREATE TABLE IF NOT EXISTS station_lists (
+  id INTEGER PRIMARY KEY, name TEXT NOT NULL, path TEXT NOT NULL UNIQUE, sha256 TEXT NOT NULL,
+  imported_ms INTEGER NOT NULL, entries INTEGER NOT NULL, who TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS station_matches (
+  id INTEGER PRIMARY KEY, computed_ms INTEGER NOT NULL, token_id TEXT NOT NULL, wearer_id INTEGER,
+  risk TEXT NOT NULL, proximity TEXT NOT NULL, first_seen_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL,
+  duration_ms INTEGER NOT NULL, rssi_mean INTEGER, list_name TEXT NOT NULL);
+"""
+
+RISK_ORDER = {"high": 0, "medium": 1, "low": 2}
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def connect(path: str | Path) -> sqlite3.Connection:
+    con = sqlite3.connect(str(path), timeout=30, isolation_level=None)
+    con.row_factory = sqlite3.Row
+    return con
+
+
+def init(path: str | Path) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    con = connect(path)
+    try:
+        con.executescript(SCHEMA)
+    finally:
+        con.close()
+
+
+def audit(path: str | Path, who: str, action: str, target: str | None = None, **detail) -> None:
+    con = connect(path)
+    try:
+        con.execute("INSERT INTO station_audit (at_ms, who, action, target, detail) VALUES (?,?,?,?,?)",
+                    (now_ms(), who, action, target, json.dumps(detail, sort_keys=True) if detail else None))
+    finally:
+        con.close()
+
+
+def audit_log(path: str | Path, limit: int = 500) -> list[dict]:
+    con = connect(path)
+    try:
+        rows = con.execute("SELECT * FROM station_audit ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+    finally:
+        con.close()
+    return [dict(r, detail=json.loads(r["detail"]) if r["detail"] else {}) for r in rows]
+
+
+def save_token_status(path: str | Path, token_id: str, status: dict, synced: bool = False,
+                      clock_offset_ms: int | None = None, error: str | None = None) -> None:
+    con = connect(path)
+    try:
+        t = now_ms()
+        con.execute(
+            "INSERT INTO station_tokens (token_id, seen_ms, synced_ms, status, clock_offset_ms, last_error) "
+            "VALUES (?,?,?,?,?,?) ON CONFLICT(token_id) DO UPDATE SET seen_ms = excluded.seen_ms, "
+            "status = excluded.status, last_error = excluded.last_error, "
+            "synced_ms = COALESCE(excluded.synced_ms, synced_ms), "
+            "clock_offset_ms = COALESCE(excluded.clock_offset_ms, clock_offset_ms)",
+            (token_id, t, t if synced else None, json.dumps(status, sort_keys=True), clock_offset_ms, error))
+    finally:
+        con.close()
+
+
+def token_states(path: str | Path) -> dict[str, dict]:
+    con = connect(path)
+    try:
+        rows = con.execute("SELECT * FROM station_tokens").fetchall()
+    finally:
+        con.close()
+    return {r["token_id"]: dict(r, status=json.loads(r["status"])) for r in rows}
+
+
+def add_list(path: str | Path, name: str, file: str, sha256: str, entries: int, who: str) -> None:
+    con = connect(path)
+    try:
+        con.execute("INSERT OR REPLACE INTO station_lists (name, path, sha256, imported_ms, entries, who) "
+                    "VALUES (?,?,?,?,?,?)", (name, file, sha256, now_ms(), entries, who))
+    finally:
+        con.close()
+
+
+def lists(path: str | Path) -> list[dict]:
+    con = connect(path)
+    try:
+        return [dict(r) for r in con.execute("SELECT * FROM station_lists ORDER BY id")]
+    finally:
+        con.close()
+
+
+def replace_matches(path: str | Path, rows: list[dict]) -> None:
+    """The current matches, all at once (one transaction: readers never see half a recomputation)."""
+    con = connect(path)
+    try:
+        con.execute("BEGIN IMMEDIATE")
+        con.execute("DELETE FROM station_matches")
+        t = now_ms()
+        con.executemany(
+            "INSERT INTO station_matches (computed_ms, token_id, wearer_id, risk, proximity, first_seen_ms, "
+            "last_seen_ms, duration_ms, rssi_mean, list_name) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            [(t, r["token_id"], r["wearer_id"], r["risk"], r["proximity"], r["first_seen_ms"], r["last_seen_ms"],
+              r["duration_ms"], r["rssi_mean"], r["list_name"]) for r in rows])
+        con.execute("COMMIT")
+    except BaseException:
+        if con.in_transaction:
+            con.execute("ROLLBACK")
+        raise
+    finally:
+        con.close()
+
+
+def matches(path: str | Path) -> list[dict]:
+    con = connect(path)
+    try:
+        rows = [dict(r) for r in con.execute("SELECT * FROM station_matches")]
+    finally:
+        con.close()
+    rows.sort(key=lambda r: (RISK_ORDER.get(r["risk"], 9), -r["duration_ms"], r["first_seen_ms"]))
+    return rows
+
+
+def encounter_counts(path: str | Path) -> dict[str, dict]:
+    con = connect(path)
+    try:
+        con.execute("SELECT 1 FROM encounters LIMIT 1")
+        q = ("SELECT token_id, COUNT(*) AS n, COUNT(DISTINCT day) AS days, MIN(day) AS first_day, "
+             "MAX(day) AS last_day FROM encounters GROUP BY token_id")
+        return {r["token_id"]: dict(r) for r in con.execute(q)}
+    except sqlite3.OperationalError:
+        return {}
+    finally:
+        con.close()

@@ -1,0 +1,198 @@
+"""The station's HTTP API without a browser: login and refusal, auto-sync of a token on a pty (the real
+SyncServer, LogStore and KeyStore on CPython), exposure lists, the flagged wearer, registry actions, a sync
+cut half-way, the audit log, and no secret in any response."""
+
+import json
+import time
+
+import pytest
+from station_helpers import (
+    PW,
+    TOKEN,
+    Client,
+    assert_no_secret,
+    exposure_list,
+    exposure_time_ms,
+    port_state,
+    pty_token,
+    registry,
+    running_station,
+    wait_for,
+)
+
+from host_tools.station import store
+
+
+@pytest.fixture
+def db(tmp_path):
+    p = tmp_path / "station.db"
+    registry(p)
+    return p
+
+
+def test_requests_without_login_are_refused(db, tmp_path):
+    with running_station(db) as (st, port):
+        c = Client(port)
+        for path in ("/api/state", "/api/wearers", "/api/audit", "/api/me", "/notice/1", "/api/export/x.json"):
+            code, _ = c.get(path)
+            assert code == 401, path
+        for path in ("/api/sync", "/api/lists", "/api/provision", "/api/retire", "/api/export", "/api/ble/scan"):
+            code, body = c.post(path, {"token_id": TOKEN})
+            assert code == 401 and body["error"] == "login required", path
+        code, body = c.login(pw="not the passphrase")
+        assert code == 401 and body["error"] == "login_wrong" and c.cookie is None
+        code, body = c.post("/api/login", {"who": "", "passphrase": PW})
+        assert code == 400
+        # a forged cookie is no session
+        c.cookie = "bzstation=forged"
+        assert c.get("/api/state")[0] == 401
+        # the page itself and its texts are public (the login form needs them), nothing else
+        assert c.get("/")[0] == 200 and c.get("/api/i18n")[0] == 200
+        assert c.get("/static/../server.py")[0] == 404
+        ok = Client(port)
+        assert ok.login()[0] == 200
+        # a state-changing call without the X-Station header (another site's form) is refused
+        code, raw, _ = ok.call("POST", "/api/retire", {"token_id": TOKEN}, headers={"X-Station": "0"})
+        assert code == 403
+        assert ok.get("/api/me") == (200, {"who": "Chị Lan"})
+    log = store.audit_log(db)
+    assert [a["action"] for a in log if a["action"].startswith("login")] == ["login", "login_failed"]
+    failed = next(a for a in log if a["action"] == "login_failed")
+    assert failed["who"] == "Chị Lan" and PW not in json.dumps(failed)
+
+
+def test_token_syncs_by_itself_and_the_exposed_wearer_is_flagged(db, tmp_path):
+    t0 = exposure_time_ms()
+    with pty_token(tmp_path / "tok") as tok, running_station(db, extra_ports=[tok.port]) as (st, port):
+        c = Client(port)
+        assert c.login()[0] == 200
+        p = wait_for(lambda: (s := port_state(c, tok.port)) and s["state"] == "synced" and s)
+        assert p["token_id"] == TOKEN and p["summary"]["records"] == 6 and p["summary"]["new_rows"] == 6
+        assert tok.ctx.logstore.confirmed(tok.ctx.logstore.days()[0]) == 6 * 24  # confirmed to the token
+        code, s = c.get("/api/state")
+        (tk,) = s["tokens"]
+        assert tk["last_sync_ms"] and tk["battery_mv"] == 3900 and tk["log_days"] == 1 and tk["encounters"] == 6
+        assert tk["clock_offset_ms"] is not None and tk["free_bytes"] > 0 and tk["warnings"] == []
+        assert s["exposed"] == []
+        # an exposure list: a bad one is refused with a clear message, nothing imported
+        code, body = c.post("/api/lists", {"name": "bad.json", "content": '{"data": [{"daily_key": "zz"}]}'})
+        assert code == 400 and body["error"].startswith("bad.json") and "/" not in body["error"].split(":")[0]
+        code, body = c.post("/api/lists", {"name": "f0-today.json", "content": json.dumps(exposure_list(t0))})
+        assert code == 200 and body["entries"] == 1
+        code, s = c.get("/api/state")
+        (w,) = s["exposed"]
+        assert w["wearer_ref"] == "W-1" and w["wearer_name"] == "Nguyễn Văn An" and w["risk"] == "medium"
+        m = w["matches"][0]
+        assert m["token_id"] == TOKEN and m["proximity"] == "near" and m["duration_ms"] == 10 * 60_000
+        assert m["first_seen_ms"] == t0 + 30_000
+        # the printable notice, in Vietnamese
+        code, raw, hdr = c.call("GET", f"/notice/{w['wearer_id']}?lang=vi")
+        page = raw.decode()
+        assert code == 200 and "Thông báo tiếp xúc" in page and "Nguyễn Văn An" in page and "10 phút" in page
+        assert c.get("/notice/999")[0] == 404
+        # a list dropped in the watched folder is picked up by itself (and a broken one reported)
+        (st.exposures_dir / "broken.json").write_text("{not json")
+        wait_for(lambda: any(k.startswith("broken.json") for k in c.get("/api/state")[1]["bad_lists"]), timeout=10)
+    acts = [a["action"] for a in store.audit_log(db)]
+    for a in ("token_plugged", "sync", "list_refused", "list_import", "notice_printed"):
+        assert a in acts, a
+
+
+def test_register_reassign_retire_and_export(db, tmp_path):
+    with pty_token(tmp_path / "new", token_id=None, secret=None, with_records=False) as tok, \
+            running_station(db, extra_ports=[tok.port], export_wait_s=5) as (st, port):
+        c = Client(port)
+        c.login()
+        wait_for(lambda: (s := port_state(c, tok.port)) and s["state"] == "unprovisioned")
+        code, body = c.post("/api/provision", {"port": tok.port, "name": "Trần Thị Bình", "ref": "W-2", "phone": ""})
+        assert code == 200, body
+        tid = body["token_id"]
+        assert tok.ctx.secret is not None and tok.ctx.config.token_id == tid
+        wait_for(lambda: (s := port_state(c, tok.port)) and s["state"] == "synced")
+        code, w = c.get("/api/wearers")
+        assert {x["ref"]: [k["token_id"] for k in x["tokens"]] for x in w["wearers"]}["W-2"] == [tid]
+        # reassign to a new wearer, then retire it
+        code, body = c.post("/api/reassign", {"token_id": tid, "name": "Lê Văn Cường", "ref": "W-3"})
+        assert code == 200 and body["wearer"] == "W-3"
+        # diagnosis export: refused without the typed confirmation, then waits for the button
+        day = int(time.time() // 86400)
+        code, body = c.post("/api/export", {"port": tok.port, "day_from": day - 1, "day_to": day, "confirm": "yes"})
+        assert code == 400 and "confirmation" in body["error"]
+        tok.ctx.keystore.key_for(day)
+        code, body = c.post("/api/export", {"port": tok.port, "day_from": day - 1, "day_to": day, "confirm": tid})
+        assert code == 202
+        wait_for(lambda: tok.server._confirm_at is not None)  # the token waits for its button (a press before
+        tok.ctx.presses = 1  # that would not count): the wearer presses it
+        p = wait_for(lambda: (s := port_state(c, tok.port)) and (s["export_file"] or s["state"] == "failed") and s)
+        assert p["export_file"], p
+        code, raw, hdr = c.call("GET", f"/api/export/{p['export_file']}")
+        doc = json.loads(raw)
+        assert code == 200 and [e["time_start"] for e in doc["data"]] == [day * 86400]
+        assert doc["data"][0]["daily_key"] == tok.ctx.keystore.key_for(day).hex().upper()
+        code, body = c.post("/api/retire", {"token_id": tid})
+        assert code == 200
+        code, s = c.get("/api/state")
+        assert next(k for k in s["tokens"] if k["token_id"] == tid)["status"] == "retired"
+        # a retired token is not synced again
+        c.post("/api/sync", {"port": tok.port})
+        wait_for(lambda: "retired" in (port_state(c, tok.port) or {}).get("message", ""))
+        assert c.post("/api/reassign", {"token_id": "BZ-NONE-0000", "name": "X"})[0] == 400
+    log = store.audit_log(db)
+    acts = {a["action"]: a for a in log}
+    for a in ("provision", "reassign", "export_not_confirmed", "export_requested", "export", "export_downloaded",
+              "retire", "sync_refused_retired"):
+        assert a in acts, a
+    assert acts["reassign"]["detail"] == {"from_wearer": "W-2", "to_wearer": "W-3"}
+    assert all(a["who"] == "Chị Lan" for a in log if a["action"] in ("provision", "reassign", "retire", "export"))
+
+
+def test_a_sync_cut_half_way_says_so_and_loses_nothing(db, tmp_path):
+    with pty_token(tmp_path / "tok", others=199) as tok:  # 200 records: three reads of at most 85
+        # hello, status, hello, auth, 3 clock reads, set, 3 clock reads, list days, first read: then the
+        # cable is pulled, half-way through the pull
+        tok.drop_after = 13
+        with running_station(db, extra_ports=[tok.port]) as (st, port):
+            c = Client(port)
+            c.login()
+            p = wait_for(lambda: (s := port_state(c, tok.port)) and s["state"] == "failed" and s)
+            assert "85 records read were stored" in p["message"] and "rerun" in p["message"], p
+        day = tok.ctx.logstore.days()[0]
+        assert tok.ctx.logstore.confirmed(day) == 0  # nothing confirmed: the token keeps it all
+    with pty_token(tmp_path / "tok", with_records=False) as tok2, \
+            running_station(db, extra_ports=[tok2.port]) as (st, port):
+        c = Client(port)
+        c.login()
+        p = wait_for(lambda: (s := port_state(c, tok2.port)) and s["state"] in ("synced", "failed") and s)
+        assert p["state"] == "synced"
+    from host_tools.stationdb import StationDB
+
+    with StationDB(db) as sdb:
+        rows = sdb.encounters(TOKEN)
+        assert len(rows) == 200 and len({(r["day"], r["file_offset"]) for r in rows}) == 200
+        assert [p["status"] for p in sdb.pulls(TOKEN)] == ["interrupted", "complete"]
+        assert [p["new_rows"] for p in sdb.pulls(TOKEN)] == [85, 115]
+    assert any(a["action"] == "sync_failed" for a in store.audit_log(db))
+
+
+def test_no_response_holds_a_secret(db, tmp_path):
+    t0 = exposure_time_ms()
+    with pty_token(tmp_path / "tok") as tok, running_station(db, extra_ports=[tok.port]) as (st, port):
+        c = Client(port)
+        c.login()
+        wait_for(lambda: (s := port_state(c, tok.port)) and s["state"] == "synced")
+        c.post("/api/lists", {"name": "l.json", "content": json.dumps(exposure_list(t0))})
+        bodies = []
+        for path in ("/", "/api/state", "/api/wearers", "/api/audit", "/api/me", "/api/i18n", "/static/app.js"):
+            code, raw, _ = c.call("GET", path)
+            assert code == 200, path
+            bodies.append(raw)
+        wid = c.get("/api/state")[1]["exposed"][0]["wearer_id"]
+        bodies.append(c.call("GET", f"/notice/{wid}")[1])
+        assert_no_secret(*bodies)
+    con = store.connect(db)
+    try:
+        audit_blob = json.dumps([list(r) for r in con.execute("SELECT * FROM station_audit")]).encode()
+        status_blob = json.dumps([list(r) for r in con.execute("SELECT * FROM station_tokens")]).encode()
+    finally:
+        con.close()
+    assert_no_secret(audit_blob, status_blob)
