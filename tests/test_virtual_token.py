@@ -109,3 +109,21 @@ def test_eco_deep_sleep_wakes_with_the_clock_kept(tmp_path):
     assert first + period - lead <= woke[0]["t"] < first + period + window
     stops = [e for e in virtual.adverts(d) if not e["adv"] and first <= e["t"] < first + period]
     assert stops and stops[0]["t"] % period >= window, "went to sleep only after the window"
+
+
+def test_two_virtual_tokens_log_each_other(tmp_path):
+    d1, d2 = tmp_path / "a", tmp_path / "b"
+    with VirtualToken(d1, speed=10, config=SCAN_ALWAYS) as t1, VirtualToken(d2, speed=10, config=SCAN_ALWAYS) as t2:
+        with virtual.AirRelay([d1, d2], rssi=-58) as relay:
+            assert _wait(lambda: t1.status()["sightings"] > 0 and t2.status()["sightings"] > 0)
+        assert relay.sent > 0
+    for me, other in ((d1, d2), (d2, d1)):
+        sent = {bytes.fromhex(e["adv"])[11:] for e in virtual.adverts(other) if e["adv"]}
+        logged = set()
+        for name, data in virtual.read_flash(me).items():
+            if name.startswith("/log/") and name.endswith(".log"):
+                for o in range(0, len(data), records.RECORD_SIZE):
+                    r = records.decode(data[o:o + records.RECORD_SIZE], int(name[5:-4]))
+                    logged.add(r[3])
+                    assert r[6] >= 1 and r[7] == -58  # count, rssi_min
+        assert logged and logged <= sent, "a token logs exactly the IDs its neighbour sent"

@@ -5,6 +5,7 @@
   bztoken virtual stop --dir DIR [--power-cut]
   bztoken virtual list [--json]
   bztoken virtual inject --dir DIR --adv HEX [--addr HEX] [--rssi N]
+  bztoken virtual relay --dir DIR --dir DIR2 [...] [--rssi N]   tokens side by side, until Ctrl-C
 """
 
 import argparse
@@ -43,6 +44,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     i.add_argument("--addr", default="c0ffee000001", metavar="HEX", help="6-byte sender address")
     i.add_argument("--rssi", type=int, default=-60)
     i.set_defaults(func=cmd_inject)
+
+    r = vs.add_parser("relay", help="put virtual tokens side by side: each hears the others (until Ctrl-C)")
+    r.add_argument("--dir", action="append", required=True, help="a running token's directory (twice or more)")
+    r.add_argument("--rssi", type=int, default=-60)
+    r.set_defaults(func=cmd_relay)
 
 
 def _hex(s: str, what: str) -> bytes:
@@ -93,3 +99,19 @@ def cmd_inject(args: argparse.Namespace) -> int:
         raise UsageError(f"no such directory: {args.dir}")
     virtual.inject(args.dir, _hex(args.addr, "--addr"), _hex(args.adv, "--adv"), args.rssi)
     return 0
+
+
+def cmd_relay(args: argparse.Namespace) -> int:
+    import time
+
+    from host_tools import virtual
+
+    if len(args.dir) < 2:
+        raise UsageError("relay needs at least two --dir")
+    running = {t["dir"] for t in virtual.list_tokens()}
+    for d in args.dir:
+        if os.path.realpath(d) not in running:
+            raise UsageError(f"no virtual token running in {d}", hint=f"bztoken virtual start --dir {d}")
+    with virtual.AirRelay(args.dir, rssi=args.rssi):
+        while True:  # Ctrl-C ends it (the CLI prints "interrupted")
+            time.sleep(1)

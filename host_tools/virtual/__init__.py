@@ -316,6 +316,70 @@ def now_ms(d: str | os.PathLike) -> int:
     return c["base_ms"] + int((time.time_ns() - c["real_ns"]) * c["speed"]) // 1_000_000
 
 
+class AirRelay:
+    """Virtual tokens side by side: each one's current advert is put on the others' air every `interval_s`.
+
+    `with AirRelay([dir1, dir2], rssi=-60): ...` (a background thread), or call step() yourself. A simulator
+    with positions and distances would call inject() with its own RSSI instead."""
+
+    def __init__(self, dirs, rssi: int = -60, interval_s: float = 0.1):
+        self.dirs = [Path(d) for d in dirs]
+        self.rssi = rssi
+        self.interval_s = interval_s
+        self._offsets = {d: 0 for d in self.dirs}
+        self._current: dict[Path, tuple[bytes, bytes] | None] = {d: None for d in self.dirs}
+        self._stop = False
+        self._thread = None
+        self.sent = 0
+
+    def _follow(self, d: Path) -> None:
+        p = d / "adverts.jsonl"
+        try:
+            with open(p, "rb") as f:
+                f.seek(self._offsets[d])
+                data = f.read()
+        except FileNotFoundError:
+            return
+        end = data.rfind(b"\n") + 1  # whole lines only
+        self._offsets[d] += end
+        for line in data[:end].splitlines():
+            try:
+                e = json.loads(line)
+            except ValueError:
+                continue
+            self._current[d] = (bytes.fromhex(e["addr"]), bytes.fromhex(e["adv"])) if e.get("adv") else None
+
+    def step(self) -> None:
+        for d in self.dirs:
+            self._follow(d)
+        for d in self.dirs:
+            cur = self._current[d]
+            if cur is None:
+                continue
+            for other in self.dirs:
+                if other != d:
+                    with contextlib.suppress(UsageError):  # that token is between runs (deep sleep, stop)
+                        inject(other, cur[0], cur[1], self.rssi)
+                        self.sent += 1
+
+    def _run(self) -> None:
+        while not self._stop:
+            self.step()
+            time.sleep(self.interval_s)
+
+    def __enter__(self) -> AirRelay:
+        import threading
+
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop = True
+        if self._thread is not None:
+            self._thread.join()
+
+
 class VirtualToken:
     """A virtual token for tests: `with VirtualToken(tmp_path / "t1", name="T1", speed=60) as t: ...`.
 
