@@ -48,6 +48,9 @@ class App:
         c = self.config
         self.agg = Aggregator(max_open=c.max_open)
         self.radio = Radio(ble, qlen=c.queue_len, adv_interval_ms=c.adv_interval_ms)
+        self._ble = ble
+        self.gatt = None  # BLE sync (bzfw/gattsync.py), where the radio has a GATT server
+        self.central = None  # the iOS phone reader (bzfw/ioscentral.py)
         self._slot = -1  # absolute slot (ms // SLOT_MS) whose ID is on air
         self._day = -1  # day last purged
         self._next_scan = 0  # unix ms
@@ -117,11 +120,16 @@ class App:
     def request_sync_mode(self):
         """A station is talking: flush encounters and stay awake for the next minute."""
         self._sync_until = self.clock.ticks_ms()
+        if self.gatt is not None:
+            self.gatt.touch(self._sync_until)
         self.persist(self.agg.flush())
 
     def stats(self):
         d = dict(self.counters)  # type: dict
         d.update(self.radio.stats())
+        for part in (self.gatt, self.central):
+            if part is not None:
+                d.update(part.stats)
         d["open"] = self.agg.open_count
         d["evicted"] = self.agg.evicted
         d["agg_dropped"] = self.agg.dropped
@@ -154,10 +162,37 @@ class App:
                 syncserver = None  # type: ignore
             if syncserver is not None:
                 self.sync = syncserver.SyncServer(self)
+        self._start_ble()
         self.counters["wakes"] += 1
         self.started = True
         if self.config.error:
             self._say("config: " + self.config.error)
+
+    def _start_ble(self):
+        # BLE sync mode and the iOS reader; both only route IRQs through the radio and add their counters.
+        try:
+            from bzfw import gattsync, ioscentral
+        except ImportError:  # a build without them
+            return
+        cfg = self.config
+        srv = self._sync_factory(self) if self._sync_factory is not None else None
+        if srv is None and self.sync is not None:
+            srv = type(self.sync)(self)
+        if srv is not None:
+            g = gattsync.GattSync(self._ble, srv, self.clock, self.radio, self.board, cfg.ble_sync_ms,
+                                  cfg.long_press_ms)
+            if g.register():
+                self.gatt = g
+        self.central = ioscentral.IosCentral(self._ble, self.clock, self.agg.add, cfg.ios_reads_per_min)
+        self.radio.on_irq = self._ble_irq
+
+    def _ble_irq(self, event, data):
+        r = None
+        if self.gatt is not None:
+            r = self.gatt.irq(event, data)
+        if self.central is not None:
+            self.central.irq(event, data)
+        return r
 
     def run(self, until=None):
         """The main loop. until: a function returning True to stop (tests, the virtual token)."""
@@ -184,6 +219,8 @@ class App:
         if self.board.button_pressed():
             self._press = tk
         due = _IDLE_MS
+        if self.gatt is not None:
+            due = min(due, self.gatt.step(tk))
         if c.is_set():
             now = c.now_ms()
             self._now = now
@@ -235,6 +272,8 @@ class App:
         due = min(next_slot, self._next_flush - now)
         if not self.radio.scanning:
             due = min(due, self._next_scan - now)
+        if self.central is not None and self.central.reads_per_min:
+            due = min(due, self.central.step(now, self.radio.scanning))
         return due
 
     def _rotate(self, now, slot):
@@ -272,8 +311,10 @@ class App:
         if kind == _KIND_ANDROID:
             self.agg.add(kind, bz_id, rssi, self._now)
         elif kind == _KIND_IOS:
-            # An iOS phone's ID needs a GATT read (costs power; not done by this firmware yet).
+            # An iOS phone's ID needs a GATT read: queued for the reader (it logs what it reads).
             self.counters["ios_seen"] += 1
+            if self.central is not None:
+                self.central.seen(self.radio.addr_type, addr, rssi, self._now)
         else:
             self.counters["not_bluezone"] += 1
 
@@ -313,7 +354,7 @@ class App:
         for t in (self._last_rx, self._sync_until):
             if t is not None and c.ticks_diff(tk, t) < _SYNC_HOLD_MS:
                 return True
-        return False
+        return self.gatt is not None and (self.gatt.active or self.gatt.conn is not None)
 
     def _eco(self, now, tk):
         cfg = self.config
@@ -341,7 +382,9 @@ class App:
     # -- LED ----------------------------------------------------------------------------------------
     def _led(self, tk):
         b = self.board
-        if not self.clock.is_set() or self.config.error or self.secret is None:
+        if self.gatt is not None and self.gatt.active:
+            p = board.PAT_SYNCING  # BLE sync mode: the wearer held the button, the token waits for a station
+        elif not self.clock.is_set() or self.config.error or self.secret is None:
             p = board.PAT_NEEDS_SYNC
         elif self._last_rx is not None and self.clock.ticks_diff(tk, self._last_rx) < _SYNC_LED_MS:
             p = board.PAT_SYNCING

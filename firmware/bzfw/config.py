@@ -23,6 +23,7 @@ PROFILES = {
         "wake_period_ms": 0,
         "wake_window_ms": 0,
         "wake_lead_ms": 0,
+        "ios_reads_per_min": 6,  # awake anyway: a GATT read of an iOS phone costs little (bzfw/ioscentral.py)
     },
     # Deep sleep between 12 s wake windows every 120 s, aligned to UTC so that tokens wake together
     # and hear each other; in a window the token advertises at 100 ms and scans the whole window.
@@ -34,6 +35,7 @@ PROFILES = {
         "wake_period_ms": 120000,
         "wake_window_ms": 12000,
         "wake_lead_ms": 2000,  # boot + BLE start-up: the deep sleep ends this much before the window
+        "ios_reads_per_min": 0,  # a read would stretch the wake window: off unless configured
     },
 }
 
@@ -44,6 +46,9 @@ _LIMITS = {
     "wake_period_ms": (0, 3600000),
     "wake_window_ms": (0, 3600000),
     "wake_lead_ms": (0, 60000),
+    "ios_reads_per_min": (0, 60),
+    "ble_sync_ms": (5000, 3600000),
+    "long_press_ms": (500, 30000),
     "flush_every_ms": (10000, 3600000),
     "max_open": (8, 1024),
     "queue_len": (4, 256),
@@ -59,6 +64,8 @@ _DEFAULTS = {
     "log_capacity_bytes": 0,  # 0: 3/4 of the filesystem's free space at boot
     "low_battery_mv": 3400,
     "flash_full_pct": 90,  # LED asks for a sync when the log is this full
+    "ble_sync_ms": 120000,  # BLE sync mode ends this long after entering or the station's last request
+    "long_press_ms": 3000,  # holding the button this long enters BLE sync mode
 }
 
 LOOP_MS = const(50)  # main-loop wake-up at most this long after an event
@@ -75,6 +82,7 @@ class Config:
         self.wake_period_ms = self.wake_window_ms = self.wake_lead_ms = self.flush_every_ms = 0
         self.max_open = self.queue_len = self.log_capacity_bytes = 0
         self.low_battery_mv = self.flash_full_pct = 0
+        self.ios_reads_per_min = self.ble_sync_ms = self.long_press_ms = 0
         self._apply(PROFILES[PROFILE_ALWAYS_ON])
         self._apply(_DEFAULTS)
         if data is not None:

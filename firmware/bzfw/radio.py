@@ -16,9 +16,10 @@ _IRQ_SCAN_DONE = const(6)
 _ADDR_MODE_NRPA = const(3)
 _ADDR_TYPE_PUBLIC = const(0)
 _MAX_DATA = const(62)  # advert + scan response
-_SLOT = const(72)  # [len][rssi][addr 6][data 62] + 2 spare
+_SLOT = const(72)  # [len][rssi][addr 6][data 62][addr_type] + 1 spare
 _SCAN_INTERVAL_US = const(100000)
 _SCAN_WINDOW_US = const(100000)  # window == interval: listen all the time while the scan runs
+_FLAGS = b"\x02\x01\x06"
 
 
 class Radio:
@@ -38,6 +39,12 @@ class Radio:
         self.adv_id = None  # the ID on air, or None
         self.addr = None  # the address it is sent from
         self.rotations = 0
+        # BLE sync and the iOS reader (bzfw/gattsync.py, bzfw/ioscentral.py): every other IRQ goes to on_irq;
+        # sync_resp set = sync mode: the same advert, connectable, with this scan response.
+        self.on_irq = None
+        self.sync_resp = None
+        self._sync_only = False  # sync mode with the clock unset: no ID on air, only the sync service
+        self.addr_type = 0  # of the result drain() is handing over
 
     def set_interval(self, adv_interval_ms):
         self._adv_us = adv_interval_ms * 1000
@@ -76,9 +83,13 @@ class Radio:
             b[o + 1] = data[3] & 0xFF
             self._mv[o + 2 : o + 8] = data[1]
             self._mv[o + 8 : o + 8 + ln] = d
+            b[o + 70] = data[0]
             self._w = (w + 1) % n2
         elif event == _IRQ_SCAN_DONE:
             self.scanning = False
+        elif self.on_irq is not None:
+            return self.on_irq(event, data)
+        return None
 
     def pending(self):
         return (self._w - self._r) % (self._n + self._n)
@@ -95,6 +106,7 @@ class Radio:
             rssi = self._buf[o + 1]
             if rssi > 127:
                 rssi -= 256
+            self.addr_type = self._buf[o + 70]
             try:
                 fn(rssi, mv[o + 2 : o + 8], mv[o + 8 : o + 8 + ln])
             finally:
@@ -115,7 +127,11 @@ class Radio:
         t, a = b.config("mac")
         if t == _ADDR_TYPE_PUBLIC:
             raise OSError("refusing to advertise from the public address")
-        b.gap_advertise(self._adv_us, adv.build(bz_id), connectable=False)
+        if self.sync_resp is None:
+            b.gap_advertise(self._adv_us, adv.build(bz_id), connectable=False)
+        else:
+            b.gap_advertise(self._adv_us, adv.build(bz_id), resp_data=self.sync_resp, connectable=True)
+        self._sync_only = False
         self.adv_id = bytes(bz_id)
         self.addr = bytes(a)
 
@@ -132,9 +148,28 @@ class Radio:
         return resume
 
     def stop_advertising(self):
-        if self.adv_id is not None:
+        if self.adv_id is not None or self._sync_only:
             self._ble.gap_advertise(None)
         self.adv_id = None
+        self._sync_only = False
+
+    def set_sync(self, resp):
+        """Sync mode on (resp: the scan response naming the sync service) or off (None). With the clock
+        unset there is no ID to send: the advert is only flags + the sync service, from a private address."""
+        self.sync_resp = resp
+        b = self._ble
+        if self.adv_id is not None:
+            self.advertise(self.adv_id)
+        elif resp is not None:
+            if b.config("mac")[0] == _ADDR_TYPE_PUBLIC:
+                if self._sync_only:
+                    b.gap_advertise(None)
+                b.config(addr_mode=_ADDR_MODE_NRPA)
+            b.gap_advertise(self._adv_us, _FLAGS + resp, connectable=True)
+            self._sync_only = True
+        elif self._sync_only:
+            b.gap_advertise(None)
+            self._sync_only = False
 
     # -- scanning ---------------------------------------------------------------------------
     def scan(self, duration_ms):
