@@ -6,6 +6,7 @@ codec and count as a lost response. After `auth` every frame both ways carries a
 with a bad or missing tag is treated as corrupted. A token that rebooted (or a session otherwise lost)
 answers E_AUTH_REQUIRED: that raises SessionLost, which the pull handles by authenticating again."""
 
+import hmac
 import json
 import os
 import time
@@ -95,10 +96,13 @@ class SyncClient:
                     continue  # a late answer to an earlier try
                 if f.status == wire.E_VERSION:
                     raise _version_error(f.payload[0] if f.payload else 0)
-                if (self._key is not None and f.status != wire.E_AUTH_REQUIRED
-                        and (f.tag is None or syncserver.tag(self._key, f.mac_input()) != f.tag)):
+                if self._key is not None and f.status != wire.E_AUTH_REQUIRED and not self._tag_ok(f, self._key):
                     continue  # forged or damaged beyond the CRC: wait for the retransmission
                 return f
+
+    @staticmethod
+    def _tag_ok(f: wire.Frame, key: bytes) -> bool:
+        return f.tag is not None and hmac.compare_digest(syncserver.tag(key, f.mac_input()), f.tag)
 
     def _check(self, f: wire.Frame) -> wire.Frame:
         if f.status == wire.OK:
@@ -134,9 +138,7 @@ class SyncClient:
                     hint=f"check the secret for {self.token_id}; the token accepts a new try in {wait_ms / 1000:.0f} s",
                 ) from None
             raise
-        if f.tag is None or syncserver.tag(key, f.mac_input()) != f.tag or f.payload != syncserver.token_proof(
-            secret, nt, nh
-        ):
+        if not self._tag_ok(f, key) or not hmac.compare_digest(f.payload, syncserver.token_proof(secret, nt, nh)):
             raise AuthError(f"the device on {self.t.name} does not know the secret of token {self.token_id}")
         self._key = key
 
