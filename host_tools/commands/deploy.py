@@ -10,7 +10,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--port", "-p", default=os.environ.get("BZTOKEN_PORT"), help="serial port (default: $BZTOKEN_PORT)")
     p.add_argument("--board", metavar="NAME",
                    help="also keep /board.json in step with hardware/boards/NAME.json (compiled for its chip)")
-    p.add_argument("--no-restart", action="store_true", help="copy only; do not soft-reset the token")
+    p.add_argument("--no-restart", action="store_true", help="copy only; do not reset the token")
     p.add_argument("--resume", action="store_true", help="attach to the running REPL without mpremote's soft reset")
     p.add_argument("--root", default="/", help=argparse.SUPPRESS)  # the device filesystem root (tests)
     p.add_argument("--dry-run", action="store_true", help="list what would be copied and removed")

@@ -2,8 +2,9 @@
 
 The token is asked for the SHA-256 of its application files (a few lines run in its REPL); only files whose
 hash differs from the local build are copied, files of the package that no longer exist locally are removed,
-and /config.json and /secret are never touched. mpremote is run as its own process (its command line is its
-stable interface); its output is captured and turned into one-line errors.
+and /config.json and /secret are never touched. The restart is a hard reset (machine.reset), which runs
+main.py. mpremote is run as its own process (its command line is its stable interface); its output is
+captured and turned into one-line errors.
 
 The REPL must own the console: the token application reads every console byte for the sync protocol, so
 start the token with its button held (main.py then leaves the REPL), as firmware/README.md explains.
@@ -119,7 +120,8 @@ def deploy(port: str, files: dict[str, bytes], *, root: str = "/", resume: bool 
         for p in stale:
             args += ["fs", "rm", ":" + root + p, "+"]
         if restart:
-            args += ["soft-reset", "+"]
+            # a hard reset: after a soft reset from the raw REPL MicroPython skips main.py, so the app would not start
+            args += ["reset", "+"]
             res.restarted = True
         if args:
             _mpremote(port, args[:-1], resume, timeout)
