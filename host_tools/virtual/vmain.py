@@ -111,7 +111,9 @@ class Token:
     def _tick(self):
         self.air.poll()  # a scan's end is due on the virtual clock, not on an event
         self._status()
-        return False
+        # stdin closed: the supervisor is gone (a token's USB unplugged would not stop it, but an orphaned
+        # interpreter must not run on): keep what RAM holds and stop.
+        return self.console.closed
 
     def run(self):
         self.app.start()
@@ -120,8 +122,9 @@ class Token:
         try:
             self.app.run(until=self._tick)
         except KeyboardInterrupt:  # a graceful stop: persist what RAM holds, as before a power-off
-            self.app.persist(self.app.agg.flush())
-            self._status(force=True)
+            pass
+        self.app.persist(self.app.agg.flush())
+        self._status(force=True)
 
 
 def main():
