@@ -165,13 +165,15 @@ class Registry:
         self.con.execute("UPDATE tokens SET status = 'provisioned', provisioned_ms = ?, fw = COALESCE(?, fw) "
                          "WHERE token_id = ?", (at_ms or now_ms(), fw, token_id))
 
-    def retire(self, token_id: str) -> None:
-        if self.con.execute("UPDATE tokens SET status = 'retired' WHERE token_id = ?", (token_id,)).rowcount != 1:
-            raise UsageError(f"unknown token {token_id}")
-
     def reassign(self, token_id: str, wearer_id: int) -> None:
         """Give a token to another wearer (the station's 'reassign'); its secret and status stay."""
+        if self.con.execute("SELECT 1 FROM wearers WHERE id = ?", (wearer_id,)).fetchone() is None:
+            raise UsageError(f"unknown wearer {wearer_id}")
         if self.con.execute("UPDATE tokens SET wearer_id = ? WHERE token_id = ?", (wearer_id, token_id)).rowcount != 1:
+            raise UsageError(f"unknown token {token_id}")
+
+    def retire(self, token_id: str) -> None:
+        if self.con.execute("UPDATE tokens SET status = 'retired' WHERE token_id = ?", (token_id,)).rowcount != 1:
             raise UsageError(f"unknown token {token_id}")
 
     def token(self, token_id: str) -> dict | None:

@@ -136,3 +136,19 @@ def test_bad_token_ids_refused(tmp_path):
         r.add_token("BZ-DUPE-0001", secrets.new_secret())
         with pytest.raises(UsageError, match="already in the registry"):
             r.add_token("BZ-DUPE-0001", secrets.new_secret())
+
+
+def test_reassign_and_retire(tmp_path):
+    with reg(tmp_path / "a.db") as r:
+        a, b = r.add_wearer("A", "RA"), r.add_wearer("B", "RB")
+        r.add_token("BZ-REAS-0001", s := secrets.new_secret(), a)
+        r.reassign("BZ-REAS-0001", b)
+        t = r.token("BZ-REAS-0001")
+        assert (t["wearer_ref"], t["status"]) == ("RB", "pending") and r.secret_for("BZ-REAS-0001") == s
+        assert r.tokens_of(a) == [] and len(r.tokens_of(b)) == 1
+        with pytest.raises(UsageError, match="unknown wearer"):
+            r.reassign("BZ-REAS-0001", 999)
+        with pytest.raises(UsageError, match="unknown token"):
+            r.reassign("BZ-NONE-0001", a)
+        r.retire("BZ-REAS-0001")
+        assert r.tokens("retired")[0]["token_id"] == "BZ-REAS-0001"
