@@ -158,12 +158,17 @@ def _build_chunk(kds: list[KeyDay], jobs: int, native: bool) -> _Chunk:
 def _pairs(sorted_keys: np.ndarray, order: np.ndarray, probe: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """All (index into the sorted side, index into probe) with equal keys (many-to-many).
 
-    The probes are searched in sorted order (numpy's binary search narrows from the previous probe, and memory
-    is touched in order); the right end of a run is looked up only for the probes that hit."""
+    Against a large sorted side, fewer probes are searched in sorted order (numpy's binary search narrows from
+    the previous probe, and memory is touched in order); a small sorted side stays in cache, so probes go as they
+    come. The right end of a run is looked up only for the probes that hit."""
     if len(sorted_keys) == 0 or len(probe) == 0:
         return np.empty(0, np.int64), np.empty(0, np.int64)
-    porder = np.argsort(probe)
-    ps = probe[porder]
+    if len(sorted_keys) > 1 << 16 and len(probe) <= len(sorted_keys):
+        porder = np.argsort(probe)
+        ps = probe[porder]
+    else:
+        porder = np.arange(len(probe))
+        ps = probe
     lo = np.searchsorted(sorted_keys, ps, side="left")
     inside = lo < len(sorted_keys)
     hit = np.nonzero(inside)[0]
