@@ -42,11 +42,15 @@ def test_app_only_image_refused():
     app_only = espimage.make_image("esp32c3", espimage.MICROPYTHON_4MIB)[0x10000:]
     with pytest.raises(UsageError, match="no partition table"):
         espimage.check_firmware(app_only, "esp32c3")
+    big_app = espimage.make_image("esp32c3", espimage.MICROPYTHON_4MIB, 0x20000)[0x10000:]  # as long as a firmware
+    assert len(big_app) > 0x9000
+    with pytest.raises(UsageError, match="no partition table at flash 0x8000"):
+        espimage.check_firmware(big_app, "esp32c3")
 
 
 def test_corrupt_partition_table_refused():
     img = bytearray(espimage.make_image("esp32c3", espimage.MICROPYTHON_4MIB))
-    img[0x8000 + 32 : 0x8000 + 34] = b"\x12\x34"
+    img[0x8000 + 32 : 0x8000 + 34] = b"\x12\x34"  # the second entry
     with pytest.raises(UsageError, match="bad entry at byte 32"):
         espimage.check_firmware(bytes(img), "esp32c3")
 

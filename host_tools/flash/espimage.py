@@ -98,7 +98,7 @@ def check_firmware(data: bytes, chip: str, name: str = "firmware") -> FirmwareIn
             hint=f"download the MicroPython build for {chip}, or pass the right --chip/--board",
         )
     pt_at = PART_TABLE_OFFSET - fw_off
-    if len(data) < pt_at + 32:
+    if len(data) < pt_at + 32 or data[pt_at : pt_at + 2] != b"\xaa\x50":
         raise UsageError(
             f"{name}: no partition table at flash 0x{PART_TABLE_OFFSET:X} (an application-only image?)",
             hint="use the merged firmware .bin (bootloader + partitions + app) from micropython.org",
