@@ -1,0 +1,116 @@
+"""`bztoken sim`: a simulated community of tokens and Bluezone phones, end to end; `bztoken power`: battery life."""
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from host_tools.errors import UsageError
+from host_tools.progress import for_cli
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("sim", help="simulate a scenario: provision, a day in virtual time, pull, match, score")
+    p.add_argument("--scenario", metavar="FILE", help="a scenario file, or the name of a shipped one (see --list)")
+    p.add_argument("--profile", action="append", metavar="NAME",
+                   help="token profile for every token (repeat for several runs); default: the scenario's")
+    p.add_argument("--sweep", action="store_true", help="run the profile sweep behind the detection/battery plot")
+    p.add_argument("--out", metavar="DIR", help="where the report, the runs and their token logs go "
+                                                 "(default: a new temporary directory)")
+    p.add_argument("--jobs", type=int, default=None, metavar="N", help="runs in parallel (default: CPUs, max 4)")
+    p.add_argument("--one-positive", action="store_true",
+                   help="only the scenario's positive wearer tests positive (default: each wearer in turn)")
+    p.add_argument("--list", action="store_true", help="list shipped scenarios and token profiles")
+    p.add_argument("--json", action="store_true", help="results as JSON on stdout")
+    p.set_defaults(func=cmd_sim)
+
+    pw = sub.add_parser("power", help="battery life per token profile and chip (hardware/power/currents.json)")
+    pw.add_argument("--profile", action="append", metavar="NAME", help="profile (repeat); default: the sweep's")
+    pw.add_argument("--battery-mah", type=float, default=None, metavar="MAH", help="battery capacity (default 1000)")
+    pw.add_argument("--json", action="store_true")
+    pw.set_defaults(func=cmd_power)
+
+
+def cmd_sim(args: argparse.Namespace) -> int:
+    from host_tools.sim import profiles, report, scenario
+
+    if args.list:
+        for name, path in scenario.shipped().items():
+            sc = scenario.load(path)
+            print(f"{name:<16} {sc.description}")
+        print()
+        for name in list(profiles.all_profiles()) + [p for p in profiles.SWEEP if p not in profiles.all_profiles()]:
+            print(f"{name:<18} {profiles.get(name).describe()}")
+        return 0
+    if not args.scenario:
+        raise UsageError("--scenario is needed", hint="bztoken sim --list shows the shipped scenarios")
+    path = scenario.resolve(args.scenario)
+    sc = scenario.load(path)
+    if args.one_positive and sc.positive is None:
+        raise UsageError(f"{path.name} names no positive wearer", hint="add \"positive\": \"GROUP#N\" to it")
+    profs = list(profiles.SWEEP) if args.sweep else (args.profile or [sc.profile])
+    if args.sweep and args.profile:
+        raise UsageError("--sweep runs its own profiles; give either --sweep or --profile")
+    for p in profs:
+        profiles.get(p)
+    out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="bztoken-sim-"))
+    jobs = args.jobs or report.default_jobs()
+    if jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    t0 = time.perf_counter()
+    results = report.sweep(sc, path, out, profs, jobs, all_positive=not args.one_positive,
+                           progress=for_cli(args.json))
+    files = report.write_all(results, sc, out)
+    wall = time.perf_counter() - t0
+    if args.json:
+        print(json.dumps({"scenario": sc.name, "wall_s": round(wall, 2), "files": files, "runs": results}))
+        return 0
+    print(summary(sc, results, files, wall))
+    return 0
+
+
+def summary(sc, results: list[dict], files: dict, wall: float) -> str:
+    from host_tools.sim import report
+
+    r0 = results[0]
+    lines = [f"{sc.name}: {r0['devices']} devices ({r0['tokens']} tokens, {r0['phones']} phones), "
+             f"{r0['true_contacts']} true close contacts (2 m, 15 min); {r0['positives']} positive(s)",
+             "", report.text_table(results), ""]
+    for r in results:
+        t = r["timings_s"]
+        st = r["sim_stats"]
+        lines.append(f"{r['profile']}: simulated {st['simulated_s'] / 3600:.0f} h of {st['devices']} devices in "
+                     f"{t['simulate']:.1f} s; pulled {r['records_pulled']} records in {t['pull']:.1f} s; "
+                     f"matched in {t['match']:.1f} s")
+    lines.append(f"report: {files['html']}  ({wall:.0f} s)")
+    return "\n".join(lines)
+
+
+def cmd_power(args: argparse.Namespace) -> int:
+    from host_tools import power
+    from host_tools.sim import profiles
+
+    names = args.profile or list(dict.fromkeys(["always-on", "eco", *profiles.SWEEP]))
+    model = power.load()
+    if args.battery_mah is not None and args.battery_mah <= 0:
+        raise UsageError("--battery-mah must be positive")
+    rows = []
+    for n in names:
+        p = profiles.get(n)
+        for chip in power.CHIPS:
+            life = power.battery_life(p, chip, model, args.battery_mah)
+            rows.append({"profile": n, "chip": chip, "avg_ma": round(life.avg_ma, 3), "days": round(life.days, 2),
+                         "breakdown_ma": {k: round(v, 3) for k, v in life.breakdown_ma.items()}})
+    if args.json:
+        print(json.dumps(rows))
+        return 0
+    cap = args.battery_mah or model["battery"]["capacity_mah"]["value"]
+    print(f"Battery life on {cap:g} mAh ({model['battery']['usable_fraction']['value']:.0%} usable)")
+    print(f"{'profile':<18} {'chip':<8} {'mA':>7} {'days':>7}  where the current goes (mA)")
+    for r in rows:
+        parts = ", ".join(f"{k} {v:g}" for k, v in r["breakdown_ma"].items())
+        print(f"{r['profile']:<18} {r['chip']:<8} {r['avg_ma']:>7.2f} {r['days']:>7.1f}  {parts}")
+    print("sources: hardware/power/currents.json", file=sys.stderr)
+    return 0
