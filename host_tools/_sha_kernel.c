@@ -4,8 +4,9 @@
  *   S_0 = SHA256(K || "bluzonesubkey"), S_i+1 = SHA256(S_i), ID_i = S_i[0,4,8,12,16,18,...,30].
  * Every hash input fits one 64-byte block, so a key-day is `slots` single-block compressions from the IV.
  * The chain stays in 32-bit words (a digest is the next block's first 8 message words), so there is no
- * byte shuffling between steps. With the x86 SHA extensions (checked at run time with CPUID) a compression
- * is a few dozen cycles; otherwise a portable C compression runs. The GIL is released while deriving, so
+ * byte shuffling between steps. Keys go in pairs whose two chains are interleaved: one chain is bound by the
+ * latency of each compression, two keep the SHA unit busy. With the x86 SHA extensions (checked at run time
+ * with CPUID) a compression is a few dozen cycles; otherwise a portable C compression runs. The GIL is released while deriving, so
  * threads scale over cores. bzfw.ids stays the reference; tests compare both paths against it.
  */
 #define PY_SSIZE_T_CLEAN
@@ -33,7 +34,6 @@ static const uint32_t IV[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                                0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
 
 /* One compression from the IV of the 16 message words w (already big-endian-decoded); out = digest words. */
-typedef void (*compress_fn)(const uint32_t w[16], uint32_t out[8]);
 
 #define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
 
@@ -55,57 +55,78 @@ static void compress_portable(const uint32_t win[16], uint32_t out[8]) {
     out[4] = IV[4] + e; out[5] = IV[5] + f; out[6] = IV[6] + g; out[7] = IV[7] + h;
 }
 
+/* Two independent compressions. One chain is latency-bound (each step needs the previous digest), so the
+ * SHA-NI version runs two chains' instructions interleaved, keeping the SHA unit busy. */
+typedef void (*compress2_fn)(const uint32_t wa[16], const uint32_t wb[16], uint32_t oa[8], uint32_t ob[8]);
+
+static void compress2_portable(const uint32_t wa[16], const uint32_t wb[16], uint32_t oa[8], uint32_t ob[8]) {
+    compress_portable(wa, oa);
+    compress_portable(wb, ob);
+}
+
 #ifdef BZ_X86
-/* Intel SHA extensions: state in the ABEF/CDGH layout sha256rnds2 wants; message words as 4-lane vectors. */
-__attribute__((target("sha,sse4.1"))) static void compress_shani(const uint32_t win[16], uint32_t out[8]) {
-    __m128i st0, st1, tmp, msg, save0, save1;
-    __m128i w0 = _mm_loadu_si128((const __m128i *)(win + 0));
-    __m128i w1 = _mm_loadu_si128((const __m128i *)(win + 4));
-    __m128i w2 = _mm_loadu_si128((const __m128i *)(win + 8));
-    __m128i w3 = _mm_loadu_si128((const __m128i *)(win + 12));
+/* Intel SHA extensions: state in the ABEF/CDGH layout sha256rnds2 wants; message words as 4-lane vectors.
+ * W[g] for g >= 4 = msg2(msg1(W[g-4], W[g-3]) + (W[g-1]:W[g-2] >> 4 bytes), W[g-1]). */
+__attribute__((target("sha,sse4.1"))) static void compress2_shani(const uint32_t wa[16], const uint32_t wb[16],
+                                                                   uint32_t oa[8], uint32_t ob[8]) {
+    __m128i a0 = _mm_loadu_si128((const __m128i *)(wa + 0)), b0 = _mm_loadu_si128((const __m128i *)(wb + 0));
+    __m128i a1 = _mm_loadu_si128((const __m128i *)(wa + 4)), b1 = _mm_loadu_si128((const __m128i *)(wb + 4));
+    __m128i a2 = _mm_loadu_si128((const __m128i *)(wa + 8)), b2 = _mm_loadu_si128((const __m128i *)(wb + 8));
+    __m128i a3 = _mm_loadu_si128((const __m128i *)(wa + 12)), b3 = _mm_loadu_si128((const __m128i *)(wb + 12));
+    __m128i tmp, init0, init1, sa0, sa1, sb0, sb1, ma, mb, k;
 
     tmp = _mm_loadu_si128((const __m128i *)&IV[0]);
-    st1 = _mm_loadu_si128((const __m128i *)&IV[4]);
-    tmp = _mm_shuffle_epi32(tmp, 0xB1);          /* CDAB */
-    st1 = _mm_shuffle_epi32(st1, 0x1B);          /* EFGH */
-    st0 = _mm_alignr_epi8(tmp, st1, 8);          /* ABEF */
-    st1 = _mm_blend_epi16(st1, tmp, 0xF0);       /* CDGH */
-    save0 = st0;
-    save1 = st1;
+    init1 = _mm_loadu_si128((const __m128i *)&IV[4]);
+    tmp = _mm_shuffle_epi32(tmp, 0xB1);
+    init1 = _mm_shuffle_epi32(init1, 0x1B);
+    init0 = _mm_alignr_epi8(tmp, init1, 8);      /* ABEF */
+    init1 = _mm_blend_epi16(init1, tmp, 0xF0);   /* CDGH */
+    sa0 = sb0 = init0;
+    sa1 = sb1 = init1;
 
-#define ROUNDS4(W, i)                                                              \
-    msg = _mm_add_epi32((W), _mm_loadu_si128((const __m128i *)&K256[4 * (i)]));  \
-    st1 = _mm_sha256rnds2_epu32(st1, st0, msg);                                    \
-    msg = _mm_shuffle_epi32(msg, 0x0E);                                            \
-    st0 = _mm_sha256rnds2_epu32(st0, st1, msg);
-    /* next schedule group from the previous four: W[g] = msg2(msg1(W[g-4], W[g-3]) + (W[g-1]:W[g-2] >> 4 bytes), W[g-1]) */
-#define SCHED(Wa, Wb, Wc, Wd) \
+#define R2(WA, WB, i)                                                 \
+    k = _mm_loadu_si128((const __m128i *)&K256[4 * (i)]);             \
+    ma = _mm_add_epi32((WA), k);                                      \
+    mb = _mm_add_epi32((WB), k);                                      \
+    sa1 = _mm_sha256rnds2_epu32(sa1, sa0, ma);                        \
+    sb1 = _mm_sha256rnds2_epu32(sb1, sb0, mb);                        \
+    ma = _mm_shuffle_epi32(ma, 0x0E);                                 \
+    mb = _mm_shuffle_epi32(mb, 0x0E);                                 \
+    sa0 = _mm_sha256rnds2_epu32(sa0, sa1, ma);                        \
+    sb0 = _mm_sha256rnds2_epu32(sb0, sb1, mb);
+#define S1(Wa, Wb, Wc, Wd) \
     Wa = _mm_sha256msg2_epu32(_mm_add_epi32(_mm_sha256msg1_epu32(Wa, Wb), _mm_alignr_epi8(Wd, Wc, 4)), Wd);
+#define S2(i, A0, A1, A2, A3, B0, B1, B2, B3) S1(A0, A1, A2, A3) S1(B0, B1, B2, B3) R2(A0, B0, i)
 
-    ROUNDS4(w0, 0) ROUNDS4(w1, 1) ROUNDS4(w2, 2) ROUNDS4(w3, 3)
-    SCHED(w0, w1, w2, w3) ROUNDS4(w0, 4)
-    SCHED(w1, w2, w3, w0) ROUNDS4(w1, 5)
-    SCHED(w2, w3, w0, w1) ROUNDS4(w2, 6)
-    SCHED(w3, w0, w1, w2) ROUNDS4(w3, 7)
-    SCHED(w0, w1, w2, w3) ROUNDS4(w0, 8)
-    SCHED(w1, w2, w3, w0) ROUNDS4(w1, 9)
-    SCHED(w2, w3, w0, w1) ROUNDS4(w2, 10)
-    SCHED(w3, w0, w1, w2) ROUNDS4(w3, 11)
-    SCHED(w0, w1, w2, w3) ROUNDS4(w0, 12)
-    SCHED(w1, w2, w3, w0) ROUNDS4(w1, 13)
-    SCHED(w2, w3, w0, w1) ROUNDS4(w2, 14)
-    SCHED(w3, w0, w1, w2) ROUNDS4(w3, 15)
-#undef ROUNDS4
-#undef SCHED
+    R2(a0, b0, 0) R2(a1, b1, 1) R2(a2, b2, 2) R2(a3, b3, 3)
+    S2(4, a0, a1, a2, a3, b0, b1, b2, b3)
+    S2(5, a1, a2, a3, a0, b1, b2, b3, b0)
+    S2(6, a2, a3, a0, a1, b2, b3, b0, b1)
+    S2(7, a3, a0, a1, a2, b3, b0, b1, b2)
+    S2(8, a0, a1, a2, a3, b0, b1, b2, b3)
+    S2(9, a1, a2, a3, a0, b1, b2, b3, b0)
+    S2(10, a2, a3, a0, a1, b2, b3, b0, b1)
+    S2(11, a3, a0, a1, a2, b3, b0, b1, b2)
+    S2(12, a0, a1, a2, a3, b0, b1, b2, b3)
+    S2(13, a1, a2, a3, a0, b1, b2, b3, b0)
+    S2(14, a2, a3, a0, a1, b2, b3, b0, b1)
+    S2(15, a3, a0, a1, a2, b3, b0, b1, b2)
+#undef R2
+#undef S1
+#undef S2
 
-    st0 = _mm_add_epi32(st0, save0);
-    st1 = _mm_add_epi32(st1, save1);
-    tmp = _mm_shuffle_epi32(st0, 0x1B);          /* FEBA */
-    st1 = _mm_shuffle_epi32(st1, 0xB1);          /* DCHG */
-    st0 = _mm_blend_epi16(tmp, st1, 0xF0);       /* DCBA */
-    st1 = _mm_alignr_epi8(st1, tmp, 8);          /* ABEF -> HGFE */
-    _mm_storeu_si128((__m128i *)(out + 0), st0);
-    _mm_storeu_si128((__m128i *)(out + 4), st1);
+    sa0 = _mm_add_epi32(sa0, init0);
+    sa1 = _mm_add_epi32(sa1, init1);
+    sb0 = _mm_add_epi32(sb0, init0);
+    sb1 = _mm_add_epi32(sb1, init1);
+    tmp = _mm_shuffle_epi32(sa0, 0x1B);
+    sa1 = _mm_shuffle_epi32(sa1, 0xB1);
+    _mm_storeu_si128((__m128i *)(oa + 0), _mm_blend_epi16(tmp, sa1, 0xF0));
+    _mm_storeu_si128((__m128i *)(oa + 4), _mm_alignr_epi8(sa1, tmp, 8));
+    tmp = _mm_shuffle_epi32(sb0, 0x1B);
+    sb1 = _mm_shuffle_epi32(sb1, 0xB1);
+    _mm_storeu_si128((__m128i *)(ob + 0), _mm_blend_epi16(tmp, sb1, 0xF0));
+    _mm_storeu_si128((__m128i *)(ob + 4), _mm_alignr_epi8(sb1, tmp, 8));
 }
 
 static int cpu_has_sha(void) {
@@ -117,41 +138,60 @@ static int cpu_has_sha(void) {
 }
 #endif
 
-static compress_fn best_compress = compress_portable;
+static compress2_fn best_compress2 = compress2_portable;
 static const char *best_name = "portable";
 
-static void derive_range(compress_fn compress, const uint8_t *keys, Py_ssize_t nkeys, int slots, uint8_t *out) {
-    uint32_t w[16], s[8];
-    for (Py_ssize_t k = 0; k < nkeys; k++) {
-        const uint8_t *key = keys + 32 * k;
-        uint8_t block[64];
-        /* K || "bluzonesubkey" (45 bytes) || 0x80 || zeros || bit length 360, big-endian */
-        memcpy(block, key, 32);
-        memcpy(block + 32, "bluzonesubkey", 13);
-        block[45] = 0x80;
-        memset(block + 46, 0, 16);
-        block[62] = 360 >> 8;
-        block[63] = 360 & 0xff;
-        for (int i = 0; i < 16; i++)
-            w[i] = ((uint32_t)block[4 * i] << 24) | ((uint32_t)block[4 * i + 1] << 16) |
-                   ((uint32_t)block[4 * i + 2] << 8) | block[4 * i + 3];
-        compress(w, s);
-        /* from here every block is a 32-byte digest + padding (length 256 bits) */
-        for (int i = 9; i < 15; i++) w[i] = 0;
-        w[8] = 0x80000000u;
-        w[15] = 256;
-        for (int i = 0; i < slots; i++) {
-            uint8_t *id = out + ((Py_ssize_t)k * slots + i) * 12;
-            /* bytes 0,4,8,12 = high byte of words 0..3; bytes 16..30 even = bytes 0 and 2 of words 4..7 */
-            id[0] = s[0] >> 24; id[1] = s[1] >> 24; id[2] = s[2] >> 24; id[3] = s[3] >> 24;
-            id[4] = s[4] >> 24; id[5] = s[4] >> 8;  id[6] = s[5] >> 24; id[7] = s[5] >> 8;
-            id[8] = s[6] >> 24; id[9] = s[6] >> 8;  id[10] = s[7] >> 24; id[11] = s[7] >> 8;
-            if (i + 1 < slots) {
-                memcpy(w, s, 32);
-                compress(w, s);
-            }
+static void first_block(const uint8_t *key, uint32_t w[16]) {
+    uint8_t block[64];
+    /* K || "bluzonesubkey" (45 bytes) || 0x80 || zeros || bit length 360, big-endian */
+    memcpy(block, key, 32);
+    memcpy(block + 32, "bluzonesubkey", 13);
+    block[45] = 0x80;
+    memset(block + 46, 0, 16);
+    block[62] = 360 >> 8;
+    block[63] = 360 & 0xff;
+    for (int i = 0; i < 16; i++)
+        w[i] = ((uint32_t)block[4 * i] << 24) | ((uint32_t)block[4 * i + 1] << 16) |
+               ((uint32_t)block[4 * i + 2] << 8) | block[4 * i + 3];
+}
+
+static void put_id(const uint32_t s[8], uint8_t *id) {
+    /* bytes 0,4,8,12 = high byte of words 0..3; bytes 16..30 even = bytes 0 and 2 of words 4..7 */
+    id[0] = s[0] >> 24; id[1] = s[1] >> 24; id[2] = s[2] >> 24; id[3] = s[3] >> 24;
+    id[4] = s[4] >> 24; id[5] = s[4] >> 8;  id[6] = s[5] >> 24; id[7] = s[5] >> 8;
+    id[8] = s[6] >> 24; id[9] = s[6] >> 8;  id[10] = s[7] >> 24; id[11] = s[7] >> 8;
+}
+
+/* Two key-days side by side: `slots` IDs of key a to out_a and of key b to out_b. */
+static void derive_pair(compress2_fn compress2, const uint8_t *ka, const uint8_t *kb, int slots, uint8_t *out_a,
+                        uint8_t *out_b) {
+    uint32_t wa[16], wb[16], sa[8], sb[8];
+    first_block(ka, wa);
+    first_block(kb, wb);
+    compress2(wa, wb, sa, sb);
+    /* from here every block is a 32-byte digest + padding (length 256 bits) */
+    for (int i = 9; i < 15; i++) wa[i] = wb[i] = 0;
+    wa[8] = wb[8] = 0x80000000u;
+    wa[15] = wb[15] = 256;
+    for (int i = 0; i < slots; i++) {
+        put_id(sa, out_a + 12 * i);
+        put_id(sb, out_b + 12 * i);
+        if (i + 1 < slots) {
+            memcpy(wa, sa, 32);
+            memcpy(wb, sb, 32);
+            compress2(wa, wb, sa, sb);
         }
     }
+}
+
+static void derive_range(compress2_fn compress2, const uint8_t *keys, Py_ssize_t nkeys, int slots, uint8_t *out,
+                         uint8_t *scratch) {
+    Py_ssize_t row = (Py_ssize_t)slots * 12;
+    Py_ssize_t k = 0;
+    for (; k + 1 < nkeys; k += 2)
+        derive_pair(compress2, keys + 32 * k, keys + 32 * (k + 1), slots, out + row * k, out + row * (k + 1));
+    if (k < nkeys) /* an odd last key: its twin's IDs go to scratch */
+        derive_pair(compress2, keys + 32 * k, keys + 32 * k, slots, out + row * k, scratch);
 }
 
 static PyObject *py_derive(PyObject *self, PyObject *args, PyObject *kw) {
@@ -175,11 +215,18 @@ static PyObject *py_derive(PyObject *self, PyObject *args, PyObject *kw) {
         PyBuffer_Release(&keys);
         return NULL;
     }
-    compress_fn fn = portable ? compress_portable : best_compress;
+    compress2_fn fn = portable ? compress2_portable : best_compress2;
     uint8_t *out = (uint8_t *)PyBytes_AS_STRING(res);
+    uint8_t *scratch = PyMem_RawMalloc((size_t)slots * 12);
+    if (scratch == NULL) {
+        PyBuffer_Release(&keys);
+        Py_DECREF(res);
+        return PyErr_NoMemory();
+    }
     Py_BEGIN_ALLOW_THREADS
-    derive_range(fn, (const uint8_t *)keys.buf, nkeys, slots, out);
+    derive_range(fn, (const uint8_t *)keys.buf, nkeys, slots, out, scratch);
     Py_END_ALLOW_THREADS
+    PyMem_RawFree(scratch);
     PyBuffer_Release(&keys);
     return res;
 }
@@ -198,7 +245,7 @@ static struct PyModuleDef moddef = {PyModuleDef_HEAD_INIT, "_sha_kernel",
 PyMODINIT_FUNC PyInit__sha_kernel(void) {
 #ifdef BZ_X86
     if (cpu_has_sha()) {
-        best_compress = compress_shani;
+        best_compress2 = compress2_shani;
         best_name = "sha-ni";
     }
 #endif
