@@ -1,10 +1,11 @@
 """Provisioning tokens over the sync protocol, one or a batch, resumable.
 
-For one token: the wearer is recorded; the token ID and secret are drawn and stored in the registry as
-`pending` BEFORE the token hears of them (a crash then never loses a secret a token may hold); the token
-gets them with its config through the protocol's `provision` command (accepted only while it has no secret);
-the station then authenticates with the new secret (proving the token holds it), sets the token's clock and
-marks the token `provisioned`. A rerun finds a pending token and finishes it with the same ID and secret.
+For one token: the wearer is recorded; the token says hello (a token provisioned by someone else is refused
+here); the token ID and secret are drawn and stored in the registry as `pending` BEFORE the token hears of
+them (a crash then never loses a secret a token may hold); the token gets them with its config through the
+protocol's `provision` command (accepted only while it has no secret); the station then authenticates with
+the new secret (proving the token holds it), sets the token's clock and marks the token `provisioned`. A rerun
+finds a pending token and finishes it with the same ID and secret.
 
 A batch is a CSV of wearers; a failed token never stops it; a wearer who already has a provisioned token is
 skipped without touching a port, so rerunning the same CSV does only what is left.
@@ -132,25 +133,27 @@ def provision_one(
         return Outcome(w.ref, w.name, "skipped", done[-1]["token_id"], port)
     board = w.board or board
     profile = w.profile or profile or "always-on"
-    pending = [t for t in mine if t["status"] == "pending"]
-    if pending:
-        token_id = pending[-1]["token_id"]
-        secret = reg.secret_for(token_id)
-    else:
-        token_id = w.token_id or new_token_id()
-        secret = secrets.new_secret()
-        reg.add_token(token_id, secret, wid, board, profile)
     config: dict = {"profile": profile}
     if board:
         config["board"] = board
     from bzfw import config as fwconfig
 
-    bad = fwconfig.Config(dict(config, token_id=token_id)).error
+    bad = fwconfig.Config(dict(config, token_id=w.token_id or "BZ-CHECK")).error
     if bad:
         raise UsageError(f"config for {w.ref}: {bad}")
+    pending = [t for t in mine if t["status"] == "pending"]
     client = connect(port)
     try:
         info = client.hello()
+        if pending:
+            token_id = pending[-1]["token_id"]
+            secret = reg.secret_for(token_id)
+        elif info.get("provisioned"):
+            token_id, secret = "", b""  # refused below, before anything is drawn or stored
+        else:
+            token_id = w.token_id or new_token_id()
+            secret = secrets.new_secret()
+            reg.add_token(token_id, secret, wid, board, profile)  # stored before the token hears of it
         if info.get("provisioned"):
             if info.get("token_id") != token_id:
                 raise BzError(f"the token on {port} is already provisioned as {info.get('token_id')}",
