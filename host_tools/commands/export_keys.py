@@ -45,7 +45,7 @@ def cmd_export_keys(args: argparse.Namespace) -> int:
         info = client.hello()
         if not info.get("provisioned"):
             raise UsageError("the token is not provisioned: it has no keys to export")
-        client.auth(lookup(info["token_id"]))
+        client.auth(lookup(info.get("token_id", "")))
         print("press the token's button to release its keys", file=sys.stderr)
         keys = client.keys(d0, d1, wait_s=args.wait)
         client.bye()
@@ -61,9 +61,9 @@ def cmd_export_keys(args: argparse.Namespace) -> int:
 
         atomic_write_text(args.out, text)
         if args.json:
-            print(json.dumps({"token_id": info["token_id"], "days": len(doc["data"]), "out": args.out}))
+            print(json.dumps({"token_id": info.get("token_id"), "days": len(doc["data"]), "out": args.out}))
         else:
-            print(f"{len(doc['data'])} days of keys of token {info['token_id']} written to {args.out}",
+            print(f"{len(doc['data'])} days of keys of token {info.get('token_id')} written to {args.out}",
                   file=sys.stderr)
     else:
         sys.stdout.write(text)
