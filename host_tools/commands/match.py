@@ -21,6 +21,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="strict: the Bluezone phones' rule; scored (default): durations, proximity, risk")
     p.add_argument("--days", type=int, default=14, help="days covered by an InfoF object (default 14)")
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="derive IDs on N cores (0: all)")
+    p.add_argument("--max-ids", type=int, default=20_000_000, metavar="N",
+                   help="derived IDs held at once (about 25 bytes each; default 20,000,000); a longer exposure "
+                        "list is matched in chunks, reading every log once per chunk")
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
     t = p.add_argument_group("scoring thresholds (scored mode; printed in every report)")
     t.add_argument("--tolerance-s", type=int, default=30, help="slot-edge tolerance for clock error (default 30)")
@@ -35,6 +38,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_match(args: argparse.Namespace) -> int:
     from host_tools.match import engine, exposures, logs, report
 
+    if args.max_ids < 100_000:
+        raise UsageError(f"--max-ids {args.max_ids} is too small (at least 100,000)")
     if args.token and not args.db:
         raise UsageError("--token goes with --db")
     jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
@@ -43,7 +48,7 @@ def cmd_match(args: argparse.Namespace) -> int:
     # Entries stream through the matcher; a bad one stops the run before anything is printed.
     sources = logs.db_logs(args.db, args.token) if args.db else logs.file_sources(args.log)
     res = engine.run_match(exposures.read_entries(args.exposures, days=args.days), sources, mode=args.mode,
-                           thresholds=th, jobs=jobs, progress=progress.for_cli(args.json))
+                           thresholds=th, jobs=jobs, max_ids=args.max_ids, progress=progress.for_cli(args.json))
     if args.json:
         print(json.dumps(res.to_json()))
     else:
