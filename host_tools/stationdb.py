@@ -8,6 +8,7 @@ time t is stored at t - error(t); `correction_ms` = -error(t). Records from befo
 station made get no correction (nothing to interpolate from), nor do periods that end at a sync that found
 the clock lost (power loss: the offset then says nothing about drift)."""
 
+import bisect
 import sqlite3
 from pathlib import Path
 
@@ -63,11 +64,15 @@ class Drift:
             t1, e1 = b["host_ms"] + b["offset_ms"], b["offset_ms"]
             if t1 > t0:
                 self.segments.append((t0, e0, t1, e1))
+        self.segments.sort()
+        self._starts = [seg[0] for seg in self.segments]
 
     def correction(self, raw_ms: int) -> int:
         """Milliseconds to add to a raw token time (0 outside every known period)."""
-        for t0, e0, t1, e1 in self.segments:
-            if t0 <= raw_ms <= t1:
+        # Periods overlap only when a token's clock ran backwards; then the latest-starting one wins.
+        for i in range(bisect.bisect_right(self._starts, raw_ms) - 1, -1, -1):
+            t0, e0, t1, e1 = self.segments[i]
+            if raw_ms <= t1:
                 return -round(e0 + (e1 - e0) * (raw_ms - t0) / (t1 - t0))
         return 0
 
