@@ -114,10 +114,10 @@ class SyncServer:
             status, payload = wire.OK, self._dispatch(f, authed)
         except _Refuse as r:
             status, payload = r.status, r.payload
-        except (ValueError, KeyError, TypeError) as e:
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError) as e:
             status, payload = wire.E_BAD_REQUEST, str(e)[:80].encode()
-        except OSError as e:  # flash trouble: say so, never crash the app
-            status, payload = wire.E_INTERNAL, ("OSError %s" % (e,))[:80].encode()
+        except Exception as e:  # flash trouble or a bug here: say so, never take the app down
+            status, payload = wire.E_INTERNAL, ("%s %s" % (type(e).__name__, e))[:80].encode()
         # The session may have started (auth) or ended (hello, bye, wipe) in dispatch: an authenticated
         # request's answer is tagged with the key it came under.
         key = (self._key or pre) if authed else (self._key if f.cmd == wire.AUTH else None)
@@ -303,9 +303,9 @@ class SyncServer:
         return wire.pack_keys(out)
 
     def _wipe(self, p):
-        what = json.loads(p).get("what", "logs") if p else "logs"
+        what = _json_obj(p).get("what")
         if what not in ("logs", "all"):
-            raise ValueError("wipe what: logs or all")
+            raise ValueError("wipe needs what: logs or all")
         _wipe_store(self.ctx.logstore)
         if what == "all":
             _wipe_store(self.ctx.keystore)
@@ -321,14 +321,17 @@ class SyncServer:
     def _provision(self, p, authed):
         if self.ctx.secret is not None and not authed:
             raise _Refuse(wire.E_STATE, b"provisioned: authenticate first")
-        d = json.loads(p)
+        d = _json_obj(p)
         tid = d["token_id"]
         secret = _unhex(d["secret"])
         if not isinstance(tid, str) or not tid or len(secret) != wire.KEY_LEN:
             raise ValueError("provision needs token_id and a 32-byte secret")
         if authed:
             secret = wrap_secret(self._key, secret)
-        cfg = dict(d.get("config") or {})
+        cfg = d.get("config") or {}
+        if not isinstance(cfg, dict):
+            raise ValueError("config must be an object")
+        cfg = dict(cfg)
         cfg["token_id"] = tid
         from bzfw import config as _config
 
@@ -353,6 +356,13 @@ class SyncServer:
 
         self.ctx.secret = secret
         self.ctx.config = _config.Config(cfg)
+
+
+def _json_obj(p):
+    d = json.loads(p)
+    if not isinstance(d, dict):
+        raise ValueError("expected a JSON object")
+    return d
 
 
 def _wipe_store(store):
