@@ -141,6 +141,8 @@ class Handler(BaseHTTPRequestHandler):
                 return self._static("index.html")
             if method == "GET" and path.startswith("/static/"):
                 return self._static(path[len("/static/"):])
+            if method == "GET" and path == "/favicon.ico":
+                return self._send(204, b"", "image/x-icon")
             if method == "GET" and path == "/api/i18n":
                 return self._json(self.server.i18n)
             if method == "POST" and path == "/api/login":

@@ -264,10 +264,11 @@ function listsView(s) {
 
 async function auditView() {
   const d = await api("/api/audit");
-  return [h("section", {class: "card"}, h("h2", {}, t("audit_title")), h("table", {id: "audit"}, h("thead", {}, h("tr", {},
-    h("th", {}, t("at")), h("th", {}, t("by")), h("th", {}, t("action")), h("th", {}, t("target")), h("th", {}, t("detail")))),
-    h("tbody", {}, d.audit.map((a) => h("tr", {}, h("td", {}, when(a.at_ms)), h("td", {}, a.who), h("td", {}, a.action),
-      h("td", {}, a.target || ""), h("td", {class: "small"}, Object.keys(a.detail).length ? JSON.stringify(a.detail) : "")))))))];
+  const head = h("thead", {}, h("tr", {}, h("th", {}, t("at")), h("th", {}, t("by")), h("th", {}, t("action")),
+    h("th", {}, t("target")), h("th", {}, t("detail"))));
+  const rows = d.audit.map((a) => h("tr", {}, h("td", {}, when(a.at_ms)), h("td", {}, a.who), h("td", {}, a.action),
+    h("td", {}, a.target || ""), h("td", {class: "small"}, Object.keys(a.detail).length ? JSON.stringify(a.detail) : "")));
+  return [h("section", {class: "card"}, h("h2", {}, t("audit_title")), h("table", {id: "audit"}, head, h("tbody", {}, rows)))];
 }
 
 function currentRoute() { return (location.hash || "#station").slice(1); }
