@@ -50,7 +50,7 @@ def _login(srv):
 def test_any_request_unauthenticated(ctx, reqs, noise):
     srv = syncserver.SyncServer(ctx)
     dec = wire.Decoder()
-    assert dec.feed(srv.feed(noise)) == [] or True  # noise may by chance hold nothing answerable
+    srv.feed(noise)  # must not raise (what it answers, if noise held a frame by chance, is not checked)
     log = b"".join(ctx.logstore.read(d, 0, 1 << 20) for d in ctx.logstore.days())
     for seq, cmd, payload in reqs:
         if cmd in (wire.PROVISION, wire.WIPE):
