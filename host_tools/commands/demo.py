@@ -1,42 +1,75 @@
-"""`bztoken demo`: what a token does, in one screen, with no hardware attached.
+"""`bztoken demo`: a school day of tokens and Bluezone phones, end to end, with no hardware attached.
 
-Draws a fresh daily key (as a token does each UTC day), shows the first IDs of today, the current
-slot's advert and that advert parsed back. The simulator issue replaces this with a whole community.
+First one token's rolling IDs and advert, parsed back. Then the simulated community (scenarios/school-day.json,
+50 devices): tokens provisioned over the sync protocol, the day simulated in virtual time with each token's
+log written by the firmware's own code, every token pulled into a station database, each wearer's keys
+exported in turn and matched against every token and phone, detection scored against the true close
+contacts for three token profiles, with their battery life. Writes an HTML report with the plot.
 """
 
 import argparse
 import os
 import time
+from pathlib import Path
 
 from bzfw import adv, ids
 from host_tools.hexutil import hexu
+from host_tools.progress import for_cli
 from host_tools.timeutil import iso_ms
+
+DEMO_PROFILES = ("always-on", "eco", "eco-4s-300")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("demo", help="show a virtual token's IDs and advert (no hardware needed)")
+    p = sub.add_parser("demo", help="a simulated school day: provision, simulate, pull, match, report (no hardware)")
+    p.add_argument("--out", metavar="DIR", default="build/demo", help="where the report goes (default build/demo)")
+    p.add_argument("--jobs", type=int, default=None, metavar="N", help="simulations in parallel (default: CPUs, max 4)")
+    # --at: only the one-token preview, at that time (unix ms): quick, for tests
     p.add_argument("--at", type=int, default=None, metavar="UNIX_MS", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_demo)
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
-    now = args.at if args.at is not None else int(time.time() * 1000)
+def token_preview(now: int) -> tuple[list[str], bool]:
     key = os.urandom(ids.KEY_LEN)
     day_ids = ids.day_ids(key)
     slot = ids.slot_of(now)
     day_start = now - now % ids.DAY_MS
-    print(f"Virtual token, {iso_ms(now)}")
-    print("Today's daily key: drawn fresh (kept on the token only, never shown by a real tool)")
-    print("First IDs of today (UTC slots of 15 minutes):")
+    lines = [f"Virtual token, {iso_ms(now)}",
+             "Today's daily key: drawn fresh (kept on the token only, never shown by a real tool)",
+             "First IDs of today (UTC slots of 15 minutes):"]
     for i in range(4):
-        print(f"  slot {i:2d}  {iso_ms(day_start + i * ids.SLOT_MS)}  {hexu(day_ids[i])}")
+        lines.append(f"  slot {i:2d}  {iso_ms(day_start + i * ids.SLOT_MS)}  {hexu(day_ids[i])}")
     cur = day_ids[slot]
     payload = adv.build(cur)
     kind, parsed = adv.parse(payload)
-    print(f"Current slot {slot}: ID {hexu(cur)}")
-    print(f"Advert ({len(payload)} bytes): {hexu(payload)}")
-    print(f"Parsed back: {adv.KIND_NAMES[kind]} {hexu(parsed) if parsed else '-'}")
-    if parsed != cur:
+    lines += [f"Current slot {slot}: ID {hexu(cur)}", f"Advert ({len(payload)} bytes): {hexu(payload)}",
+              f"Parsed back: {adv.KIND_NAMES[kind]} {hexu(parsed) if parsed else '-'}"]
+    return lines, parsed == cur
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    now = args.at if args.at is not None else int(time.time() * 1000)
+    lines, ok = token_preview(now)
+    print("\n".join(lines))
+    if not ok:
         print("MISMATCH: the parser did not return the advertised ID")
         return 1
+    if args.at is not None:
+        return 0
+
+    from host_tools.commands.sim import summary
+    from host_tools.sim import report, scenario
+
+    path = scenario.resolve("school-day")
+    sc = scenario.load(path)
+    out = Path(args.out)
+    print(f"\nSimulating {sc.name}: {sc.description}")
+    print(f"Token profiles: {', '.join(DEMO_PROFILES)}; every token wearer tests positive in turn.")
+    t0 = time.perf_counter()
+    results = report.sweep(sc, path, out, list(DEMO_PROFILES), args.jobs or report.default_jobs(),
+                           progress=for_cli())
+    files = report.write_all(results, sc, out)
+    print()
+    print(summary(sc, results, files, time.perf_counter() - t0))
+    print(f"plot: {files['png']}")
     return 0
