@@ -169,3 +169,18 @@ def test_token_answers_a_newer_station_with_its_version(vt):
             break
     t.close()
     assert got and got[0].status == wire.E_VERSION and got[0].payload == bytes([wire.VERSION])
+
+
+def test_pull_sets_a_clock_lost_to_a_power_cut(tmp_path):
+    with virtual.VirtualToken(tmp_path / "t", name="T5", speed=60, clock="unset") as vt:
+        c = _client(vt.port)
+        info = c.hello()
+        assert info["clock_set"] is False
+        c.provision("BZT-V5", SECRET)
+        with StationDB(tmp_path / "st.db") as db:
+            s = pull(_client(vt.port), db, lambda tid: SECRET)
+            assert s["clock"]["clock_valid"] is False  # a lost clock's offset says nothing about drift
+            (row,) = db.syncs("BZT-V5")
+            assert row["clock_valid"] == 0 and abs(row["residual_ms"]) < 5000
+        st = _client(vt.port).status()
+        assert st["clock_set"] is True and abs(st["now_ms"] - int(time.time() * 1000)) < 10_000
