@@ -27,7 +27,10 @@ def main():
     # Ctrl-C stays the keyboard interrupt (engineers stop the app with it): sync frames escape 0x03.
     clock = Clock(machine.RTC(), time)
     console = Console(sys.stdin.buffer, sys.stdout.buffer)
+    # BLE first: NimBLE allocates from the IDF heap that MicroPython's GC heap also grows into; started
+    # after large Python allocations it can run out (micropython issue #14293, ESP32-C3).
     ble = bluetooth.BLE()
+    ble.active(True)
     app = App(ble, clock, b, console, fs_root="/", urandom=os.urandom, deepsleep=machine.deepsleep)
     try:
         app.run()
