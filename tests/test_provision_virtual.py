@@ -47,3 +47,37 @@ def test_batch_of_virtual_tokens_with_one_missing(tmp_path, monkeypatch, capsys)
             assert cfg["token_id"] == o["token_id"] and cfg["board"] == "esp32c3-supermini"
             assert files["/secret"] == reg.secret_for(o["token_id"])
             assert reg.token(o["token_id"])["wearer_name"] == f"Bà Vũ Thị {i}"
+
+
+def test_flash_boot_provision(tmp_path, monkeypatch, capsys):
+    """The filesystem `bztoken flash` wrote (read back from the emulated chip) becomes a virtual token's flash:
+    the firmware boots on it (board and config from our image) and is then provisioned."""
+    import sys
+    from pathlib import Path
+
+    from host_tools.flash import espimage
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from esp_rom_emulator import EspRomEmulator
+
+    fw = tmp_path / "fw.bin"
+    fw.write_bytes(espimage.make_image("esp32c3", espimage.MICROPYTHON_4MIB))
+    with EspRomEmulator("esp32c3") as emu:
+        assert main(["flash", "--port", emu.port, "--board", "esp32c3-supermini", "--firmware", str(fw),
+                     "--before", "no-reset", "--after", "no-reset"]) == 0
+        vfs = bytes(emu.flash[0x200000:0x400000])
+    d = tmp_path / "vt"
+    d.mkdir()
+    (d / "flash.img").write_bytes(vfs)
+    db = tmp_path / "station.db"
+    Registry(db, PW, kdf_n=2**10).close()
+    monkeypatch.setenv("BZTOKEN_PASSPHRASE", PW)
+    with virtual.VirtualToken(d, name="F1") as vt:
+        capsys.readouterr()
+        assert main(["provision", "--db", str(db), "--port", vt.port, "--wearer", "Hoàng Lan", "--json"]) == 0
+        tid = json.loads(capsys.readouterr()[0])["tokens"][0]["token_id"]
+    files = fsimage.read_image((d / "flash.img").read_bytes())
+    cfg = json.loads(files["/config.json"])
+    assert cfg["token_id"] == tid and cfg["profile"] == "always-on"
+    assert "/lib/bzfw/app.mpy" in files and "/main.py" in files  # the application written by flash is intact
+    assert json.loads(files["/board.json"])["name"] == "esp32c3-supermini"
