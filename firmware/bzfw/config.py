@@ -47,7 +47,7 @@ _LIMITS = {
     "wake_window_ms": (0, 3600000),
     "wake_lead_ms": (0, 60000),
     "ios_reads_per_min": (0, 60),
-    "ble_sync_ms": (5000, 3600000),
+    "ble_sync_ms": (2000, 3600000),
     "long_press_ms": (500, 30000),
     "flush_every_ms": (10000, 3600000),
     "max_open": (8, 1024),

@@ -34,6 +34,7 @@ _TX_MAX = const(8192)  # queued response bytes (a 2 KB read escapes to at most ~
 _FAST_MS = const(2)  # main-loop wait while bytes move
 _LINK_MS = const(20)  # main-loop wait while a station is connected
 _LINGER_MS = const(10000)  # after the station left: stay in sync mode at least this long
+_PRESS_POLL_MS = const(50)  # while the button is held: look again this soon
 
 
 def uuid_le(s):
@@ -158,9 +159,9 @@ class GattSync:
     # -- main loop --------------------------------------------------------------------------------
     def step(self, tk):
         """Serve the link; returns how many ms the main loop may sleep."""
-        self._button(tk)
+        held = self._button(tk)
         if not self.active and self.conn is None and not self._ev:
-            return 1000
+            return _PRESS_POLL_MS if held else 1000
         ev = self._ev
         self._ev = 0
         c = self._clock
@@ -193,6 +194,8 @@ class GattSync:
             return _FAST_MS
         if self.conn is not None:
             return _LINK_MS
+        if held:
+            return _PRESS_POLL_MS
         if self.active:
             return max(1, min(1000, c.ticks_diff(self._until, tk)))
         return 1000
@@ -212,15 +215,17 @@ class GattSync:
         self._tx = tx[i:]
 
     def _button(self, tk):
+        """Long-press detection by polling (the main loop polls faster while the button is held)."""
         b = self._board
         if b is None:
-            return
+            return False
         if not b.button_pressed():
             self._press_at = None
             self._press_used = False
-            return
+            return False
         if self._press_at is None:
             self._press_at = tk
         elif not self._press_used and self._clock.ticks_diff(tk, self._press_at) >= self.long_press_ms:
             self._press_used = True
             self.enter(tk)
+        return True

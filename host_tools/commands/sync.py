@@ -15,6 +15,8 @@ from host_tools.timeutil import iso_ms
 def _port_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--port", "-p", default=os.environ.get("BZTOKEN_PORT"), metavar="PORT",
                    help="pyserial URL: /dev/ttyUSB0, socket://HOST:PORT, loop:// (default: $BZTOKEN_PORT)")
+    p.add_argument("--ble", metavar="ADDRESS", default=None,
+                   help="instead of --port: a token in BLE sync mode at this address (bztoken scan lists them)")
     p.add_argument("--baud", type=int, default=115200, help="baud rate of a UART bridge (default 115200)")
     p.add_argument("--timeout", type=float, default=1.0, help="seconds to wait for each answer (default 1)")
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
@@ -98,8 +100,12 @@ def _client(args: argparse.Namespace):
     from host_tools.sync.client import SyncClient
     from host_tools.sync.transport import open_transport
 
+    if getattr(args, "ble", None):  # BLE GATT: same frames, same client (host_tools/ble)
+        from host_tools.ble.transport import BleTransport
+
+        return SyncClient(BleTransport(args.ble), timeout=args.timeout)
     if not args.port:
-        raise UsageError("no port", hint="--port /dev/ttyUSB0 (or set BZTOKEN_PORT)")
+        raise UsageError("no port", hint="--port /dev/ttyUSB0 (or set BZTOKEN_PORT), or --ble ADDRESS")
     return SyncClient(open_transport(args.port, args.baud), timeout=args.timeout)
 
 
