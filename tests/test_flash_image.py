@@ -130,3 +130,16 @@ def test_plan_refuses_a_layout_the_board_does_not_expect(tmp_path):
     with pytest.raises(UsageError, match="board esp32-devkitc expects 0x200000 at 0x200000") as e:
         plan.prepare(str(fw), "esp32-devkitc")
     assert "ESP32_GENERIC" in e.value.hint
+
+
+def test_fs_only_without_firmware_uses_the_board_partitions(tmp_path):
+    p = plan.prepare(None, "esp32s3-devkitc-1", fs_only=True)
+    assert [(r.label, r.offset) for r in p.regions] == [("filesystem", 0x200000)] and p.firmware is None
+    assert p.vfs.size == 0x600000 and fsimage.read_image(p.regions[0].data, p.vfs.size)["/board.json"]
+    with pytest.raises(UsageError, match="--firmware is required"):
+        plan.prepare(None, "esp32s3-devkitc-1")
+    bare = {k: v for k, v in json.loads((ROOT / "hardware/boards/esp32-devkitc.json").read_text()).items()
+            if k != "partitions"}
+    (tmp_path / "esp32-devkitc.json").write_text(json.dumps(bare))
+    with pytest.raises(UsageError, match="needs partitions.vfs_offset"):
+        plan.prepare(None, str(tmp_path / "esp32-devkitc.json"), fs_only=True)

@@ -13,7 +13,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "token's filesystem: its logs, keys, secret and config are gone. Pull a token in service first.")
     p.add_argument("--port", "-p", default=os.environ.get("ESPTOOL_PORT"), help="serial port (env ESPTOOL_PORT)")
     p.add_argument("--board", "-b", required=True, help="board definition: hardware/boards/NAME.json, or a path")
-    p.add_argument("--firmware", "-f", help="MicroPython firmware .bin for the chip (micropython.org/download)")
+    p.add_argument("--firmware", "-f", help="MicroPython firmware .bin for the chip (micropython.org/download); "
+                   "optional with --fs-only (the board gives the partitions)")
     p.add_argument("--chip", help="esptool chip name (default: the board's); must match the firmware")
     p.add_argument("--config", metavar="JSON",
                    help="config file for /config.json (default: the board, profile always-on)")

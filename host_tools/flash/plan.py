@@ -16,7 +16,7 @@ VFS_LABEL = "vfs"
 class Plan:
     chip: str
     board: dict
-    firmware: espimage.FirmwareInfo
+    firmware: espimage.FirmwareInfo | None  # None: --fs-only with the board's partitions
     vfs: espimage.Partition
     files: dict[str, bytes]  # what the filesystem image holds
     regions: list[Region]
@@ -48,22 +48,8 @@ def load_config(path: str | None, board: str, profile: str | None) -> dict:
     return check_config(cfg, f"--config {path}" if path else "config")
 
 
-def prepare(
-    firmware: str | None,
-    board_name: str,
-    chip: str | None = None,
-    config: dict | None = None,
-    firmware_dir: Path = FIRMWARE_DIR,
-    fs_only: bool = False,
-) -> Plan:
-    """Check the firmware file against the chip and board, build the filesystem image; raise UsageError
-    (exit 2) on anything wrong. `fs_only`: the firmware is read for its partition table but not written."""
-    board = boards.load(board_name)
-    chip = chip or board["chip"]
-    if chip != board["chip"]:
-        raise UsageError(f"--chip {chip} does not match board {board['name']} ({board['chip']})")
-    if not firmware:
-        raise UsageError("--firmware is required", hint="the MicroPython .bin for the board, see hardware/README.md")
+def _check_firmware(firmware: str, chip: str, board: dict):
+    """(bytes, FirmwareInfo, vfs Partition) of a firmware file that fits the chip and board; else UsageError."""
     fw_path = Path(firmware)
     try:
         data = fw_path.read_bytes()
@@ -85,11 +71,41 @@ def prepare(
                          hint=f"use the {board.get('micropython_build', 'matching')} build, or fix the board file")
     if info.firmware_offset + len(data) > vfs.offset:
         raise UsageError(f"{fw_path.name}: {len(data)} bytes at 0x{info.firmware_offset:X} overlap the vfs partition")
+    return data, info, vfs
+
+
+def prepare(
+    firmware: str | None,
+    board_name: str,
+    chip: str | None = None,
+    config: dict | None = None,
+    firmware_dir: Path = FIRMWARE_DIR,
+    fs_only: bool = False,
+) -> Plan:
+    """Check the firmware file against the chip and board, build the filesystem image; raise UsageError
+    (exit 2) on anything wrong. `fs_only`: the firmware, when given, is read for its partition table but not
+    written; without it the board's partitions say where the filesystem goes."""
+    board = boards.load(board_name)
+    chip = chip or board["chip"]
+    if chip != board["chip"]:
+        raise UsageError(f"--chip {chip} does not match board {board['name']} ({board['chip']})")
+    data = b""
+    info: espimage.FirmwareInfo | None = None
+    if firmware:
+        data, info, vfs = _check_firmware(firmware, chip, board)
+    elif fs_only:  # the board file says where the filesystem lives
+        parts = board.get("partitions") or {}
+        if "vfs_offset" not in parts or "vfs_size" not in parts:
+            raise UsageError(f"--fs-only without --firmware needs partitions.vfs_offset/vfs_size in {board['name']}",
+                             hint="give --firmware: its partition table says where the filesystem is")
+        vfs = espimage.Partition(VFS_LABEL, espimage.PART_TYPE_DATA, 0x81, parts["vfs_offset"], parts["vfs_size"])
+    else:
+        raise UsageError("--firmware is required", hint="the MicroPython .bin for the board, see hardware/README.md")
     cfg = check_config(dict(config or {"board": board["name"], "profile": "always-on"}), "config")
     files = fsimage.app_files(firmware_dir, chip)
     files["/board.json"] = json.dumps(board, sort_keys=True, indent=1).encode()
     files["/config.json"] = fsimage.config_bytes(cfg)
     image = fsimage.build_image(files, vfs.size)
-    regions = [] if fs_only else [Region(info.firmware_offset, data, "firmware")]
+    regions = [] if fs_only or info is None else [Region(info.firmware_offset, data, "firmware")]
     regions.append(Region(vfs.offset, image, "filesystem"))
     return Plan(chip, board, info, vfs, files, regions)
