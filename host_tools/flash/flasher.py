@@ -137,7 +137,8 @@ def write_regions(
         except (serial.SerialException, OSError) as e:
             raise LinkError(f"link to {port} lost while trying to {step}: {_one_line(e)}") from e
         except FatalError as e:
-            raise BzError(f"could not {step}: {_one_line(e)}", hint="run again; the written data is verified") from e
+            raise BzError(f"could not {step}: {_one_line(e)}",
+                          hint="run the same command again: everything is rewritten and verified") from e
     finally:
         if esp is not None:
             try:
