@@ -137,9 +137,10 @@ def test_token_appears_syncs_and_the_exposed_wearer_is_flagged(browser, tmp_path
             # it hears the phone of a person later reported positive, then is synced again
             hear(vt, 4.0)
             d.find_element(By.CSS_SELECTOR, row + " button.sync").click()
-            until(d, lambda d: css(d, row + "[data-state='syncing']") or re.match(
-                r"[1-9]\d* records", d.find_element(By.CSS_SELECTOR, row + " td.msg").text), what="second sync")
-            until(d, lambda d: re.match(r"[1-9]\d* records", d.find_element(By.CSS_SELECTOR, row + " td.msg").text),
+            pulled = re.compile(r"[1-9]\d* records \(\d+ new\)")
+            until(d, lambda d: css(d, row + "[data-state='syncing']") or pulled.match(
+                d.find_element(By.CSS_SELECTOR, row + " td.msg").text), what="second sync")
+            until(d, lambda d: pulled.match(d.find_element(By.CSS_SELECTOR, row + " td.msg").text),
                   what="records pulled")
             assert css(d, row + " progress")[0].get_attribute("value") == "1"
             shot(d, "03-synced")
@@ -177,6 +178,7 @@ def test_token_appears_syncs_and_the_exposed_wearer_is_flagged(browser, tmp_path
             until(d, lambda d: "Người đeo có tiếp xúc" in d.find_element(By.CSS_SELECTOR, "#exposed h2").text,
                   what="Vietnamese")
             assert d.find_element(By.CSS_SELECTOR, "header h1").text == "Trạm đồng bộ thẻ"
+            assert re.match(r"[1-9]\d* bản ghi", d.find_element(By.CSS_SELECTOR, row + " td.msg").text)
             shot(d, "06-exposed-vi")
 
             # the printable notice, in Vietnamese

@@ -40,11 +40,19 @@ class PortState:
     summary: dict = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     export_file: str | None = None
+    msg_key: str = ""  # the page translates messages by key (i18n.json "m_*"); `message` is the English text
+    msg_args: dict = field(default_factory=dict)
+
+    def say(self, state: str | None, key: str, text: str, **args) -> None:
+        if state is not None:
+            self.state = state
+        self.msg_key, self.msg_args, self.message = key, args, text
 
     def view(self) -> dict:
         return {"port": self.port, "state": self.state, "progress": round(self.progress, 3),
-                "message": self.message, "token_id": self.token_id, "present": self.present,
-                "summary": self.summary, "export_file": self.export_file}
+                "message": self.message, "msg_key": self.msg_key, "msg_args": self.msg_args,
+                "token_id": self.token_id, "present": self.present, "summary": self.summary,
+                "export_file": self.export_file}
 
 
 def _safe_summary(s: dict) -> dict:
@@ -204,7 +212,8 @@ class Station:
         from host_tools.stationdb import StationDB
         from host_tools.sync.pull import pull
 
-        ps.state, ps.progress, ps.message, ps.summary = "syncing", 0.0, "connecting", {}
+        ps.progress, ps.summary = 0.0, {}
+        ps.say("syncing", "m_connecting", "connecting")
         client = None
         token_id = None
         try:
@@ -215,38 +224,42 @@ class Station:
             token_id = status.get("token_id") or None
             ps.token_id = token_id
             if not info.get("provisioned"):
-                ps.state, ps.message = "unprovisioned", "not provisioned: register a wearer to it"
+                ps.say("unprovisioned", "m_unprovisioned", "not provisioned: register a wearer to it")
                 return {"state": ps.state}
             store.save_token_status(self.db, token_id, status)
             reg = self.registry(secrets=True)
             try:
                 tok = reg.token(token_id)
                 if tok is not None and tok["status"] == "retired":
-                    ps.state, ps.message = "failed", f"token {token_id} is retired (reported lost)"
+                    ps.say("failed", "m_retired", f"token {token_id} is retired (reported lost)", token=token_id)
                     self.audit(who, "sync_refused_retired", token_id, port=ps.port)
                     return {"state": ps.state}
 
                 def progress(done: int, total: int, _what: str = "") -> None:
                     ps.progress = done / total if total else 1.0
-                    ps.message = f"{done} / {total} bytes"
+                    ps.say(None, "m_bytes", f"{done} / {total} bytes", done=done, total=total)
 
-                ps.message = "authenticating"
+                ps.say(None, "m_auth", "authenticating")
                 with StationDB(self.db) as sdb:
                     s = pull(client, sdb, reg.secret_for, progress)
             finally:
                 reg.close()
             ps.summary = _safe_summary(s)
-            ps.state, ps.progress = "synced", 1.0
-            ps.message = f"{s['records']} records ({s['new_rows']} new)"
+            ps.progress = 1.0
+            ps.say("synced", "m_records", f"{s['records']} records ({s['new_rows']} new)", records=s["records"],
+                   new=s["new_rows"])
             store.save_token_status(self.db, token_id, status, synced=True, clock_offset_ms=s["clock"]["offset_ms"])
             self.audit(who, "sync", token_id, port=ps.port, **ps.summary)
         except (BzError, OSError, ValueError) as e:
-            msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+            err = str(e).splitlines()[0] if str(e) else type(e).__name__
             if isinstance(e, AuthError):
-                msg = f"authentication failed: {msg}"
-            elif isinstance(e, LinkError | OSError) and "stored" not in msg:
-                msg = f"connection lost: {msg} (nothing stored from this sync is lost; plug it in again to resume)"
-            ps.state, ps.message = "failed", msg
+                key, msg = "m_auth_failed", f"authentication failed: {err}"
+            elif isinstance(e, LinkError | OSError):
+                key = "m_link_lost"
+                msg = f"connection lost: {err}" + ("" if "stored" in err else " (plug it in again to resume)")
+            else:
+                key, msg = "m_failed", f"sync failed: {err}"
+            ps.say("failed", key, msg, error=err)
             if token_id:
                 with contextlib.suppress(Exception):
                     st = store.token_states(self.db).get(token_id, {}).get("status") or {}
@@ -279,7 +292,7 @@ class Station:
         if not ps.lock.acquire(blocking=False):
             raise UsageError(f"the token on {port} is busy", hint="wait until its current work ends")
         try:
-            ps.state, ps.message = "busy", "provisioning"
+            ps.say("busy", "m_provisioning", "provisioning")
             reg = self.registry(secrets=True)
             try:
                 row = WearerRow(name=name, ref=(ref or "").strip() or name, phone=(phone or "").strip() or None)
@@ -287,13 +300,14 @@ class Station:
                     out = provision_one(reg, row, port, db=sdb, another=True,
                                         connect=lambda p: self._client(p))
             except BzError as e:
-                ps.state, ps.message = "failed", str(e).splitlines()[0]
-                self.audit(who, "provision_failed", port, wearer=row.ref, error=ps.message)
+                err = str(e).splitlines()[0]
+                ps.say("failed", "m_provision_failed", f"provisioning failed: {err}", error=err)
+                self.audit(who, "provision_failed", port, wearer=row.ref, error=err)
                 raise
             finally:
                 reg.close()
             ps.token_id = out.token_id
-            ps.state, ps.message = "detected", "provisioned"
+            ps.say("detected", "m_provisioned", "provisioned")
             self.audit(who, "provision", out.token_id, wearer=row.ref, port=port)
         finally:
             ps.lock.release()
@@ -353,7 +367,8 @@ class Station:
             return
         client = None
         try:
-            ps.state, ps.message, ps.export_file = "busy", "press_button", None
+            ps.export_file = None
+            ps.say("busy", "press_button", "press the token's button now")
             client = self._client(ps.port)
             info = client.hello()
             reg = self.registry(secrets=True)
@@ -371,11 +386,12 @@ class Station:
             name = f"{info['token_id']}-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}.json"
             atomic_write_text(self.exports_dir / name, json.dumps(keys_to_push_entries(keys), indent=1) + "\n")
             ps.export_file = name
-            ps.state, ps.message = "synced", "export_done"
+            ps.say("synced", "export_done", "export ready")
             self.audit(who, "export", info["token_id"], days=len(keys), file=name)
         except (BzError, OSError, ValueError) as e:
-            ps.state, ps.message = "failed", str(e).splitlines()[0]
-            self.audit(who, "export_failed", ps.token_id, error=ps.message)
+            err = str(e).splitlines()[0]
+            ps.say("failed", "m_export_failed", f"export failed: {err}", error=err)
+            self.audit(who, "export_failed", ps.token_id, error=err)
         finally:
             if client is not None:
                 with contextlib.suppress(Exception):

@@ -8,6 +8,7 @@ let STATE = null;
 let lastPortsSig = "";
 let timer = null;
 
+function fmt(s, args) { return s.replace(/\{(\w+)\}/g, (m, k) => (args && k in args ? String(args[k]) : m)); }
 function t(key) { return (TR[LANG] && TR[LANG][key]) || (TR.en && TR.en[key]) || key; }
 
 function h(tag, attrs, ...kids) {
@@ -124,7 +125,7 @@ function registerForm(p) {
 }
 
 function portRow(p) {
-  const msg = t(p.message) !== p.message ? t(p.message) : p.message;
+  const msg = p.msg_key && TR[LANG] && TR[LANG][p.msg_key] ? fmt(t(p.msg_key), p.msg_args) : p.message;
   const tr = h("tr", {class: "port", "data-port": p.port, "data-state": p.state, "data-token": p.token_id || ""},
     h("td", {}, p.token_id ? h("a", {href: "#token/" + encodeURIComponent(p.token_id)}, p.token_id) : "—",
       h("div", {class: "small"}, p.port)),
@@ -250,7 +251,7 @@ function listsView(s) {
     const text = await f.text();
     const r = await act(() => api("/api/lists", {name: f.name, content: text}));
     input.value = "";
-    if (r) flash(t("done") + ": " + r.name + " (" + r.entries + " " + t("entries") + ")", true);
+    if (r) flash(t("done") + ": " + r.name + " (" + r.entries + " " + t("n_entries") + ")", true);
   });
   const tb = h("tbody", {}, s.lists.map((l) => h("tr", {}, h("td", {}, l.name), h("td", {}, when(l.imported_ms)),
     h("td", {}, l.entries), h("td", {}, l.who))));
