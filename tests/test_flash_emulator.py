@@ -234,3 +234,25 @@ def test_fs_only_leaves_the_firmware_alone(tmp_path, capsys, c3_board):
     assert (region["label"], region["offset"]) == ("filesystem", 0x200000) and region["size"] < 0x40000
     assert flash_mem[0x200000 + region["size"] : 0x400000] == b"\xff" * (0x200000 - region["size"])
     assert json.loads(fsimage.read_image(flash_mem[0x200000:0x400000])["/config.json"])["profile"] == "eco"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stub", [False, True], ids=["rom", "stub"])
+def test_full_size_firmware_and_read_back_with_esptool(tmp_path, capsys, c3_board, stub):
+    """A firmware as large as MicroPython's C3 build, then esptool's own read-flash of both regions."""
+    import esptool
+
+    img = bytearray(espimage.make_image("esp32c3", espimage.MICROPYTHON_4MIB, 0x1A0000))
+    img[0x20000:0x80000] = os.urandom(0x60000)  # less compressible, like real code
+    fw = tmp_path / "fw.bin"
+    fw.write_bytes(bytes(img))
+    with EspRomEmulator("esp32c3") as emu:
+        assert flash(emu, c3_board, fw, *([] if stub else ["--no-stub"])) == 0
+        fs_size = json.loads(capsys.readouterr()[0])["regions"][1]["size"]
+        emu.reset()
+        out = tmp_path / "read.bin"
+        esptool.main(["--chip", "esp32c3", "--port", emu.port, "--before", "no-reset", "--after", "no-reset",
+                      "read-flash", "0x0", hex(0x200000 + fs_size), str(out)])
+    back = out.read_bytes()
+    assert back[: len(img)] == bytes(img)
+    assert json.loads(fsimage.read_image(back[0x200000:], 0x200000)["/config.json"])["board"] == "esp32c3-supermini"
