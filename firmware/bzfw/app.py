@@ -27,6 +27,7 @@ _SYNC_HOLD_MS = const(60000)  # stay awake this long after the station last talk
 _SYNC_LED_MS = const(2000)
 _PRESS_HOLD_MS = const(30000)  # a button press confirms an export for this long
 _EARLY_SLACK_MS = const(500)  # a wake this much earlier than planned still waits awake
+_RETRY_MS = const(200)  # retry a refused address change this soon
 
 
 class App:
@@ -40,7 +41,8 @@ class App:
         self._deepsleep = deepsleep
         self._log = log
         self.counters = {"console_ignored": 0, "write_errors": 0, "loop_errors": 0, "ios_seen": 0,
-                         "not_bluezone": 0, "written": 0, "lost_unset": 0, "wakes": 0}
+                         "not_bluezone": 0, "written": 0, "lost_unset": 0, "wakes": 0,
+                         "rotate_errors": 0}
         self.config = config.load(self.path("config.json"))
         self.secret = self._read_secret()
         self.keystore = KeyStore(self.path("keys"), self._urandom)
@@ -254,10 +256,15 @@ class App:
         if day != self._day:
             self._daily(day)
         slot = now // _SLOT_MS
+        if self._next_flush > now + cfg.flush_every_ms or self._next_scan > now + cfg.scan_period_ms:
+            # The station set the clock back: timers set on the old time would wait that much longer.
+            self._next_flush = now + cfg.flush_every_ms
+            self._next_scan = 0
         if slot != self._slot:
             if self._slot >= 0:
                 self.persist(self.agg.close_before(slot * _SLOT_MS))
-            self._rotate(now, slot)
+            if not self._rotate(now, slot):
+                return _RETRY_MS
         if now >= self._next_flush:
             if self._next_flush:
                 self.persist(self.agg.flush())
@@ -279,10 +286,18 @@ class App:
     def _rotate(self, now, slot):
         key = self.keystore.key_for(now // _DAY_MS)
         bz_id = ids.slot_id(key, slot % ids.SLOTS_PER_DAY)
-        resume = self.radio.rotate(bz_id)
+        try:
+            resume = self.radio.rotate(bz_id)
+        except OSError as e:
+            # The controller refused the new address (busy, e.g. a station connected): the new ID must not
+            # go out from the old address, so the token stays silent and retries shortly.
+            self.counters["rotate_errors"] += 1
+            self._say("rotate: %r" % (e,))
+            return False
         self._slot = slot
         if resume and now < self._scan_end:
             self.radio.scan(self._scan_end - now)
+        return True
 
     def _duty_scan(self, now, period, window):
         r = self.radio

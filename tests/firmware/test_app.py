@@ -312,3 +312,41 @@ def test_reload_applies_a_new_profile():
     eq(k.app.config.profile, "eco", "new profile")
     eq(k.ble._adv_interval_us != before, True, "new advertising interval on air")
     eq(k.ble.advertising, adv.build(ids.slot_id(k.app.keystore.key_for(DAY), 0)), "still the slot's ID")
+
+
+def test_a_refused_address_change_keeps_the_new_id_off_the_old_address():
+    b = T0 + 7 * ids.SLOT_MS
+    k = Tok(b - 1000)
+    k.run_until(b - 10)
+    real = k.ble.config
+    refusals = [3]
+
+    def busy_config(*args, **kw):
+        if "addr_mode" in kw and refusals[0] > 0:
+            refusals[0] -= 1
+            raise OSError(16)  # EBUSY: e.g. a station is connected
+        return real(*args, **kw)
+
+    k.ble.config = busy_config
+    k.run_until(b + 2000)
+    eq(k.app.counters["rotate_errors"], 3, "refusals counted")
+    eq(k.app.counters["loop_errors"], 0, "not a loop error")
+    key = k.app.keystore.key_for(DAY)
+    new = adv.build(ids.slot_id(key, 7))
+    on = [e for e in k.events if e[2] is not None]
+    eq(on[-1][2], new, "the new ID once the address could change")
+    eq(on[-1][1] != on[-2][1], True, "from a new address")
+    eq(len([e for e in on if e[2] == new and e[1] == on[-2][1]]), 0, "never from the old address")
+    eq(on[-1][0] - b < 1000, True, "retried within a second")
+
+
+def test_clock_set_back_keeps_scanning_and_flushing():
+    k = Tok(T0 + 3 * 3600000, config={"scan_period_ms": 10000, "scan_window_ms": 5000})
+    k.run_until(k.tm.ms + 20000)
+    k.clock.set_ms(T0 + 3600000)  # the station corrects the clock by two hours back
+    t = k.tm.ms
+    k.run_until(t + 12000, inject=lambda x: k.air.inject(ADDR, phone(x), -60), every=200)
+    eq(k.air.delivered > 0, True, "scanning again within a period")
+    k.run_until(t + k.app.config.flush_every_ms + 1000)
+    r = [x for x in k.records() if x[4] >= T0 + 3600000 and x[4] < T0 + 2 * 3600000]
+    eq(len(r), 1, "flushed on the new time")
