@@ -10,8 +10,8 @@ import re
 import pytest
 from conftest import run_micropython
 
-# every write for the first 40, then every 37th: about 180 of the ~5300 write points of the script
-SAMPLE = list(range(40)) + list(range(40, 6000, 37))
+# every write for the first 40, then every 13th: about 170 of the ~1700 write points of the script
+SAMPLE = list(range(40)) + list(range(40, 3000, 13))
 
 
 def _run(call: str, timeout: float = 300):
@@ -34,7 +34,7 @@ def test_power_cut_sampled_points_of_a_scripted_day():
     assert n >= 140
     st = _stats(out)
     # the script really exercised what the cuts are meant to hit
-    assert st["purged_days"] >= 1 and st["dropped_full_days"] >= 1 and st["records"] > 300
+    assert st["purged_days"] >= 1 and st["dropped_full_days"] >= 1 and st["records"] > 100
 
 
 def test_power_cut_every_write_of_the_key_store():

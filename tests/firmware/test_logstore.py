@@ -165,3 +165,29 @@ def test_damaged_meta_is_counted_not_fatal():
     eq(s2.confirmed(DAY), 0, "confirmation forgotten: the station re-pulls, nothing is lost")
     eq(s2.stats["meta_lost"], 1, "counted")
     eq(s2.size(DAY), 2 * R, "records kept")
+
+
+def test_filesystem_full_drops_oldest_day_and_counts():
+    # the filesystem itself runs out (ENOSPC) before the store's own capacity: the same policy applies
+    import sys
+
+    if sys.implementation.name != "micropython":
+        return  # needs a small real LittleFS; a host temp directory never fills
+    root = fresh_root("log", blocks=24)
+    s = LogStore(root, 1 << 30)
+    k = 0
+    while not s.stats["dropped_full_days"]:
+        d = DAY + k // 4
+        eq(s.append(d, [rec(d, i + 100 * (k % 4)) for i in range(100)]), 100, "batch written")
+        k += 1
+        if k > 200:
+            raise AssertionError("the filesystem never filled")
+    eq(s.days()[0], DAY + 1, "oldest day dropped")
+    eq(s.stats["dropped_records"], 400, "its unconfirmed records counted")
+    s2 = LogStore(root, 1 << 30)
+    eq(s2.days(), s.days(), "after reboot")
+    for d in s2.days():
+        data = s2.read(d, 0, 1 << 30)
+        eq(len(data), s.size(d), f"size of day {d}")
+        for off in range(0, len(data), R):
+            records.decode(data[off:off + R], d)
