@@ -137,8 +137,12 @@ def cmd_pull(args: argparse.Namespace) -> int:
         f"token {s['token_id']}: {s['records']} records pulled ({s['new_rows']} new, {s['duplicates']} already "
         f"stored) from {len(s['days'])} days in {s['elapsed_s']} s",
         f"clock was {c['offset_ms']:+d} ms off (round trip {c['rtt_ms']} ms); set, now {c['residual_ms']:+d} ms",
-        f"drift correction applied: {s['correction_ms']['min']} .. {s['correction_ms']['max']} ms",
     ]
+    cmin, cmax = s["correction_ms"]["min"], s["correction_ms"]["max"]
+    if cmin is not None and (cmin or cmax):
+        lines.append(f"drift correction applied: {cmin:+d} .. {cmax:+d} ms")
+    elif cmin is not None:
+        lines.append("drift correction: 0 ms (no drift found, or no earlier sync by this station)")
     if s["bad_records"]:
         lines.append(f"warning: {s['bad_records']} records failed their CRC on the token and were not stored")
     _print(args, s, lines)
