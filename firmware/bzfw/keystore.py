@@ -88,3 +88,11 @@ class KeyStore:
             if d == self._cache_day:
                 self._cache_day, self._cache_key = -1, b""
         return gone
+
+    def wipe(self):
+        """Erase every key (the token changes hands). Returns the days removed."""
+        gone = self.days()
+        for d in gone:
+            os.remove(self._day_path(d))
+        self._cache_day, self._cache_key = -1, b""
+        return gone

@@ -277,6 +277,16 @@ class LogStore:
             self._confirmed[day] = upto_offset
             self._save_meta()
 
+    def wipe(self):
+        """Erase every day, confirmation and counter (the token changes hands). Returns days removed."""
+        gone = sorted(self._sizes)
+        for d in gone:
+            self._remove(d)
+        for k in _STAT_KEYS:
+            self.stats[k] = 0
+        self._save_meta()
+        return gone
+
     def purge(self, today):
         """Remove days older than the retention; returns the list of days removed."""
         gone = [d for d in sorted(self._sizes) if d <= today - self.retention_days]

@@ -79,3 +79,14 @@ def test_bad_urandom():
     ks = KeyStore(fresh_root("keys"), lambda n: b"\x00" * (n - 1))
     raises(ValueError, ks.key_for, DAY)
     eq(ks.days(), [], "nothing written")
+
+
+def test_wipe_erases_every_key():
+    root = fresh_root("keys")
+    ks = KeyStore(root, os.urandom)
+    k = ks.key_for(DAY)
+    ks.key_for(DAY + 1)
+    eq(ks.wipe(), [DAY, DAY + 1], "days removed")
+    eq((ks.get(DAY), ks.days()), (None, []), "no key left, none cached")
+    eq(KeyStore(root, os.urandom).days(), [], "after reboot")
+    eq(ks.key_for(DAY) != k, True, "a new key after the wipe")

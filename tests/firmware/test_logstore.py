@@ -191,3 +191,18 @@ def test_filesystem_full_drops_oldest_day_and_counts():
         eq(len(data), s.size(d), f"size of day {d}")
         for off in range(0, len(data), R):
             records.decode(data[off:off + R], d)
+
+
+def test_wipe_erases_days_confirmations_and_counters():
+    root = fresh_root("log")
+    s = LogStore(root, 100000)
+    for d in (DAY - 1, DAY):
+        s.append(d, batch(d, 0, 2))
+    s.confirm(DAY, R)
+    s.purge(DAY + 1)  # DAY - 1 is still within 21 days: nothing purged, counters stay 0
+    s.stats["torn_skipped"] = 3
+    eq(s.wipe(), [DAY - 1, DAY], "days removed")
+    eq((s.days(), s.free_bytes(), s.confirmed(DAY)), ([], 100000, 0), "empty")
+    s2 = LogStore(root, 100000)
+    eq((s2.days(), s2.stats["torn_skipped"]), ([], 0), "after reboot")
+    eq(s2.append(DAY, batch(DAY, 0, 1)), 1, "usable")
