@@ -152,6 +152,8 @@ def provision_one(
             token_id, secret = "", b""  # refused below, before anything is drawn or stored
         else:
             token_id = w.token_id or new_token_id()
+            while not w.token_id and reg.token(token_id) is not None:  # drawn before: draw again
+                token_id = new_token_id()
             secret = secrets.new_secret()
             reg.add_token(token_id, secret, wid, board, profile)  # stored before the token hears of it
         if info.get("provisioned"):

@@ -36,6 +36,19 @@ def _latin(text: str) -> str:
     return text.encode("latin-1", "replace").decode("latin-1")
 
 
+# Helvetica-Bold advance widths (1/1000 em, from its AFM) for what token IDs are made of
+_BOLD_W = dict(zip("ABCDEFGHIJKLMNOPQRSTUVWXYZ", (722, 722, 722, 722, 667, 611, 778, 722, 278, 556, 722, 611, 833,
+                                                  722, 778, 667, 778, 722, 667, 611, 722, 667, 944, 667, 667, 611),
+                   strict=True))
+_BOLD_W.update({d: 556 for d in "0123456789"} | {"-": 333, " ": 278, ":": 333})
+
+
+def _fit(text: str, width: float, largest: float) -> float:
+    """The largest font size up to `largest` at which `text` in Helvetica-Bold fits in `width` points."""
+    em = sum(_BOLD_W.get(c, 722) for c in text) / 1000
+    return min(largest, width / em) if em else largest
+
+
 def _wrap(text: str, width: int, lines: int) -> list[str]:
     out: list[str] = []
     for word in text.split():
@@ -78,7 +91,8 @@ def _label_ops(label: Label, x: float, y: float, w: float, h: float) -> list[str
                 c += 1
     ops.append("f")
     tx = qx + side + 4
-    ops.append(f"BT /F1 10.5 Tf {tx:.2f} {y + h / 2 + 4:.2f} Td {_pdf_str(label.token_id)} Tj ET")
+    size = _fit(_latin(label.token_id), x + w - 4 - tx, 11)
+    ops.append(f"BT /F1 {size:.2f} Tf {tx:.2f} {y + h / 2 + 4:.2f} Td {_pdf_str(label.token_id)} Tj ET")
     for i, line in enumerate(_wrap(_latin(label.line2), 20, 2)):
         ops.append(f"BT /F2 8 Tf {tx:.2f} {y + h / 2 - 10 - 9 * i:.2f} Td {_pdf_str(line)} Tj ET")
     return ops

@@ -48,10 +48,12 @@ def now_ms() -> int:
 
 
 def new_token_id() -> str:
-    """BZ-XXXX-XXXX: 40 random bits in Crockford base32 (no I, L, O, U: readable off a label)."""
-    n = int.from_bytes(os.urandom(5), "big")
-    s = "".join(_CROCKFORD[(n >> (5 * i)) & 31] for i in range(7, -1, -1))
-    return f"BZ-{s[:4]}-{s[4:]}"
+    """BZ-XXXXX-XXXXX: 50 random bits in Crockford base32 (no I, L, O, U: readable off a label). Stations draw
+    IDs independently; with 50 bits a fleet of 100,000 tokens has a chance of about 4 in a million of two
+    equal IDs anywhere (an import reports such a conflict; within a station a repeat is drawn again)."""
+    n = int.from_bytes(os.urandom(7), "big") >> 6
+    s = "".join(_CROCKFORD[(n >> (5 * i)) & 31] for i in range(9, -1, -1))
+    return f"BZ-{s[:5]}-{s[5:]}"
 
 
 def check_token_id(token_id: str) -> str:

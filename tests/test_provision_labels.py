@@ -77,3 +77,19 @@ def test_label_of_an_unknown_token_refused(tmp_path, capsys):
     assert main(["registry", "labels", str(tmp_path / "x.pdf"), "--db", str(db), "--token", "BZ-NOPE-0001"]) == 2
     with pytest.raises(Exception, match="no tokens"):
         labels.pdf_bytes([])
+
+
+def test_every_character_stays_inside_its_label(tmp_path):
+    widest = ["BZ-WWWWW-MMMMM", "BZ-MMMMM-WWWWW", "SIM-HOUSEHOLD7-012"] * 3
+    path = tmp_path / "w.pdf"
+    labels.write_pdf([labels.Label(t, "Nguyễn Văn Đức Trường Giang Quảng") for t in widest], path)
+    page = pdfium.PdfDocument(str(path))[0]
+    tp = page.get_textpage()
+    w = (labels.PAGE_W - 2 * labels.MARGIN) / labels.COLS
+    assert tp.count_chars() > 0
+    for i in range(tp.count_chars()):
+        left, _bottom, right, _top = tp.get_charbox(i)
+        if right <= left:  # spaces and generated line breaks have no box
+            continue
+        col = int((left - labels.MARGIN) // w)
+        assert right <= labels.MARGIN + (col + 1) * w - 1, (i, left, right)

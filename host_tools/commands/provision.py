@@ -18,7 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--ref", help="the station's key for the wearer (list number, ID card; default: the name)")
     p.add_argument("--phone")
     p.add_argument("--note")
-    p.add_argument("--token-id", help="use this ID instead of a random BZ-XXXX-XXXX")
+    p.add_argument("--token-id", help="use this ID instead of a random BZ-XXXXX-XXXXX")
     p.add_argument("--board", help="board name recorded and sent in the config (hardware/boards)")
     p.add_argument("--profile", help="duty-cycle profile: always-on (default) or eco")
     p.add_argument("--another", action="store_true", help="the wearer already has a token: provision a second one")
