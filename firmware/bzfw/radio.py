@@ -128,7 +128,8 @@ class Radio:
         if t == _ADDR_TYPE_PUBLIC:
             raise OSError("refusing to advertise from the public address")
         if self.sync_resp is None:
-            b.gap_advertise(self._adv_us, adv.build(bz_id), connectable=False)
+            # resp_data=b"": None would keep the previous call's scan response (sync mode's service UUID)
+            b.gap_advertise(self._adv_us, adv.build(bz_id), resp_data=b"", connectable=False)
         else:
             b.gap_advertise(self._adv_us, adv.build(bz_id), resp_data=self.sync_resp, connectable=True)
         self._sync_only = False

@@ -6,7 +6,8 @@
 #   and scribbles over its buffers afterwards, so firmware that keeps a reference reads garbage;
 # - config(addr_mode=3) draws one non-resolvable private address and keeps it; changing it while
 #   advertising fails (EBUSY), as the controller refuses it;
-# - the default address is the public MAC; every advert records which kind of address sent it.
+# - the default address is the public MAC; every advert records which kind of address sent it;
+# - adv_data or resp_data None reuses the previous call's data (b"" clears it), as documented.
 # Times are the air's clock (virtual ms), so a fast virtual clock runs scans faster too.
 import os
 
@@ -62,6 +63,8 @@ class BLE:
         self._addr = self._mac
         self._rxbuf = 256
         self._adv = None
+        self._resp = b""  # the scan response; None passed to gap_advertise keeps it, b"" clears it
+        self._connectable = False
         self._adv_interval_us = 0
         self._scan_end = None  # None: not scanning; 0: scanning with no end; else air ms
         self._abuf = bytearray(6)
@@ -141,6 +144,11 @@ class BLE:
             data = self._adv
         else:
             data = b""
+        if resp_data is not None:
+            if len(resp_data) > _MAX_ADV:
+                raise OSError(_EINVAL)
+            self._resp = bytes(resp_data)
+        self._connectable = bool(connectable)
         self._adv_interval_us = (int(interval_us) // 625) * 625
         self._adv = data
         self._report(data)
@@ -160,6 +168,16 @@ class BLE:
     def advertising(self):
         """The advert being sent, or None."""
         return self._adv
+
+    @property
+    def scan_response(self):
+        """What an active scan gets back (b"" for none): MicroPython keeps it across gap_advertise calls
+        that pass resp_data=None."""
+        return self._resp
+
+    @property
+    def connectable(self):
+        return self._connectable
 
     @property
     def scanning(self):

@@ -104,3 +104,18 @@ def test_discard_and_stop():
     r.stop()
     eq(ble.active(), False, "radio off")
     eq(ble.advertising, None, "not advertising")
+
+
+def test_leaving_sync_mode_clears_the_scan_response():
+    tm, air, ble, r = setup()
+    r.rotate(ID1)
+    eq((ble.scan_response, ble.connectable), (b"", False), "plain advert")
+    resp = b"\x11\x07" + bytes(16)
+    r.set_sync(resp)
+    eq((ble.scan_response, ble.connectable), (resp, True), "sync mode")
+    eq(ble.advertising, adv.build(ID1), "same advert in sync mode")
+    r.set_sync(None)
+    eq((ble.scan_response, ble.connectable), (b"", False), "sync service no longer announced")
+    r.set_sync(resp)
+    r.rotate(ID2)
+    eq((ble.advertising, ble.scan_response), (adv.build(ID2), resp), "rotation keeps sync mode")
