@@ -51,12 +51,22 @@ def exposure_list(t_ms: int) -> dict:
 
 
 @contextlib.contextmanager
-def pty_token(root, token_id=TOKEN, secret=SECRET, with_records=True, others=5):
+def pty_token(root, token_id=TOKEN, secret=SECRET, with_records=True, others=5, baud=None):
+    """`baud`: answers take as long as on a real UART at that rate (10 bits a byte)."""
     ctx = TokenCtx(str(root), token_id, secret)
     if with_records:
         day, recs = encounter_records(exposure_time_ms(), others=others)
         ctx.logstore.append(day, recs)
     tok = PtyToken(ctx)
+    if baud:
+        feed = tok.server.feed
+
+        def slow(data):
+            out = feed(data)
+            time.sleep(len(out) * 10 / baud)
+            return out
+
+        tok.server.feed = slow
     try:
         yield tok
     finally:

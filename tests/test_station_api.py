@@ -2,6 +2,7 @@
 SyncServer, LogStore and KeyStore on CPython), exposure lists, the flagged wearer, registry actions, a sync
 cut half-way, the audit log, and no secret in any response."""
 
+import contextlib
 import json
 import time
 
@@ -91,6 +92,11 @@ def test_token_syncs_by_itself_and_the_exposed_wearer_is_flagged(db, tmp_path):
         page = raw.decode()
         assert code == 200 and "Thông báo tiếp xúc" in page and "Nguyễn Văn An" in page and "10 phút" in page
         assert c.get("/notice/999")[0] == 404
+        # the token goes to someone else: the match stays with who wore it then
+        assert c.post("/api/reassign", {"token_id": TOKEN, "name": "Phạm Văn Dũng", "ref": "W-5"})[0] == 200
+        (w2,) = c.get("/api/state")[1]["exposed"]
+        assert w2["wearer_ref"] == "W-1" and w2["wearer_id"] == w["wearer_id"]
+        assert c.post("/api/reassign", {"token_id": TOKEN, "name": "Phạm Văn Dũng", "ref": "W-5"})[0] == 400
         # a list dropped in the watched folder is picked up by itself (and a broken one reported)
         (st.exposures_dir / "broken.json").write_text("{not json")
         wait_for(lambda: any(k.startswith("broken.json") for k in c.get("/api/state")[1]["bad_lists"]), timeout=10)
@@ -204,3 +210,32 @@ def test_no_response_holds_a_secret(db, tmp_path):
     finally:
         con.close()
     assert_no_secret(audit_blob, status_blob)
+
+
+def test_several_tokens_sync_at_once(tmp_path):
+    db = tmp_path / "station.db"
+    ids = [f"BZ-MANY-000{i}" for i in range(3)]
+    secrets = [bytes([i + 1]) * 32 for i in range(3)]
+    for i, (tid, sec) in enumerate(zip(ids, secrets, strict=True)):
+        registry(db, tid, sec, name=f"Wearer {i}", ref=f"M-{i}")
+    with contextlib.ExitStack() as stack:
+        toks = [stack.enter_context(pty_token(tmp_path / f"t{i}", tid, sec, others=150, baud=115200))
+                for i, (tid, sec) in enumerate(zip(ids, secrets, strict=True))]
+        st, port = stack.enter_context(running_station(db, extra_ports=[str(t.port) for t in toks]))
+        c = Client(port)
+        c.login()
+
+        def all_synced():
+            ps = {p["port"]: p for p in c.get("/api/state")[1]["ports"]}
+            return all(ps.get(t.port, {}).get("state") == "synced" for t in toks) and ps
+
+        ps = wait_for(all_synced)
+        assert {ps[t.port]["token_id"] for t in toks} == set(ids)
+        assert all(ps[t.port]["summary"]["records"] == 151 for t in toks)
+    from host_tools.stationdb import StationDB
+
+    with StationDB(db) as sdb:
+        pulls = sdb.pulls()
+    assert len(pulls) == 3 and all(p["status"] == "complete" for p in pulls)
+    # they ran side by side, not one after the other: the last to start began before the first ended
+    assert max(p["started_ms"] for p in pulls) < min(p["finished_ms"] for p in pulls)

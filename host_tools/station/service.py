@@ -26,6 +26,7 @@ FLASH_NEARLY_FULL = 0.10  # warn below this fraction of the log area free
 DRIFT_WARN_MS = 60_000  # a clock this far off loses slot boundaries (15 min slots, 30 s match tolerance)
 KEEP_GONE_S = 600  # an unplugged port's last state stays visible this long
 MAX_EXPORT_DAYS = 21
+BLE_PREFIX = "ble:"  # a token found by a BLE scan, synced over GATT (host_tools.ble.transport)
 
 
 @dataclass
@@ -85,7 +86,8 @@ def warnings_for(status: dict, clock_offset_ms: int | None = None) -> list[str]:
 class Station:
     def __init__(self, db_path: str | Path, passphrase: str, *, extra_ports: list[str] | None = None,
                  usb: bool = True, exposures_dir: str | Path | None = None, data_dir: str | Path | None = None,
-                 poll_s: float = 0.5, serial_timeout: float = 2.0, auto_sync: bool = True, export_wait_s: float = 30):
+                 poll_s: float = 0.5, serial_timeout: float = 2.0, auto_sync: bool = True, export_wait_s: float = 30,
+                 ble_scan_s: float = 5.0):
         self.db = Path(db_path)
         self._passphrase = passphrase
         self.extra_ports = list(extra_ports or [])
@@ -101,10 +103,10 @@ class Station:
         self.bad_lists: dict[str, str] = {}  # file name -> why it was refused (watched folder)
         self._lock = threading.Lock()
         self._match_lock = threading.Lock()
+        self._lists_lock = threading.Lock()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self.ble_results: list[dict] = []
-        self.ble_message = ""
+        self.ble_scan_s = ble_scan_s
         store.init(self.db)
         self.exposures_dir.mkdir(parents=True, exist_ok=True)
         self.exports_dir.mkdir(parents=True, exist_ok=True)
@@ -162,6 +164,8 @@ class Station:
                     self.ports[p] = ps = PortState(p)
                     new.append(ps)
             for p, ps in list(self.ports.items()):
+                if p.startswith(BLE_PREFIX) and ps.present:
+                    continue  # found by a BLE scan, not by the poller: it leaves once synced
                 if p not in present and ps.present:
                     ps.present, ps.gone_at = False, now
                 elif not ps.present and now - ps.gone_at > KEEP_GONE_S:
@@ -196,6 +200,10 @@ class Station:
         from host_tools.sync.client import SyncClient
         from host_tools.sync.transport import open_transport
 
+        if port.startswith(BLE_PREFIX):
+            from host_tools.ble.transport import BleTransport
+
+            return SyncClient(BleTransport(port[len(BLE_PREFIX):]), timeout=max(self.serial_timeout, 2.0))
         return SyncClient(open_transport(port), timeout=self.serial_timeout)
 
     def sync_port(self, port: str, who: str) -> dict:
@@ -270,6 +278,8 @@ class Station:
             if client is not None:
                 with contextlib.suppress(Exception):
                     client.t.close()
+            if ps.port.startswith(BLE_PREFIX):  # the token left sync mode: a new scan finds it again
+                ps.present, ps.gone_at = False, time.monotonic()
         self.recompute_matches()
         return {"state": ps.state, "summary": ps.summary}
 
@@ -323,10 +333,13 @@ class Station:
             if tok["status"] == "retired":
                 raise UsageError(f"token {token_id} is retired")
             wid = reg.add_wearer(name, ref or None)
+            if wid == tok["wearer_id"]:
+                raise UsageError(f"token {token_id} is already {tok['wearer_ref']}'s")
             reg.reassign(token_id, wid)
             new = reg.token(token_id)
         finally:
             reg.close()
+        store.add_reassignment(self.db, token_id, tok["wearer_id"], wid)
         self.audit(who, "reassign", token_id, from_wearer=tok["wearer_ref"], to_wearer=new["wearer_ref"])
         self.recompute_matches()
         return {"token_id": token_id, "wearer": new["wearer_ref"]}
@@ -421,8 +434,9 @@ class Station:
             tmp.unlink(missing_ok=True)
             self.audit(who, "list_refused", name)
             raise
-        tmp.replace(path)
-        store.add_list(self.db, name, str(path), hashlib.sha256(data).hexdigest(), n, who)
+        with self._lists_lock:  # the folder watcher must not take it for a dropped-in file
+            tmp.replace(path)
+            store.add_list(self.db, name, str(path), hashlib.sha256(data).hexdigest(), n, who)
         self.audit(who, "list_import", name, entries=n)
         self.recompute_matches()
         return {"name": name, "entries": n}
@@ -439,6 +453,12 @@ class Station:
         return n
 
     def scan_exposure_folder(self) -> None:
+        with self._lists_lock:
+            added = self._scan_folder_locked()
+        if added:
+            self.recompute_matches()
+
+    def _scan_folder_locked(self) -> bool:
         known = {lst["path"] for lst in store.lists(self.db)}
         added = False
         for p in sorted(self.exposures_dir.glob("*.json")):
@@ -456,8 +476,7 @@ class Station:
             store.add_list(self.db, p.name, str(p), hashlib.sha256(p.read_bytes()).hexdigest(), n, "station")
             self.audit("station", "list_import", p.name, entries=n, source="folder")
             added = True
-        if added:
-            self.recompute_matches()
+        return added
 
     def recompute_matches(self) -> int:
         """Every imported list against every pulled log; wearers from the registry. Returns the match count."""
@@ -476,10 +495,12 @@ class Station:
                     owners = {t["token_id"]: t["wearer_id"] for t in reg.tokens()}
                 finally:
                     reg.close()
+                wearer_at = store.wearer_at(self.db, owners)
                 for lr in res.logs:
                     tid = lr.info.get("token_id") or lr.log.removeprefix("token:")
                     for e in lr.exposures:
-                        rows.append({"token_id": tid, "wearer_id": owners.get(tid), "risk": e["risk"],
+                        rows.append({"token_id": tid, "wearer_id": wearer_at(tid, e["first_seen_ms"]),
+                                     "risk": e["risk"],
                                      "proximity": e["proximity"], "first_seen_ms": e["first_seen_ms"],
                                      "last_seen_ms": e["last_seen_ms"], "duration_ms": e["duration_ms"],
                                      "rssi_mean": e["rssi_mean"], "list_name": names.get(entries[e["entry"]].source,
@@ -547,22 +568,28 @@ class Station:
 
     # -- BLE ---------------------------------------------------------------------------------------------
     def ble_scan(self, who: str) -> dict:
-        """Tokens in sync mode over BLE, when this installation has BLE support (host_tools.ble)."""
+        """Tokens in BLE sync mode nearby (host_tools.ble); each found one is synced like a plugged-in token,
+        on a port named `ble:ADDRESS`."""
         self.audit(who, "ble_scan")
         try:
-            from host_tools import ble  # type: ignore[attr-defined]
-
-            scan = getattr(ble, "scan", None)
-            if scan is None:
-                raise ImportError("host_tools.ble has no scan()")
-            found = scan(timeout=5.0)
-        except ImportError:
-            return {"available": False, "message": "ble_not_available", "tokens": []}
-        except Exception as e:  # no adapter, no permission, no BlueZ: the radio is simply not there
+            from host_tools.ble.scan import scan_tokens
+        except ImportError as e:
+            return {"available": False, "message": "ble_not_available", "detail": str(e), "tokens": []}
+        try:
+            found = scan_tokens(self.ble_scan_s)
+        except BzError as e:  # no adapter, no permission, no BlueZ: the radio is simply not there
             return {"available": False, "message": "ble_not_available", "detail": str(e).splitlines()[0],
                     "tokens": []}
-        tokens = []
-        for f in found or []:
-            d = f if isinstance(f, dict) else getattr(f, "__dict__", {"name": str(f)})
-            tokens.append({k: d.get(k) for k in ("token_id", "name", "address", "rssi") if k in d})
-        return {"available": True, "message": "", "tokens": tokens}
+        out = []
+        for f in found:
+            port = "ble:" + f["address"]
+            out.append({"address": f["address"], "rssi": f.get("rssi"), "port": port})
+            with self._lock:
+                ps = self.ports.get(port)
+                fresh = ps is None or not ps.present
+                if fresh:
+                    self.ports[port] = PortState(port)
+            if fresh:
+                self.audit(who, "ble_found", port, rssi=f.get("rssi"))
+                self._spawn(self.sync_port, port, who)
+        return {"available": True, "message": "" if out else "ble_none", "tokens": out}

@@ -22,6 +22,9 @@ CREATE TABLE IF NOT EXISTS station_tokens (
 CREATE TABLE IF NOT EXISTS station_lists (
   id INTEGER PRIMARY KEY, name TEXT NOT NULL, path TEXT NOT NULL UNIQUE, sha256 TEXT NOT NULL,
   imported_ms INTEGER NOT NULL, entries INTEGER NOT NULL, who TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS station_reassignments (   -- so a match is shown for the wearer of that time
+  id INTEGER PRIMARY KEY, token_id TEXT NOT NULL, from_wearer_id INTEGER, to_wearer_id INTEGER NOT NULL,
+  at_ms INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS station_matches (
   id INTEGER PRIMARY KEY, computed_ms INTEGER NOT NULL, token_id TEXT NOT NULL, wearer_id INTEGER,
   risk TEXT NOT NULL, proximity TEXT NOT NULL, first_seen_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL,
@@ -152,3 +155,33 @@ def encounter_counts(path: str | Path) -> dict[str, dict]:
         return {}
     finally:
         con.close()
+
+
+def add_reassignment(path: str | Path, token_id: str, from_wearer_id: int | None, to_wearer_id: int) -> None:
+    con = connect(path)
+    try:
+        con.execute("INSERT INTO station_reassignments (token_id, from_wearer_id, to_wearer_id, at_ms) "
+                    "VALUES (?,?,?,?)", (token_id, from_wearer_id, to_wearer_id, now_ms()))
+    finally:
+        con.close()
+
+
+def wearer_at(path: str | Path, current: dict[str, int | None]):
+    """A function (token_id, ms) -> the wearer who had the token then: the `from` of the first reassignment
+    after that time, else the token's current wearer."""
+    con = connect(path)
+    try:
+        rows = con.execute("SELECT token_id, from_wearer_id, at_ms FROM station_reassignments ORDER BY at_ms, id")
+        hist: dict[str, list[tuple[int, int | None]]] = {}
+        for r in rows:
+            hist.setdefault(r["token_id"], []).append((r["at_ms"], r["from_wearer_id"]))
+    finally:
+        con.close()
+
+    def at(token_id: str, ms: int) -> int | None:
+        for t, before in hist.get(token_id, ()):
+            if ms < t:
+                return before
+        return current.get(token_id)
+
+    return at

@@ -151,7 +151,7 @@ function portsCard(s) {
     const r = await act(() => api("/api/ble/scan", {}));
     if (!r) { out.textContent = ""; return; }
     if (!r.available) out.textContent = t("ble_not_available") + (r.detail ? " (" + r.detail + ")" : "");
-    else out.textContent = r.tokens.length ? r.tokens.map((x) => (x.token_id || x.name) + " " + (x.address || "")).join(", ")
+    else out.textContent = r.tokens.length ? r.tokens.map((x) => x.address + " (" + x.rssi + " dBm)").join(", ")
       : t("ble_none");
   }}, t("ble_scan")), out));
   return card;
