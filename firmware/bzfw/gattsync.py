@@ -176,8 +176,10 @@ class GattSync:
                     self._until = tk + _LINGER_MS
                 self._radio.set_sync(scan_response())
         if self._rx:
-            data = bytes(self._rx)
-            del self._rx[: len(data)]
+            # Swap in an empty buffer (MicroPython's bytearray has no slice deletion); an IRQ runs between
+            # two bytecodes, never inside one, so a write lands in one buffer or the other, never lost.
+            data = self._rx
+            self._rx = bytearray()
             self.stats["ble_rx_bytes"] += len(data)
             out = self.server.feed(data)
             self.touch(tk)

@@ -7,7 +7,7 @@ Semantics kept from the ESP32 port (NimBLE), because firmware bugs hide behind t
 - IRQ 5 (scan result) hands over memoryviews valid only during the call: the buffers are scribbled over
   afterwards; a passive scan reports no scan responses;
 - `gap_advertise(..., connectable=False)` sends a scannable, non-connectable advert (ADV_SCAN_IND); a central
-  connecting stops the advertising;
+  connecting stops the advertising; adv_data/resp_data None keep the previous call's data (b"" clears);
 - `gap_connect` stops a running scan first (IRQ 6), as MicroPython's NimBLE binding does; a failed or timed-out
   connect reports IRQ 8 with conn_handle 65535;
 - `gatts_notify` queues at most `notify_slots` notifications (the stack's buffers); beyond that it raises
@@ -132,6 +132,8 @@ class BLE:
         self._mtu = 256  # NimBLE's preferred ATT MTU on the ESP32 port
         self._name = "MPY"
         self._adv_on = False
+        self._adv_data = b""
+        self._resp_data = b""
         self._scanning = False
         self._scan_active = False
         self._scan_timer = None
@@ -257,6 +259,11 @@ class BLE:
         for d in (adv_data, resp_data):
             if d is not None and len(d) > _MAX_LEGACY:
                 raise OSError(errno.EINVAL)
+        # None keeps what the previous call set, as the port does (b"" clears it)
+        if adv_data is not None:
+            self._adv_data = bytes(adv_data)
+        if resp_data is not None:
+            self._resp_data = bytes(resp_data)
         interval_ms = max(20.0, (int(interval_us) // 625) * 0.625)
         # connectable=False: scannable, not connectable (ADV_SCAN_IND), as the port sends it
         kind = AdvertisingType.UNDIRECTED_CONNECTABLE_SCANNABLE if connectable else AdvertisingType.UNDIRECTED_SCANNABLE
@@ -264,8 +271,8 @@ class BLE:
 
         async def start() -> None:
             await self.device.start_advertising(
-                advertising_type=kind, own_address_type=own, advertising_data=bytes(adv_data or b""),
-                scan_response_data=bytes(resp_data or b""), advertising_interval_min=interval_ms,
+                advertising_type=kind, own_address_type=own, advertising_data=self._adv_data,
+                scan_response_data=self._resp_data, advertising_interval_min=interval_ms,
                 advertising_interval_max=interval_ms)
 
         self._run(start())
