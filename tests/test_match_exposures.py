@@ -124,3 +124,20 @@ def test_streaming_reader_equals_json(tmp_path_factory, items, chunk, ws):
     finally:
         exposures._CHUNK = old
     assert got == [dict(x, daily_key=x["daily_key"].upper()) for x in data]
+
+
+@settings(max_examples=2000 if DEEP else 100)
+@given(st.one_of(
+    st.text(max_size=200),
+    st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=70),
+                 lambda c: st.lists(c, max_size=4) | st.dictionaries(
+                     st.sampled_from(["data", "daily_key", "time_start", "max", "time_end", "InfoF", "DataContent",
+                                      "base_id", "time", "x"]), c, max_size=5), max_leaves=12).map(json.dumps)))
+def test_any_input_is_entries_or_one_usage_error(tmp_path_factory, text):
+    p = tmp_path_factory.mktemp("x") / "exp.json"
+    p.write_text(text, encoding="utf-8")
+    try:
+        for e in read_entries([p]):
+            assert len(e.daily_key) == 32 and e.time_end >= e.time_start and 86400 % e.max == 0
+    except UsageError as err:
+        assert str(p) in str(err) and "\n" not in str(err)

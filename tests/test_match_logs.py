@@ -6,7 +6,8 @@ import json
 import sqlite3
 
 import pytest
-from hypothesis import given
+from conftest import DEEP
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from host_tools.errors import UsageError
@@ -96,6 +97,7 @@ def test_trace_broken_lines(tmp_path):
         logs.read_trace(tmp_path / "bin.txt")
 
 
+@settings(max_examples=1000 if DEEP else 80)
 @given(st.lists(st.tuples(st.binary(min_size=12, max_size=12), st.integers(-128, 127),
                           st.integers(1, 99_999_999_999)), max_size=20),
        st.booleans())
@@ -148,3 +150,21 @@ def test_export_files_bad(tmp_path):
     p.write_text("token_id,day\nT,1\n")
     with pytest.raises(UsageError, match="lacks columns"):
         logs.file_logs(p)
+
+
+@settings(max_examples=2000 if DEEP else 100)
+@given(st.lists(st.one_of(st.text(max_size=80), st.sampled_from([
+    f"{OWN}\t{ID1.hex()}\t-70\t1596866191387", f"{OWN}\t{ID1.hex()}\t-70\t1596866191", f"{OWN}\t{ID1.hex()}\t-70",
+    f"{OWN}\t{ID1.hex()[:-2]}\t-70\t1596866191387", f"{OWN}\t{ID1.hex()}\t-700\t1596866191387", "\t\t\t"])),
+    max_size=40))
+def test_trace_never_crashes(tmp_path_factory, lines):
+    """Any text gives either a log or a one-line UsageError naming the file; never another exception."""
+    p = tmp_path_factory.mktemp("f") / "any.txt"
+    p.write_text("\n".join(lines), encoding="utf-8")
+    try:
+        log = logs.read_trace(p)
+    except UsageError as e:
+        assert str(p) in str(e) and "\n" not in str(e)
+    else:
+        skipped = log.info["skipped_lines"]
+        assert len(log.cid) == 12 * len(log) and skipped * 100 <= len(log) + skipped
