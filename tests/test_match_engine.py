@@ -169,3 +169,30 @@ def test_join_sorts_either_side():
     pairs_a = sorted(zip(a[0].tolist(), a[1].tolist(), strict=True))
     pairs_b = sorted(zip(b[0].tolist(), b[1].tolist(), strict=True))
     assert pairs_a == pairs_b == [(3, 0), (3, 1), (90, 3)]
+
+
+@pytest.mark.slow
+def test_large_list_streamed_in_chunks_finds_every_planted_contact(tmp_path):
+    import random
+
+    rng = random.Random(3)
+    n = 30_000
+    keys = [rng.randbytes(32) for _ in range(n)]
+    day0 = 18_600
+    p = tmp_path / "big.json"
+    p.write_text('{"data": [' + ",".join(json.dumps({"daily_key": k.hex(), "time_start": (day0 + i % 10) * 86400,
+                                                    "max": 96, "time_end": (day0 + i % 10) * 86400 + 86399})
+                                         for i, k in enumerate(keys)) + "]}")
+    planted, rows = set(), []
+    for _ in range(60):
+        i, slot = rng.randrange(n), rng.randrange(96)
+        ws = ((day0 + i % 10) * 86400) * 1000 + slot * 900_000
+        t = ws + rng.randrange(900_001)
+        rows.append((ids.slot_id(keys[i], slot), t, t))
+        planted.add((i, ids.slot_id(keys[i], slot).hex().upper(), ws))
+    rows += [(rng.randbytes(12), day0 * DAY_MS, day0 * DAY_MS) for _ in range(5000)]
+    log = _log(rows)
+    whole = engine.run_match(read_entries([p]), [_src(log)], mode="strict")
+    chunked = engine.run_match(read_entries([p]), [_src(log)], mode="strict", max_ids=100_000)
+    assert chunked.stats["chunks"] > 20
+    assert _slots(whole) == _slots(chunked) == planted
