@@ -127,3 +127,23 @@ def test_two_virtual_tokens_log_each_other(tmp_path):
                     logged.add(r[3])
                     assert r[6] >= 1 and r[7] == -58  # count, rssi_min
         assert logged and logged <= sent, "a token logs exactly the IDs its neighbour sent"
+
+
+def test_ios_phone_read_over_gatt_and_logged(tmp_path):
+    ios_id = bytes.fromhex("a1a2a3a4a5a6a7a8a9aaabac")
+    ios_addr = bytes.fromhex("5b0102030405")
+    ios_adv = bytes.fromhex("020106") + bytes([0x14, 0xFF, 0x4C, 0x00, 0x01, 0x08]) + bytes(15)  # backgrounded iOS
+    gone = bytes.fromhex("5c0102030405")  # an iOS advert whose phone is not there to connect to
+    d = tmp_path / "t6"
+    with VirtualToken(d, speed=10, config={"scan_period_ms": 10000, "scan_window_ms": 5000}) as t:
+        t.set_gatt_peer(ios_addr, ios_id)
+        assert _wait(lambda: (t.inject(ios_addr, ios_adv, -66), t.inject(gone, ios_adv, -70),
+                              t.status().get("ios_reads", 0) >= 1)[2])
+        assert _wait(lambda: t.status().get("ios_failed", 0) >= 1)  # the absent one timed out
+        assert t.status()["loop_errors"] == 0
+    logged = []
+    for name, data in virtual.read_flash(d).items():
+        if name.startswith("/log/") and name.endswith(".log"):
+            for o in range(0, len(data), records.RECORD_SIZE):
+                logged.append(records.decode(data[o:o + records.RECORD_SIZE], int(name[5:-4])))
+    assert {(r[2], r[3]) for r in logged} == {(adv.KIND_IOS, ios_id)}

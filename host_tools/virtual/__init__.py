@@ -315,7 +315,26 @@ def inject(d: str | os.PathLike, addr: bytes, adv_bytes: bytes, rssi: int, addr_
         raise UsageError(f"advertising data must be at most 62 bytes, got {len(adv_bytes)}")
     if not -127 <= rssi <= 127:
         raise UsageError(f"rssi out of range: {rssi}")
-    body = bytes([addr_type & 0xFF, rssi + 128, adv_type & 0xFF]) + bytes(addr) + bytes(adv_bytes)
+    if adv_type == _PEER_FRAME:
+        raise UsageError("adv_type 0xFF is reserved")
+    _send(d, bytes([addr_type & 0xFF, rssi + 128, adv_type & 0xFF]) + bytes(addr) + bytes(adv_bytes))
+
+
+_PEER_FRAME = 0xFF  # vmain: a frame that sets a GATT peer instead of carrying an advert
+
+
+def set_gatt_peer(d: str | os.PathLike, addr: bytes, value: bytes | None) -> None:
+    """A connectable device at addr on the token's air whose one readable characteristic holds `value`: an
+    iOS Bluezone phone serving its 12-byte ID (its adverts are inject()ed separately). None removes it.
+    Without a peer, the token's connection attempts time out, as they do when a phone has walked away."""
+    if len(addr) != 6:
+        raise UsageError(f"address must be 6 bytes, got {len(addr)}")
+    if value is not None and not 1 <= len(value) <= 62:
+        raise UsageError(f"value must be 1 to 62 bytes, got {len(value)}")
+    _send(d, bytes([1, 128, _PEER_FRAME]) + bytes(addr) + (bytes(value) if value is not None else b""))
+
+
+def _send(d: str | os.PathLike, body: bytes) -> None:
     path = Path(d).resolve() / "air.sock"
     s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     try:
@@ -453,6 +472,9 @@ class VirtualToken:
 
     def adverts(self) -> list[dict]:
         return adverts(self.dir)
+
+    def set_gatt_peer(self, addr: bytes, value: bytes | None) -> None:
+        set_gatt_peer(self.dir, addr, value)
 
     def status(self) -> dict:
         return status(self.dir)

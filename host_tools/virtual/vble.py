@@ -13,6 +13,16 @@ import os
 
 _IRQ_SCAN_RESULT = 5
 _IRQ_SCAN_DONE = 6
+_IRQ_PERIPHERAL_CONNECT = 7
+_IRQ_PERIPHERAL_DISCONNECT = 8
+_IRQ_GATTC_CHARACTERISTIC_RESULT = 11
+_IRQ_GATTC_CHARACTERISTIC_DONE = 12
+_IRQ_GATTC_READ_RESULT = 15
+_IRQ_GATTC_READ_DONE = 16
+_NO_CONN = 0xFFFF
+_LINK_MS = 30  # a GATT round trip on the virtual air
+_VALUE_HANDLE = 3
+_PROP_READ = 0x02
 _EPERM = 1
 _EBUSY = 16
 _EINVAL = 22
@@ -20,6 +30,22 @@ ADDR_PUBLIC = 0
 ADDR_RANDOM = 1
 _MAX_ADV = 31
 _SCRIBBLE = 0xEE
+
+
+class UUID:
+    """bluetooth.UUID: compares equal to another UUID of the same value."""
+
+    def __init__(self, value):
+        self._v = value.upper() if isinstance(value, str) else value
+
+    def __eq__(self, other):
+        return isinstance(other, UUID) and self._v == other._v
+
+    def __hash__(self):
+        return hash(self._v)
+
+    def __str__(self):
+        return str(self._v)
 
 
 class Air:
@@ -35,6 +61,15 @@ class Air:
         self.ble = None
         self.delivered = 0
         self.missed = 0  # injected while the token was not scanning
+        self.peers = {}  # address -> value of the one readable characteristic (an iOS phone's ID)
+
+    def set_peer(self, addr, value=None):
+        """A connectable device at addr serving `value` from one readable characteristic (an iOS Bluezone
+        phone's ID); value None removes it. Without a peer, a connection attempt times out."""
+        if value is None:
+            self.peers.pop(bytes(addr), None)
+        else:
+            self.peers[bytes(addr)] = bytes(value)
 
     def inject(self, addr, adv, rssi, addr_type=ADDR_RANDOM, adv_type=0):
         """An advert on the air; reaches the token only while it scans. Returns True if delivered."""
@@ -67,6 +102,10 @@ class BLE:
         self._connectable = False
         self._adv_interval_us = 0
         self._scan_end = None  # None: not scanning; 0: scanning with no end; else air ms
+        self._events = []  # (due air ms, event, data): IRQs the stack raises later
+        self._conns = {}  # conn handle -> peer address
+        self._next_conn = 1
+        self._connecting = None
         self._abuf = bytearray(6)
         self._dbuf = bytearray(_MAX_ADV * 2)
         self.addr_changes = 0
@@ -82,6 +121,9 @@ class BLE:
                     self.gap_scan(None)
                 self._addr_mode = 0
                 self._addr = self._mac
+                self._events = []
+                self._conns = {}
+                self._connecting = None
             self._active = on
         return self._active
 
@@ -163,6 +205,55 @@ class BLE:
             return
         self._scan_end = 0 if duration_ms == 0 else self._air.now_ms() + int(duration_ms)
 
+    # -- central role: connect to a peer on the air and read its characteristic --------------
+    def _later(self, event, data, ms=_LINK_MS):
+        due = self._air.now_ms() + ms
+        i = len(self._events)
+        while i and self._events[i - 1][0] > due:
+            i -= 1
+        self._events.insert(i, (due, event, data))
+
+    def gap_connect(self, addr_type, addr, scan_duration_ms=2000, *args):
+        if not self._active:
+            raise OSError(_EPERM)
+        if self._connecting is not None:
+            raise OSError(_EBUSY)
+        a = bytes(addr)
+        self._connecting = a
+        if a in self._air.peers:
+            h = self._next_conn
+            self._next_conn += 1
+            self._conns[h] = a
+            self._later(_IRQ_PERIPHERAL_CONNECT, (h, addr_type, a))
+        else:  # nobody answers: the attempt times out
+            self._later(_IRQ_PERIPHERAL_DISCONNECT, (_NO_CONN, addr_type, a), int(scan_duration_ms))
+        return True
+
+    def gap_disconnect(self, conn_handle):
+        a = self._conns.pop(conn_handle, None)
+        if a is None:
+            return False
+        self._later(_IRQ_PERIPHERAL_DISCONNECT, (conn_handle, ADDR_RANDOM, a))
+        return True
+
+    def gattc_discover_characteristics(self, conn_handle, start_handle, end_handle, uuid=None):
+        if conn_handle not in self._conns:
+            raise OSError(_EINVAL)
+        if uuid is not None:
+            self._later(_IRQ_GATTC_CHARACTERISTIC_RESULT, (conn_handle, _VALUE_HANDLE, _VALUE_HANDLE, _PROP_READ, uuid))
+        self._later(_IRQ_GATTC_CHARACTERISTIC_DONE, (conn_handle, 0), _LINK_MS + 1)
+
+    def gattc_read(self, conn_handle, value_handle):
+        a = self._conns.get(conn_handle)
+        if a is None:
+            raise OSError(_EINVAL)
+        value = self._air.peers.get(a)
+        if value is None or value_handle != _VALUE_HANDLE:
+            self._later(_IRQ_GATTC_READ_DONE, (conn_handle, value_handle, 1))
+            return
+        self._later(_IRQ_GATTC_READ_RESULT, (conn_handle, value_handle, value))
+        self._later(_IRQ_GATTC_READ_DONE, (conn_handle, value_handle, 0), _LINK_MS + 1)
+
     # -- the air's side ----------------------------------------------------------------------
     @property
     def advertising(self):
@@ -190,10 +281,19 @@ class BLE:
             cb(self._air.now_ms(), self._addr, data, self._addr_mode == 0)
 
     def _tick(self):
+        now = self._air.now_ms()
         e = self._scan_end
-        if e and self._air.now_ms() >= e:
+        if e and now >= e:
             self._scan_end = None
             self._call(_IRQ_SCAN_DONE, ())
+        while self._events and self._events[0][0] <= now:
+            _, event, data = self._events.pop(0)
+            if event == _IRQ_PERIPHERAL_CONNECT or (event == _IRQ_PERIPHERAL_DISCONNECT and data[0] == _NO_CONN):
+                self._connecting = None
+            if event == _IRQ_GATTC_READ_RESULT:  # the value, like the scan data, lives only during the IRQ
+                self._call(event, (data[0], data[1], memoryview(bytearray(data[2]))))
+            else:
+                self._call(event, data)
 
     def _call(self, event, data):
         h = self._irq

@@ -21,7 +21,10 @@ from bzfw.app import App
 from bzfw.clock import Clock
 from bzfw.console import Console
 
+sys.modules["bluetooth"] = vble  # firmware modules that `import bluetooth` (for UUID) get the shim
+
 _STATUS_EVERY_NS = 1000000000
+_PEER_FRAME = 0xFF  # adv_type of a frame that sets a GATT peer instead of carrying an advert
 
 
 def _hex(b):
@@ -82,7 +85,10 @@ class Token:
             frame = self._air_in.read(h[0])
             if len(frame) < 9:
                 continue
-            self.air.inject(frame[4:10], frame[10:], frame[1] - 128, frame[0], frame[2])
+            if frame[2] == _PEER_FRAME:  # not an advert: a GATT peer appears (value) or leaves (empty)
+                self.air.set_peer(frame[3:9], frame[9:] or None)
+                continue
+            self.air.inject(frame[3:9], frame[9:], frame[1] - 128, frame[0], frame[2])
         self.air.poll()
 
     def _deepsleep(self, ms):
