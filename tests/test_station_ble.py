@@ -57,7 +57,7 @@ def test_ble_scan_finds_a_token_in_sync_mode_and_syncs_it(world, tmp_path):
 
         def synced():
             p = next((p for p in c.get("/api/state")[1]["ports"] if p["port"] == ble_port), None)
-            return p if p and p["state"] in ("synced", "failed") else None
+            return p if p and p["state"] in ("synced", "failed") and not p["present"] else None
 
         p = wait_for(synced, timeout=30)
         assert p["state"] == "synced" and p["token_id"] == TOKEN, p
