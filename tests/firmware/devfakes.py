@@ -123,3 +123,29 @@ def air_and_ble(tm):
     air = vble.Air(lambda: tm.ms)
     ble = vble.BLE(air)
     return air, ble
+
+
+def file_root(name="t", blocks=32):
+    """An empty directory for a token's files: on MicroPython a new LittleFS on a file-backed block device
+    mounted at /flash (no heap for the flash itself: the suite shares one heap); on CPython a temp dir."""
+    if sys.implementation.name != "micropython":
+        import tempfile
+
+        return tempfile.mkdtemp() + "/" + name
+    import os
+
+    import vfs
+
+    try:
+        vfs.umount("/flash")
+    except OSError:
+        pass
+    path = "/tmp/bzfw-devtest-" + "".join(f"{b:02x}" for b in os.urandom(6)) + ".img"
+    with open(path, "wb") as f:
+        f.seek(4096 * blocks - 1)
+        f.write(b"\x00")
+    dev = vmachine.FileBlockDev(path, 4096, blocks)
+    os.remove(path)  # the open file lives on until the device is dropped: nothing is left behind
+    vfs.VfsLfs2.mkfs(dev)
+    vfs.mount(vfs.VfsLfs2(dev), "/flash")
+    return "/flash/" + name

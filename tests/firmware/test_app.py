@@ -5,9 +5,8 @@ import gc
 import json
 import os
 
-from devfakes import BOARD, FakeADC, FakeConsole, FakeMachine, FakeRTC, FakeTime, air_and_ble
+from devfakes import BOARD, FakeADC, FakeConsole, FakeMachine, FakeRTC, FakeTime, air_and_ble, file_root
 from fwtest import eq
-from ramblockdev import fresh_root
 
 from bzfw import adv, board, ids, records
 from bzfw.app import App
@@ -32,7 +31,7 @@ class Tok:
         self.air, self.ble = air_and_ble(self.tm)
         self.events = []
         self.air.on_advertise = lambda t, a, d, public: self.events.append((t, a, d, public))
-        self.root = fresh_root("tok", blocks)
+        self.root = file_root("tok", blocks)
         makedirs(self.root)
         if config is not None:
             with open(self.root + "/config.json", "w") as f:

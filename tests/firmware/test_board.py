@@ -1,7 +1,6 @@
 # The board from its definition: LED polarity and patterns, button, battery through the ADC divider.
-from devfakes import BOARD, FakeADC, FakeMachine
+from devfakes import BOARD, FakeADC, FakeMachine, file_root
 from fwtest import eq, raises
-from ramblockdev import fresh_root
 
 from bzfw import board
 from bzfw.logstore import makedirs
@@ -71,6 +70,6 @@ def test_check_names_what_is_wrong():
 def test_load_the_reference_board():
     d = board.load("hardware/boards/esp32c3-supermini.json")
     eq((d["led"]["pin"], d["button"]["pin"]), (8, 9), "SuperMini pins")
-    root = fresh_root("brd")
+    root = file_root("brd")
     makedirs(root)
     raises(ValueError, board.load, root + "/none.json")

@@ -1,6 +1,6 @@
 # The configuration: profiles, overrides, and a bad config that falls back instead of bricking.
+from devfakes import file_root
 from fwtest import eq
-from ramblockdev import fresh_root
 
 from bzfw import config
 from bzfw.logstore import makedirs
@@ -41,7 +41,7 @@ def test_bad_values_fall_back_with_an_error():
 
 
 def test_load_from_files():
-    root = fresh_root("cfg")
+    root = file_root("cfg")
     makedirs(root)
     eq(config.load(root + "/missing.json").error, None, "missing file: defaults")
     with open(root + "/bad.json", "w") as f:
