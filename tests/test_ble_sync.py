@@ -176,6 +176,34 @@ def test_cli_scan_status_and_pull_over_ble(world, station, tmp_path, capsys):
             got = {bytes(r[0]) for r in d.con.execute("SELECT contact_id FROM encounters")}
         assert got == cids
         assert abs(tok.clock.now_ms() - _now()) < 1000
+        # The station ends sync mode rather than leaving the token connectable until the timeout.
+        assert main(["ble-sync", "--ble", addr, "--off", "--secret-file", str(sf), "--json"]) == 0
+        assert json.loads(capsys.readouterr().out) == {"token_id": "BZT-0001", "ble_sync_ms": 0}
+        tok.wait_for(lambda: not tok.app.gatt.active and tok.app.gatt.conn is None, what="sync mode off")
+        time.sleep(0.3)
+        assert scan_tokens(0.4) == [] and tok.app.gatt.stats["ble_timeouts"] == 0
+
+
+def test_a_station_command_turns_ble_sync_mode_on_and_off(world, station):
+    tok = SimToken(world, clock_ms=_now(), secret=SECRET, config=FAST)
+    with tok:
+        cable = SyncClient(tok.serial(), timeout=1.0)
+        cable.hello()
+        with pytest.raises(Refused) as e:  # not without a session
+            cable.request(wire.BLE_SYNC, wire.pack_u32(30000))
+        assert e.value.status == wire.E_AUTH_REQUIRED and not tok.app.gatt.active
+        cable.auth(SECRET)
+        granted = wire.unpack_u32(cable.request(wire.BLE_SYNC, wire.pack_u32(30000)).payload)
+        assert granted == 30000
+        tok.wait_for(lambda: tok.app.gatt.active, what="sync mode")
+        time.sleep(2.5)  # longer than the configured 2 s: the station asked for 30 s
+        found = scan_tokens(0.4)
+        assert [f["address"] for f in found] == [_addr(tok.app.radio.addr)]
+        cable.request(wire.BLE_SYNC, wire.pack_u32(0))
+        tok.wait_for(lambda: not tok.app.gatt.active, what="sync mode off")
+        time.sleep(0.3)
+        assert scan_tokens(0.4) == []
+        assert tok.app.gatt.stats["ble_timeouts"] == 0
 
 
 def test_cli_says_what_is_wrong_when_no_token_answers(world, station, capsys, monkeypatch):

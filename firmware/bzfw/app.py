@@ -126,6 +126,19 @@ class App:
             self.gatt.touch(self._sync_until)
         self.persist(self.agg.flush())
 
+    def ble_sync_mode(self, ms):
+        """Station command (wire BLE_SYNC): BLE sync mode for ms, 0 to end it; returns the ms granted
+        (0 also when this radio has no GATT server)."""
+        g = self.gatt
+        if g is None:
+            return 0
+        if ms <= 0:
+            g.leave()
+            return 0
+        ms = min(ms, 3600000)
+        g.enter(self.clock.ticks_ms(), ms)
+        return ms
+
     def stats(self):
         d = dict(self.counters)  # type: dict
         d.update(self.radio.stats())

@@ -94,13 +94,13 @@ class GattSync:
         return self._rx_h is not None
 
     # -- sync mode ------------------------------------------------------------------------------
-    def enter(self, tk=None):
-        """Enter (or extend) sync mode; False if this radio cannot serve GATT."""
+    def enter(self, tk=None, ms=None):
+        """Enter (or extend) sync mode for ms (default mode_ms); False if this radio cannot serve GATT."""
         if self._rx_h is None:
             return False
         if tk is None:
             tk = self._clock.ticks_ms()
-        self._until = tk + self.mode_ms
+        self._until = tk + (self.mode_ms if ms is None else ms)
         if not self.active:
             self.active = True
             self.stats["ble_entered"] += 1
@@ -114,16 +114,13 @@ class GattSync:
             self._until = tk + self.mode_ms
 
     def leave(self):
+        """End sync mode: the advert is no longer connectable. A connected station keeps its link until it
+        disconnects (it may be the one that asked, and its answer is still to be sent)."""
         if not self.active:
             return
         self.active = False
-        self._radio.set_sync(None)
-        if self.conn is not None:
-            try:
-                self._ble.gap_disconnect(self.conn)
-            except OSError:
-                pass
-        self._tx = b""
+        if self.conn is None:
+            self._radio.set_sync(None)
 
     # -- IRQ: copy, flag, return -----------------------------------------------------------------
     def irq(self, event, data):

@@ -27,7 +27,7 @@ _WIPE_HORIZON = const(1000000)  # a day number past any real one: purge(that) re
 _DAY_MS = const(86400000)
 
 # Commands that need an authenticated session (provision needs one only on a provisioned token).
-_NEEDS_AUTH = (wire.TIME_SET, wire.LIST_DAYS, wire.READ, wire.CONFIRM, wire.WIPE, wire.KEYS)
+_NEEDS_AUTH = (wire.TIME_SET, wire.LIST_DAYS, wire.READ, wire.CONFIRM, wire.WIPE, wire.KEYS, wire.BLE_SYNC)
 
 
 def host_proof(secret, nt, nh, token_id):
@@ -168,6 +168,11 @@ class SyncServer:
         if c == wire.BYE:
             self._end()
             return b""
+        if c == wire.BLE_SYNC:  # the station turns BLE sync mode on (for ms) or off (0)
+            fn = getattr(self.ctx, "ble_sync_mode", None)
+            if fn is None:
+                raise _Refuse(wire.E_STATE, b"this token has no BLE sync")
+            return wire.pack_u32(fn(wire.unpack_u32(f.payload)))
         raise _Refuse(wire.E_UNKNOWN)
 
     def _end(self):

@@ -45,11 +45,12 @@ WIPE = const(0x09)  # JSON {"what": "logs" | "all"} -> nothing (auth)
 KEYS = const(0x0A)  # day_from u32, day_to u32 -> (day u32, key 32) * n (auth + button press on the token)
 PROVISION = const(0x0B)  # JSON {token_id, secret (hex, wrapped after auth), config} (unprovisioned, or auth)
 BYE = const(0x0C)  # ends the session (the token resumes normal work)
+BLE_SYNC = const(0x0D)  # ms u32 (0: leave) -> ms granted u32 (auth): BLE sync mode (bzfw/gattsync.py)
 
 NAMES = {
     HELLO: "hello", AUTH: "auth", TIME_GET: "time-get", TIME_SET: "time-set", LIST_DAYS: "list-days",
     READ: "read", CONFIRM: "confirm", STATUS: "status", WIPE: "wipe", KEYS: "keys", PROVISION: "provision",
-    BYE: "bye",
+    BYE: "bye", BLE_SYNC: "ble-sync",
 }
 
 # Response status codes.

@@ -2,12 +2,13 @@
 
 Only the physical world is replaced: the clock is wall time plus an offset the station sets through the real
 `bzfw.clock.Clock`, the flash is a directory (LogStore/KeyStore use `os` as on the token's LittleFS), the button
-is a pin the test holds, the console is idle (the station talks over BLE)."""
+is a pin the test holds, the USB console is a pair of byte queues (`serial()`)."""
 
 from __future__ import annotations
 
 import json
 import os
+import queue
 import tempfile
 import threading
 import time
@@ -17,6 +18,7 @@ from typing import Any
 from bzfw import board as fwboard
 from bzfw.app import App
 from bzfw.clock import Clock
+from host_tools.sync.transport import Transport
 
 from . import mpble
 
@@ -84,18 +86,57 @@ class _Pin:
         return None
 
 
-class IdleConsole:
-    """No USB cable: the console never has input; wait() sleeps (the BLE IRQs do not wake it, as on the ESP32)."""
+class QueueConsole:
+    """The USB console as two byte queues (a station on the cable: `SimToken.serial()`); wait() sleeps until
+    input arrives or ms pass (the BLE IRQs do not wake it, as on the ESP32)."""
+
+    def __init__(self) -> None:
+        self.inq: queue.Queue = queue.Queue()
+        self.outq: queue.Queue = queue.Queue()
+        self._pending = b""
 
     def read(self) -> bytes:
-        return b""
+        d = self._pending
+        self._pending = b""
+        while True:
+            try:
+                d += self.inq.get_nowait()
+            except queue.Empty:
+                return d
 
     def write(self, b: bytes) -> int:
+        self.outq.put(bytes(b))
         return len(b)
 
     def wait(self, ms: int) -> bool:
-        time.sleep(max(ms, 1) / 1000)
-        return False
+        try:
+            self._pending += self.inq.get(timeout=max(ms, 1) / 1000)
+            return True
+        except queue.Empty:
+            return False
+
+
+class SerialLink(Transport):
+    """The station's end of the cable (the Transport the sync client runs on)."""
+
+    name = "sim-serial"
+
+    def __init__(self, console: QueueConsole):
+        self._c = console
+
+    def write(self, data: bytes) -> None:
+        self._c.inq.put(bytes(data))
+
+    def read(self, timeout: float) -> bytes:
+        try:
+            d = self._c.outq.get(timeout=max(timeout, 0.001))
+        except queue.Empty:
+            return b""
+        while True:
+            try:
+                d += self._c.outq.get_nowait()
+            except queue.Empty:
+                return d
 
 
 class SimToken:
@@ -136,11 +177,16 @@ class SimToken:
 
         self.board = fwboard.Board(BOARD, _Machine)
         self.logs: list[str] = []
-        self.app = App(self.ble, self.clock, self.board, IdleConsole(), fs_root=str(self.root) + "/",
+        self.console = QueueConsole()
+        self.app = App(self.ble, self.clock, self.board, self.console, fs_root=str(self.root) + "/",
                        urandom=os.urandom, deepsleep=None, log=self.logs.append)
         self._stop = threading.Event()
         self.thread: threading.Thread | None = None
         self.error: BaseException | None = None
+
+    def serial(self) -> SerialLink:
+        """A station on the USB cable."""
+        return SerialLink(self.console)
 
     # -- the wearer -------------------------------------------------------------------------------
     def hold_button(self, seconds: float) -> None:
