@@ -33,11 +33,11 @@ def text(res: Result) -> str:
             continue
         if lr.exposures:
             lines.append(f"  {'entry':>5}  {'risk':<6} {'proximity':<9} {'duration':>9} {'contacts':>8} "
-                         f"{'count':>6} {'rssi':>9}  first seen")
+                         f"{'count':>6} {'dBm mean/max':>12}  first seen")
             for x in lr.exposures:
                 edge = "  (edge only)" if x["edge_only"] else ""
                 lines.append(f"  {x['entry']:>5}  {x['risk']:<6} {x['proximity']:<9} {_hm(x['duration_ms']):>9} "
-                             f"{len(x['intervals']):>8} {x['count']:>6} {x['rssi_mean']:>4}/{x['rssi_max']:<4} "
+                             f"{len(x['intervals']):>8} {x['count']:>6} {x['rssi_mean']:>7}/{x['rssi_max']:<4} "
                              f" {iso_ms(x['first_seen_ms'])}{edge}")
         lines.append(f"  {'entry':>5}  {'contact ID':<24}  {'slot start':<24}  {'first seen':<24}  "
                      f"{'last seen':<24} {'count':>5} {'rssi max':>8}")
