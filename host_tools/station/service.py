@@ -546,7 +546,7 @@ class Station:
                 "clock_offset_ms": s.get("clock_offset_ms"), "last_error": s.get("last_error"),
                 "battery_mv": st.get("battery_mv"), "free_bytes": st.get("free_bytes"),
                 "log_bytes": st.get("log_bytes"), "log_days": st.get("days"), "clock_set": st.get("clock_set"),
-                "encounters": (counts.get(t["token_id"]) or {}).get("n", 0),
+                "encounters": counts.get(t["token_id"], 0),
                 "warnings": warnings_for(st, s.get("clock_offset_ms")) if st else [],
             })
         return out

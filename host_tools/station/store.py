@@ -144,13 +144,12 @@ def matches(path: str | Path) -> list[dict]:
     return rows
 
 
-def encounter_counts(path: str | Path) -> dict[str, dict]:
+def encounter_counts(path: str | Path) -> dict[str, int]:
+    """Rows stored per token, from the small pulls table (each pull records its new rows), not a scan of
+    every encounter: the page asks every second."""
     con = connect(path)
     try:
-        con.execute("SELECT 1 FROM encounters LIMIT 1")
-        q = ("SELECT token_id, COUNT(*) AS n, COUNT(DISTINCT day) AS days, MIN(day) AS first_day, "
-             "MAX(day) AS last_day FROM encounters GROUP BY token_id")
-        return {r["token_id"]: dict(r) for r in con.execute(q)}
+        return {r[0]: int(r[1] or 0) for r in con.execute("SELECT token_id, SUM(new_rows) FROM pulls GROUP BY 1")}
     except sqlite3.OperationalError:
         return {}
     finally:
