@@ -36,8 +36,10 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 
 
 @pytest.fixture
-def browser(tmp_path):
+def browser(tmp_path, monkeypatch):
     from selenium.webdriver.chrome.service import Service
+
+    monkeypatch.setenv("SE_AVOID_STATS", "true")  # selenium never phones home (the driver is given anyway)
 
     opts = webdriver.ChromeOptions()
     opts.binary_location = CHROMIUM

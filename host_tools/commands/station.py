@@ -59,6 +59,13 @@ def cmd_station(args: argparse.Namespace) -> int:
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print("warning: listening beyond this computer; anyone who reaches it can try the passphrase",
               file=sys.stderr)
+    import signal
+    import threading
+
+    def stop(_sig, _frame):  # a service manager's stop: finish the request in hand, then leave cleanly
+        threading.Thread(target=httpd.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
     station.start()
     try:
         httpd.serve_forever(poll_interval=0.5)

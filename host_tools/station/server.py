@@ -64,6 +64,7 @@ class StationServer(ThreadingHTTPServer):
     def __init__(self, addr: tuple[str, int], station: Station):
         self.station = station
         self.sessions = Sessions()
+        self.login_lock = threading.Lock()
         self.i18n = translations()
         super().__init__(addr, Handler)
 
@@ -166,9 +167,12 @@ class Handler(BaseHTTPRequestHandler):
         st = self.server.station
         if not who:
             return self._error(400, "login_who_missing")
-        if not st.check_passphrase(str(b.get("passphrase") or "")):
-            st.audit(who, "login_failed", ip=self.client_address[0])
-            time.sleep(0.5)  # slows guessing down; the passphrase is the registry's too
+        with self.server.login_lock:  # one try at a time, each failure costs half a second: no fast guessing
+            ok = st.check_passphrase(str(b.get("passphrase") or ""))
+            if not ok:
+                st.audit(who, "login_failed", ip=self.client_address[0])
+                time.sleep(0.5)
+        if not ok:
             return self._error(401, "login_wrong")
         sid = self.server.sessions.new(who)
         st.audit(who, "login", ip=self.client_address[0])
