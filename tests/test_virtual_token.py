@@ -1,5 +1,6 @@
 """The virtual token end to end: the real firmware on the MicroPython unix port, behind a pty."""
 
+import json
 import os
 import time
 
@@ -147,3 +148,15 @@ def test_ios_phone_read_over_gatt_and_logged(tmp_path):
             for o in range(0, len(data), records.RECORD_SIZE):
                 logged.append(records.decode(data[o:o + records.RECORD_SIZE], int(name[5:-4])))
     assert {(r[2], r[3]) for r in logged} == {(adv.KIND_IOS, ios_id)}
+
+
+def test_clock_host_is_exact_and_drift_is_modelled(tmp_path):
+    with VirtualToken(tmp_path / "t7", speed=1) as t:
+        assert abs(t.now_ms() - time.time() * 1000) < 50, "set from the host's clock at boot, no start-up lag"
+    with VirtualToken(tmp_path / "t8", speed=1, drift_ppm=200000) as t:  # an RTC 20 % fast
+        anchor = json.loads((tmp_path / "t8" / "clock.json").read_text())
+        time.sleep(0.5)
+        elapsed_ms = (time.time_ns() - anchor["real_ns"]) / 1e6
+        ahead = t.now_ms() - time.time() * 1000
+        assert abs(ahead - 0.2 * elapsed_ms) < 50
+        assert _wait(lambda: t.status()["now_ms"] - time.time() * 1000 > 0.1 * elapsed_ms)

@@ -1,7 +1,7 @@
 """`bztoken virtual`: run virtual tokens (the real firmware on the MicroPython unix port, simulated radio).
 
-  bztoken virtual start --dir DIR [--name NAME] [--speed X] [--clock host|unset|UNIX_MS] [--board B]
-                        [--profile always-on|eco]      prints the serial port path (also in DIR/port)
+  bztoken virtual start --dir DIR [--name NAME] [--speed X] [--clock host|unset|UNIX_MS] [--drift-ppm P]
+                        [--board B] [--profile always-on|eco]   prints the serial port path (also in DIR/port)
   bztoken virtual stop --dir DIR [--power-cut]
   bztoken virtual list [--json]
   bztoken virtual inject --dir DIR --adv HEX [--addr HEX] [--rssi N]
@@ -24,6 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--name", help="a name for it (default: the directory's name)")
     s.add_argument("--speed", type=float, default=1.0, help="virtual clock speed (default 1: real time)")
     s.add_argument("--clock", default="host", help="host (default), unset (as after a power loss), or unix ms")
+    s.add_argument("--drift-ppm", type=float, default=0.0, help="the token's RTC runs this many ppm fast")
     s.add_argument("--board", default=None, help="board definition in hardware/boards (default esp32c3-supermini)")
     s.add_argument("--profile", choices=["always-on", "eco"], help="write /config.json with this profile")
     s.add_argument("--json", action="store_true", help="print {dir, name, port, pid} as JSON")
@@ -67,7 +68,7 @@ def cmd_start(args: argparse.Namespace) -> int:
         if args.name:
             config["token_id"] = args.name
     info = virtual.start(args.dir, name=args.name, speed=args.speed, clock=args.clock,
-                         board=args.board or virtual.DEFAULT_BOARD, config=config)
+                         board=args.board or virtual.DEFAULT_BOARD, config=config, drift_ppm=args.drift_ppm)
     print(json.dumps(info) if args.json else info["port"])
     return 0
 

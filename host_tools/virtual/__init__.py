@@ -194,12 +194,15 @@ def start(
     config: dict | None = None,
     heap: str = DEFAULT_HEAP,
     timeout: float = _START_TIMEOUT_S,
+    drift_ppm: float = 0.0,
 ) -> dict:
     """Start a virtual token in DIR; returns {"dir", "name", "port", "pid"}.
 
     clock: "host" (the RTC set to the host's UTC time, as a synced token), "unset" (as after a power
     loss: the token neither advertises nor logs until a station sets it), or unix ms to set it to.
     config: written as /config.json in the flash image (as provisioning would; None keeps what is there).
+    drift_ppm: the token's RTC runs this much fast (or slow, negative) against the world's time, as an RC
+    oscillator or a crystal would (a station's time-set measures and corrects it).
     """
     d = Path(d).resolve()
     if not speed > 0:
@@ -209,8 +212,10 @@ def start(
     d.mkdir(parents=True, exist_ok=True)
     if _pid(d) is not None:
         raise UsageError(f"a virtual token is already running in {d}", hint=f"bztoken virtual stop --dir {d}")
+    if not -500000 <= drift_ppm <= 500000:
+        raise UsageError(f"--drift-ppm must be within +-500000, got {drift_ppm}")
     if clock == "host":
-        set_ms = int(time.time() * 1000)
+        set_ms: int | str = "host"  # the token reads the host's clock when it boots: no start-up lag
     elif clock == "unset":
         set_ms = 0
     else:
@@ -226,7 +231,8 @@ def start(
         files["/config.json"] = json.dumps(config).encode()
     _write_files(d, blocks, files)
     cfg = {
-        "name": name, "speed": speed, "board": board, "block_size": BLOCK_SIZE, "block_count": blocks,
+        "name": name, "speed": speed, "drift_ppm": drift_ppm, "board": board, "block_size": BLOCK_SIZE,
+        "block_count": blocks,
         "heap": heap, "micropython": _micropython(), "vmain": str(HERE / "vmain.py"),
         "micropypath": _firmware_path(), "boot": 0,
     }
@@ -370,7 +376,7 @@ def status(d: str | os.PathLike) -> dict:
 def now_ms(d: str | os.PathLike) -> int:
     """The token's virtual clock, read from its anchor."""
     c = json.loads((Path(d) / "clock.json").read_text())
-    return c["base_ms"] + int((time.time_ns() - c["real_ns"]) * c["speed"]) // 1_000_000
+    return c["base_ms"] + int((time.time_ns() - c["real_ns"]) * c.get("rate", c["speed"])) // 1_000_000
 
 
 class AirRelay:
@@ -444,11 +450,11 @@ class VirtualToken:
 
     def __init__(self, dir: str | os.PathLike, name: str | None = None, speed: float = 1.0,
                  clock: str | int = "host", board: str = DEFAULT_BOARD, config: dict | None = None,
-                 heap: str = DEFAULT_HEAP):
+                 heap: str = DEFAULT_HEAP, drift_ppm: float = 0.0):
         self.dir = Path(dir)
         self.name = name
         self.speed = speed
-        self._kw = {"clock": clock, "board": board, "config": config, "heap": heap}
+        self._kw = {"clock": clock, "board": board, "config": config, "heap": heap, "drift_ppm": drift_ppm}
         self.port: str | None = None
         self.pid: int | None = None
 
@@ -480,6 +486,7 @@ class VirtualToken:
         return status(self.dir)
 
     def now_ms(self) -> int:
+        """The token's own clock (with its drift)."""
         return now_ms(self.dir)
 
     def flash(self) -> dict[str, bytes]:

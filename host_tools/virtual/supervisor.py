@@ -30,6 +30,7 @@ class Supervisor:
         self.dir = d
         self.cfg = json.loads((d / "vtoken.json").read_text())
         self.speed = float(self.cfg.get("speed", 1.0))
+        self.rate = self.speed * (1 + float(self.cfg.get("drift_ppm", 0)) / 1e6)  # the token's RTC
         self.sel = selectors.DefaultSelector()
         self.child: subprocess.Popen | None = None
         self.pending = bytearray()  # token -> port, waiting for the pty to drain
@@ -59,7 +60,7 @@ class Supervisor:
         self.air_r, self.air_w = os.pipe()
         os.set_blocking(self.air_w, False)
 
-    def spawn(self, set_clock_ms: int | None) -> None:
+    def spawn(self, set_clock_ms: int | str | None) -> None:
         cfg = self.cfg
         cfg["boot"] = self.boot
         (self.dir / "vtoken.json").write_text(json.dumps(cfg))
@@ -147,7 +148,7 @@ class Supervisor:
         self.child = None
         return rc
 
-    def run(self, set_clock_ms: int | None) -> int:
+    def run(self, set_clock_ms: int | str | None) -> int:
         self.open_port()
         self.open_air()
         signal.signal(signal.SIGTERM, lambda *_: setattr(self, "stop_mode", "graceful"))
@@ -168,7 +169,7 @@ class Supervisor:
                 code = self._reap()
                 if code == EXIT_DEEPSLEEP:
                     ms = int((self.dir / "sleep_ms").read_text() or 0)
-                    sleep_until = time.monotonic() + ms / 1000 / self.speed
+                    sleep_until = time.monotonic() + ms / 1000 / self.rate
                     self.say(f"deep sleep {ms} ms")
                 else:
                     self.say(f"token exited with {code}: restarting (a reset)")
@@ -214,7 +215,9 @@ class Supervisor:
 
 def main(argv: list[str]) -> int:
     d = Path(argv[0]).resolve()
-    set_clock = int(argv[1]) if len(argv) > 1 and argv[1] != "0" else None
+    set_clock: int | str | None = None
+    if len(argv) > 1 and argv[1] != "0":
+        set_clock = argv[1] if argv[1] == "host" else int(argv[1])
     return Supervisor(d).run(set_clock)
 
 

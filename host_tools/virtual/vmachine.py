@@ -20,14 +20,16 @@ def _write_atomic(path, text):
 
 
 class VirtualTime:
-    """The `time` functions the firmware uses, on a virtual clock: virtual = base + (real - t0) * speed.
+    """The `time` functions the firmware uses, on a virtual clock: virtual = base + (real - t0) * rate, where
+    rate = speed * (1 + drift_ppm / 1e6): the world runs `speed` times real time, the token's RTC drifts.
 
     The anchor lives in DIR/clock.json so the time runs on across deep-sleep restarts of the process.
     """
 
-    def __init__(self, path, speed=1.0):
+    def __init__(self, path, speed=1.0, drift_ppm=0):
         self._path = path
         self.speed = speed
+        self.rate = speed * (1 + drift_ppm / 1000000)
         self.base_ms = 946684800000  # an RTC after power loss: 2000-01-01
         self.real_ns = time.time_ns()
         try:
@@ -36,12 +38,14 @@ class VirtualTime:
             self.base_ms = d["base_ms"]
             self.real_ns = d["real_ns"]
             self.speed = d.get("speed", speed)
+            self.rate = d.get("rate", self.rate)
         except (OSError, ValueError, KeyError):
             self._save()
         self._t0 = self.now_ms()
 
     def _save(self):
-        _write_atomic(self._path, json.dumps({"base_ms": self.base_ms, "real_ns": self.real_ns, "speed": self.speed}))
+        d = {"base_ms": self.base_ms, "real_ns": self.real_ns, "speed": self.speed, "rate": self.rate}
+        _write_atomic(self._path, json.dumps(d))
 
     def set_ms(self, ms):
         self.base_ms = ms
@@ -49,7 +53,7 @@ class VirtualTime:
         self._save()
 
     def now_ms(self):
-        return self.base_ms + int((time.time_ns() - self.real_ns) * self.speed) // 1000000
+        return self.base_ms + int((time.time_ns() - self.real_ns) * self.rate) // 1000000
 
     # -- the time module's API -----------------------------------------------------------------
     def time_ns(self):
@@ -71,7 +75,7 @@ class VirtualTime:
         return ((a - b + _TICKS_HALF) & _TICKS_MAX) - _TICKS_HALF
 
     def sleep_ms(self, ms):
-        time.sleep_ms(max(0, int(ms / self.speed)))
+        time.sleep_ms(max(0, int(ms / self.rate)))
 
 
 class RTC:

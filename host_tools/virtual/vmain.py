@@ -1,6 +1,6 @@
 # A virtual token's main, on the MicroPython unix port: the counterpart of firmware/main.py. It builds
 # the stand-ins for the device (vble, vmachine), mounts the flash image, and runs the same
-# bzfw.app.App. Run by the supervisor: micropython vmain.py DIR AIR_FD [SET_CLOCK_MS]
+# bzfw.app.App. Run by the supervisor: micropython vmain.py DIR AIR_FD [SET_CLOCK_MS | host]
 #   DIR/vtoken.json  settings (speed, block size and count of the vfs partition)
 #   DIR/flash.img    the LittleFS image          DIR/clock.json   the virtual clock's anchor
 #   DIR/rtcmem.bin   RTC memory                  DIR/adverts.jsonl every advertising change
@@ -41,7 +41,7 @@ class Token:
         with open(d + "/vtoken.json") as f:
             self.cfg = json.load(f)
         vmachine.Pin.board_dir = d
-        self.vtime = vmachine.VirtualTime(d + "/clock.json", self.cfg.get("speed", 1.0))
+        self.vtime = vmachine.VirtualTime(d + "/clock.json", self.cfg.get("speed", 1.0), self.cfg.get("drift_ppm", 0))
         rtc = vmachine.RTC(self.vtime, d + "/rtcmem.bin")
         self.clock = Clock(rtc, self.vtime)
         if set_clock_ms:
@@ -64,7 +64,7 @@ class Token:
         self._air_poll = select.poll()
         self._air_poll.register(self._air_in, select.POLLIN)
         self.console = Console(sys.stdin.buffer, sys.stdout.buffer, extra=((self._air_in, self._on_air),),
-                               ms_scale=1 / self.vtime.speed)
+                               ms_scale=1 / self.vtime.rate)
         self.app = App(self.ble, self.clock, b, self.console, fs_root="/flash/", urandom=os.urandom,
                        deepsleep=self._deepsleep, log=_log)
         self._status_at = 0
@@ -136,7 +136,9 @@ class Token:
 def main():
     d = sys.argv[1]
     air_fd = int(sys.argv[2])
-    set_clock = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+    set_clock = 0
+    if len(sys.argv) > 3:  # "host": the host's UTC time now, as a station would set it
+        set_clock = time.time_ns() // 1000000 if sys.argv[3] == "host" else int(sys.argv[3])
     Token(d, air_fd, set_clock).run()
 
 
