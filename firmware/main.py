@@ -39,4 +39,9 @@ def main():
         app.radio.stop()
 
 
-main()
+try:
+    main()
+except Exception as e:  # never leave a token dead at the REPL: report, give Ctrl-C a chance, restart
+    sys.print_exception(e)
+    time.sleep(10)
+    machine.reset()
