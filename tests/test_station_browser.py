@@ -189,6 +189,19 @@ def test_token_appears_syncs_and_the_exposed_wearer_is_flagged(browser, tmp_path
             body = d.find_element(By.TAG_NAME, "body").text
             assert "Thông báo tiếp xúc" in body and "Nguyễn Thị Hoa" in body
             shot(d, "07-notice-vi")
+
+            # the other pages, in Vietnamese: tokens, exposure lists, audit log (who did what)
+            d.get(base + "#tokens")
+            until(d, lambda d: css(d, f"tr[data-token='{token_id}']"), what="tokens page")
+            shot(d, "08-tokens-vi")
+            d.get(base + "#lists")
+            until(d, lambda d: "f0-list.json" in d.find_element(By.ID, "view").text, what="lists page")
+            shot(d, "09-lists-vi")
+            d.get(base + "#audit")
+            until(d, lambda d: css(d, "#audit tbody tr"), what="audit page")
+            audit = d.find_element(By.ID, "audit").text
+            assert "provision" in audit and "list_import" in audit and "Chị Lan" in audit
+            shot(d, "10-audit-vi")
     acts = [(a["who"], a["action"]) for a in store.audit_log(db)]
     assert ("Chị Lan", "provision") in acts and ("Chị Lan", "list_import") in acts
     assert ("Chị Lan", "login_failed") in acts and ("station", "token_plugged") in acts

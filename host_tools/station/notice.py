@@ -11,7 +11,12 @@ def _t(tr: dict, lang: str, key: str) -> str:
 
 
 def _when(ms: int) -> str:
-    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(ms / 1000))
+    """The station's local time (a health worker reads times as the wall clock showed them)."""
+    return time.strftime("%Y-%m-%d %H:%M %Z", time.localtime(ms / 1000))
+
+
+def _duration(ms: int, t) -> str:
+    return f"{round(ms / 1000)} {t('seconds')}" if ms < 60_000 else f"{round(ms / 60_000)} {t('minutes')}"
 
 
 def render(st: Station, wearer_id: int, tr: dict, lang: str) -> str | None:
@@ -25,7 +30,7 @@ def render(st: Station, wearer_id: int, tr: dict, lang: str) -> str | None:
         return e(_t(tr, lang, k))
 
     rows = "".join(
-        f"<tr><td>{e(_when(m['first_seen_ms']))}</td><td>{round(m['duration_ms'] / 60000)} {t('minutes')}</td>"
+        f"<tr><td>{e(_when(m['first_seen_ms']))}</td><td>{_duration(m['duration_ms'], t)}</td>"
         f"<td>{t('risk_' + m['risk'])}</td><td>{t('prox_' + m['proximity'])}</td><td>{e(m['token_id'])}</td></tr>"
         for m in item["matches"])
     return f"""<!doctype html>

@@ -54,7 +54,7 @@ function when(ms) {
   const d = new Date(ms);
   return d.toLocaleString(LANG === "vi" ? "vi-VN" : "en-GB");
 }
-function mins(ms) { return Math.round(ms / 60000) + " " + t("minutes"); }
+function mins(ms) { return ms < 60000 ? Math.round(ms / 1000) + " " + t("seconds") : Math.round(ms / 60000) + " " + t("minutes"); }
 function kb(n) { return n === null || n === undefined ? "?" : Math.round(n / 1024) + " KB"; }
 function dayOf(ms) { return Math.floor(ms / 86400000); }
 
@@ -258,7 +258,7 @@ function listsView(s) {
   const bad = Object.entries(s.bad_lists);
   return [h("section", {class: "card"}, h("h2", {}, t("lists_title")),
     h("p", {}, h("label", {}, t("import"), " ", input)), h("p", {class: "small"}, t("folder_note")),
-    h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, t("name")), h("th", {}, t("imported")), h("th", {}, t("entries")),
+    h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, t("file")), h("th", {}, t("imported")), h("th", {}, t("entries")),
       h("th", {}, t("by")))), tb),
     bad.length ? h("div", {}, h("h2", {}, t("refused_lists")), bad.map(([k, v]) => h("p", {class: "state-failed"}, v))) : null)];
 }
@@ -268,7 +268,7 @@ async function auditView() {
   const head = h("thead", {}, h("tr", {}, h("th", {}, t("at")), h("th", {}, t("by")), h("th", {}, t("action")),
     h("th", {}, t("target")), h("th", {}, t("detail"))));
   const rows = d.audit.map((a) => h("tr", {}, h("td", {}, when(a.at_ms)), h("td", {}, a.who), h("td", {}, a.action),
-    h("td", {}, a.target || ""), h("td", {class: "small"}, Object.keys(a.detail).length ? JSON.stringify(a.detail) : "")));
+    h("td", {}, a.target || ""), h("td", {class: "small detail"}, Object.entries(a.detail).map(([k, v]) => k + "=" + v).join(", "))));
   return [h("section", {class: "card"}, h("h2", {}, t("audit_title")), h("table", {id: "audit"}, head, h("tbody", {}, rows)))];
 }
 
