@@ -316,7 +316,8 @@ class App:
         r = self.radio
         if r.scanning and now >= self._scan_end:
             r.stop_scan()  # over on our clock: do not wait for the stack's end-of-scan IRQ
-        if not r.scanning and now >= self._next_scan:
+        busy = self.central is not None and self.central.connecting  # NimBLE cannot scan while it connects
+        if not r.scanning and now >= self._next_scan and not busy:
             start = now - now % period  # scans aligned to UTC multiples of the period
             end = start + window
             if now < end:

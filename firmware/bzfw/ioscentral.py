@@ -66,6 +66,11 @@ class IosCentral:
     def busy(self):
         return self._state != _IDLE
 
+    @property
+    def connecting(self):
+        """A connection attempt is pending (the stack refuses to scan meanwhile)."""
+        return self._state == _CONNECTING
+
     def seen(self, addr_type, addr, rssi, now):
         """An iOS Bluezone advert (from the scan drain): log from the cache or queue a read."""
         if not self.reads_per_min:
@@ -177,9 +182,14 @@ class IosCentral:
             self._log(2, hit[1], cand[2], now)
             return _FAST_MS
         if self._uuid is None:
-            import bluetooth
+            try:
+                import bluetooth
 
-            self._uuid = bluetooth.UUID(IOS_CHAR_UUID)
+                self._uuid = bluetooth.UUID(IOS_CHAR_UUID)
+            except (ImportError, AttributeError):  # a radio without a GATT client: no reads at all
+                self.reads_per_min = 0
+                self._queue = []
+                return 1000
         self._cand = cand
         self._vh = None
         self._value = None

@@ -8,8 +8,8 @@ Semantics kept from the ESP32 port (NimBLE), because firmware bugs hide behind t
   afterwards; a passive scan reports no scan responses;
 - `gap_advertise(..., connectable=False)` sends a scannable, non-connectable advert (ADV_SCAN_IND); a central
   connecting stops the advertising; adv_data/resp_data None keep the previous call's data (b"" clears);
-- `gap_connect` stops a running scan first (IRQ 6), as MicroPython's NimBLE binding does; a failed or timed-out
-  connect reports IRQ 8 with conn_handle 65535;
+- `gap_connect` stops a running scan first (IRQ 6), as MicroPython's NimBLE binding does, and `gap_scan` is
+  refused (EBUSY) until the attempt ends; a failed or timed-out connect reports IRQ 8 with conn_handle 65535;
 - `gatts_notify` queues at most `notify_slots` notifications (the stack's buffers); beyond that it raises
   OSError(ENOMEM) and the firmware must retry later;
 - `gatts_set_buffer(h, n, append=True)` appends writes until `gatts_read` empties the buffer; a write beyond the
@@ -290,6 +290,8 @@ class BLE:
             if self._scanning:
                 self._run(self._stop_scan())
             return
+        if self._connecting:
+            raise OSError(errno.EBUSY)  # NimBLE: no discovery while a connection is being established
         if self._scanning:
             self._run(self._stop_scan(quiet=True))
         self._scan_active = bool(active)
@@ -629,4 +631,4 @@ def install() -> None:
     """Make `import bluetooth` (done lazily by the firmware) find this module, as on a token."""
     import sys
 
-    sys.modules.setdefault("bluetooth", sys.modules[__name__])
+    sys.modules["bluetooth"] = sys.modules[__name__]

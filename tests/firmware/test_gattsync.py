@@ -31,9 +31,14 @@ class _BluetoothModule:
 
 
 def install_bluetooth():
-    """`import bluetooth` inside the firmware finds this stand-in (unless a real one is loaded)."""
+    """`import bluetooth` inside the firmware finds this stand-in (unless another one is loaded)."""
     if "bluetooth" not in sys.modules:
         sys.modules["bluetooth"] = _BluetoothModule
+
+
+def uuid(s):
+    """A UUID of whichever `bluetooth` module the firmware imports (another test may have loaded a shim)."""
+    return sys.modules["bluetooth"].UUID(s)
 
 
 class FakeBLE:
@@ -149,8 +154,8 @@ def connect(g, tm, mtu=None):
 def test_registers_a_write_and_a_notify_characteristic_with_an_append_buffer():
     tm, ble, radio, board, g = setup()
     ((svc, chars),) = ble.services
-    eq(svc, _UUID(gattsync.SERVICE_UUID), "service")
-    eq([c[0] for c in chars], [_UUID(gattsync.RX_UUID), _UUID(gattsync.TX_UUID)], "characteristics")
+    eq(svc, uuid(gattsync.SERVICE_UUID), "service")
+    eq([c[0] for c in chars], [uuid(gattsync.RX_UUID), uuid(gattsync.TX_UUID)], "characteristics")
     eq(chars[0][1] & 0x000C, 0x000C, "write + write without response")
     eq(chars[1][1], 0x0010, "notify only")
     eq(ble.buffers[21], (512, True), "RX buffer")
