@@ -132,3 +132,37 @@ def test_air_range_and_reception():
     u = np.full(3, 0.5)
     heard = air.heard(np.array([-50.0, -50.0, -99.0]), np.array([5.0, 0.0, 5.0]), a, u)
     assert list(heard) == [True, False, False]  # no advert sent, or below sensitivity: nothing heard
+
+
+_json = st.recursive(st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=False)
+                     | st.text(max_size=8), lambda c: st.lists(c, max_size=4) | st.dictionaries(st.text(max_size=6), c,
+                                                                                                 max_size=4),
+                     max_leaves=12)
+_paths = st.sampled_from([("name",), ("date",), ("start",), ("end",), ("seed",), ("step_s",), ("air",), ("tx_1m",),
+                          ("phones",), ("places",), ("places", 0), ("places", 0, "rect"), ("groups",),
+                          ("groups", 0), ("groups", 0, "size"), ("groups", 0, "devices"), ("groups", 0, "schedule"),
+                          ("groups", 0, "schedule", 0), ("groups", 0, "schedule", 0, "from"), ("positive",)])
+
+
+@given(st.lists(st.tuples(_paths, _json), min_size=1, max_size=3))
+def test_any_damage_is_a_usage_error_never_a_crash(edits):
+    d = json.loads(json.dumps(BASE))
+    for path, value in edits:
+        try:
+            d = with_(path, value) if d == BASE else _set(d, path, value)
+        except (KeyError, IndexError, TypeError):
+            continue
+    try:
+        sc = scenario.parse(d, "fuzz.json")
+    except UsageError as e:
+        assert str(e).startswith("fuzz.json: ")
+    else:
+        assert sc.persons and sc.places
+
+
+def _set(d, path, value):
+    cur = d
+    for k in path[:-1]:
+        cur = cur[k]
+    cur[path[-1]] = value
+    return d

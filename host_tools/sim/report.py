@@ -99,9 +99,12 @@ def plot(results: list[dict], path: Path, title: str) -> Path:
         ax.plot(xs, [100 * p[1] for p in pts], marker=markers.get(s, "o"), color=color, label=f"{s}: recall")
         ax.plot(xs, [100 * p[2] for p in pts], marker=markers.get(s, "o"), color=color, linestyle=":", alpha=0.5,
                 mfc="none", label=f"{s}: precision")
-    for r in results:
+    # profile names at the strict-recall points, staggered so neighbours do not overprint
+    ordered = sorted(results, key=lambda r: r["battery"]["esp32c3"])
+    for i, r in enumerate(ordered):
         ax.annotate(r["profile"], (r["battery"]["esp32c3"], 100 * (r["scores"]["bluezone-strict"]["recall"] or 0)),
-                    textcoords="offset points", xytext=(4, 6), fontsize=7, rotation=20)
+                    textcoords="offset points", xytext=(3, (8, -22, 20)[i % 3]), fontsize=7,
+                    arrowprops={"arrowstyle": "-", "lw": 0.4, "alpha": 0.5})
     ax.set_xscale("log")
     ax.xaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
     ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
@@ -111,7 +114,7 @@ def plot(results: list[dict], path: Path, title: str) -> Path:
     ax.set_xlim(lo / 1.5, hi * 1.5)
     ax.set_xlabel("battery life, days (ESP32-C3, 1000 mAh; hardware/power/currents.json)")
     ax.set_ylabel("% of (positive, contact) pairs")
-    ax.set_ylim(0, 105)
+    ax.set_ylim(0, 112)
     ax.set_title(title, fontsize=10)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7, loc="lower left")

@@ -181,10 +181,8 @@ def parse(data: Any, source: str = "scenario") -> Scenario:
     end = _clock(w, "end", top.get("end", "24:00"))
     if end <= start:
         raise w.fail("end", "must be after start")
-    phones = {}
-    for k, d in PHONE_DEFAULTS.items():
-        phones[k] = _overrides(w, f"phones.{k}", (top.get("phones") or {}).get(k), d)
-    _obj(w, "phones", top.get("phones") or {}, set(PHONE_DEFAULTS))
+    given = _obj(w, "phones", top.get("phones") or {}, set(PHONE_DEFAULTS))
+    phones = {k: _overrides(w, f"phones.{k}", given.get(k), d) for k, d in PHONE_DEFAULTS.items()}
 
     places: dict[str, Place] = {}
     if not isinstance(top["places"], list) or not top["places"]:
@@ -200,7 +198,7 @@ def parse(data: Any, source: str = "scenario") -> Scenario:
         r = p.get("rect")
         if not isinstance(r, list) or len(r) != 4:
             raise w.fail(f"{path}.rect", "expected [x, y, width, height] in metres")
-        x, y = (_num(w, f"{path}.rect", v) for v in r[:2])
+        x, y = (_num(w, f"{path}.rect", v, -1e5, 1e5) for v in r[:2])
         pw, ph = (_num(w, f"{path}.rect", v, 0.5, 10000) for v in r[2:])
         places[name] = Place(name, len(places), x, y, pw, ph,
                              _num(w, f"{path}.seat_spacing", p.get("seat_spacing", 1.2), 0.3, 20),
