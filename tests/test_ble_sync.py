@@ -206,6 +206,28 @@ def test_a_station_command_turns_ble_sync_mode_on_and_off(world, station):
         assert tok.app.gatt.stats["ble_timeouts"] == 0
 
 
+def test_a_token_that_lost_its_clock_is_found_and_set_over_ble(world, station, tmp_path, capsys):
+    tok = SimToken(world, clock_ms=None, secret=SECRET, config=FAST)  # after a power loss: no time, no IDs
+    sf = tmp_path / "secret"
+    sf.write_bytes(SECRET)
+    with tok:
+        tok.hold_until_syncing()
+        found = scan_tokens(0.5)
+        assert len(found) == 1 and found[0]["bluezone_id"] is None  # only the sync service: no ID without time
+        addr = found[0]["address"]
+        assert int(addr[:2], 16) & 0xC0 == 0  # a private address, never the public MAC
+        assert main(["time", "--ble", addr, "--set", "--db", str(tmp_path / "st.db"), "--secret-file", str(sf),
+                     "--json"]) == 0
+        r = json.loads(capsys.readouterr().out)
+        assert r["token_id"] == "BZT-0001" and abs(r["residual_ms"]) < 1000
+        tok.wait_for(lambda: tok.app.radio.adv_id is not None, what="the Bluezone ID on air")
+        tok.wait_for(lambda: tok.app.gatt.conn is None, what="the station to leave")
+        found = scan_tokens(0.5)  # still in sync mode, now with its Bluezone packet, from a new address
+        assert len(found) == 1 and found[0]["bluezone_id"] == tok.app.radio.adv_id.hex().upper()
+        assert found[0]["address"] != addr
+        assert tok.app.stats()["loop_errors"] == 0
+
+
 def test_cli_says_what_is_wrong_when_no_token_answers(world, station, capsys, monkeypatch):
     monkeypatch.setattr("host_tools.ble.transport.CONNECT_TIMEOUT_S", 0.5)
     assert main(["status", "--ble", "12:34:56:78:9A:BC", "--timeout", "0.5"]) != 0

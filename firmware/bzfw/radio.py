@@ -162,9 +162,7 @@ class Radio:
         if self.adv_id is not None:
             self.advertise(self.adv_id)
         elif resp is not None:
-            if b.config("mac")[0] == _ADDR_TYPE_PUBLIC:
-                if self._sync_only:
-                    b.gap_advertise(None)
+            if not self._sync_only:  # a fresh private address: nothing links this to earlier adverts
                 b.config(addr_mode=_ADDR_MODE_NRPA)
             b.gap_advertise(self._adv_us, _FLAGS + resp, connectable=True)
             self._sync_only = True

@@ -290,6 +290,13 @@ def test_radio_sync_advert_is_connectable_with_the_sync_service_and_needs_no_clo
     r.set_sync(gattsync.scan_response())  # the clock is not set: no ID to send
     _iv, data, resp, conn = ble.adverts[-1]
     eq(ble.mac[0], 1, "from a private address")
+    first = ble.mac
+    r.set_sync(gattsync.scan_response())
+    eq(ble.mac, first, "extending sync mode keeps the address")
+    r.set_sync(None)
+    eq(ble.adverts[-1], None, "stopped")
+    r.set_sync(gattsync.scan_response())
+    eq(ble.mac != first, True, "a new sync mode, a new address")
     eq(conn, True, "connectable")
     eq(adv.parse(data)[0], adv.KIND_NONE, "no Bluezone ID without a clock")
     eq(gattsync.scan_response() in data, True, "the sync service in the advert")
