@@ -161,8 +161,7 @@ class SimToken:
         self.rtc = WallRTC(self.tm, clock_ms is not None)
         self.clock = Clock(self.rtc, self.tm)
         self.ble = mpble.BLE(world, name=name, position=position, mac=os.urandom(6), urandom=os.urandom)
-        if mtu is not None:
-            self.ble.config(mtu=mtu)
+        self._mtu = mtu  # overrides the MTU the firmware offers (benchmarks)
         self.pins = _Pin
 
         class _Machine:
@@ -209,6 +208,8 @@ class SimToken:
     # -- run ----------------------------------------------------------------------------------------
     def start(self) -> SimToken:
         self.app.start()
+        if self._mtu is not None:
+            self.ble.config(mtu=self._mtu)
 
         def run() -> None:
             try:

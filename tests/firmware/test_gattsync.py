@@ -57,10 +57,13 @@ class FakeBLE:
         self.connects = []
         self.ops = []
         self.irq = None
+        self.mtu = 23
 
     def config(self, *a, **kw):
         if a:
             return self.mac
+        if "mtu" in kw:
+            self.mtu = kw["mtu"]
         if "addr_mode" in kw:
             self.addr_modes += 1
             self.mac = (1, bytes([self.addr_modes, 2, 3, 4, 5, 6]))
@@ -159,6 +162,7 @@ def test_registers_a_write_and_a_notify_characteristic_with_an_append_buffer():
     eq(chars[0][1] & 0x000C, 0x000C, "write + write without response")
     eq(chars[1][1], 0x0010, "notify only")
     eq(ble.buffers[21], (512, True), "RX buffer")
+    eq(ble.mtu, 247, "offers the MTU that fills one DLE packet")
 
 
 def test_notifications_are_cut_to_the_mtu_and_carry_the_whole_answer():
