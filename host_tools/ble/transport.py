@@ -4,7 +4,6 @@ responses arrive as notifications on TX and queue for `read`. The frames are the
 so SyncClient, pull, authentication and resume run unchanged."""
 
 import queue
-import time
 
 from bzfw import gattsync
 from host_tools import ble
@@ -107,11 +106,3 @@ class BleTransport(Transport):
 def _why(e: BaseException) -> str:
     s = str(e).strip()
     return s or type(e).__name__
-
-
-def wait_gone(t: BleTransport, timeout: float = 2.0) -> bool:
-    """Tests: wait until the link reports the disconnect."""
-    deadline = time.monotonic() + timeout
-    while not t._gone and time.monotonic() < deadline:
-        time.sleep(0.01)
-    return t._gone
