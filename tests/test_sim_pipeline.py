@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from host_tools.cli import main
 from host_tools.sim import pipeline, scenario
 from host_tools.stationdb import StationDB
@@ -96,3 +98,38 @@ def test_cli_sim_bad_input_is_one_line(tmp_path, capsys):
     assert main(["sim", "--scenario", "school-day", "--profile", "turbo"]) == 2
     err = capsys.readouterr().err
     assert "unknown token profile 'turbo'" in err
+
+
+def test_token_clock_drift_is_measured_at_the_pull_and_corrected(tmp_path):
+    # 2000 ppm: the token's clock is 7.2 s fast after an hour (an RC oscillator, not a crystal)
+    sc = classroom(clock_ppm=2000, clock_error_ms=0, seed=11)
+    res = pipeline.run(sc, tmp_path, all_positive=False)
+    tok = res.sim.tokens[0]
+    ppm = tok.drift_ppm
+    assert abs(ppm) > 100
+    with StationDB(tmp_path / "station.db") as db:
+        syncs = db.syncs(tok.token_id)
+        assert syncs[0]["residual_ms"] == 0  # provisioning set the clock
+        t_prov = sc.t0_ms - pipeline.PROVISION_LEAD_MS
+        expect = ppm * 1e-6 * (sc.t1_ms + pipeline.PULL_LAG_MS - t_prov)
+        assert syncs[-1]["offset_ms"] == pytest.approx(expect, abs=50)
+        rows = db.con.execute("SELECT raw_last_seen_ms, last_seen_ms, correction_ms FROM encounters "
+                              "WHERE token_id = ? ORDER BY raw_last_seen_ms", (tok.token_id,)).fetchall()
+    raw, fixed, corr = rows[-1]
+    true_ms = t_prov + (raw - t_prov) / (1 + ppm * 1e-6)  # set at provisioning, then (1 + ppm) x true time
+    assert corr != 0
+    assert abs(fixed - true_ms) < 1500  # records keep whole seconds; the error before correction is ~7 s
+    assert abs(raw - true_ms) > 3000
+    assert "desk#1" in res.named["found"]["scored-any"]
+
+
+@pytest.mark.slow
+def test_demo_end_to_end(tmp_path, capsys):
+    """make demo: the school day for three profiles (about a minute on two cores; make test-deep)."""
+    assert main(["demo", "--out", str(tmp_path), "--jobs", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "Parsed back: bluezone_android" in out
+    assert "50 devices (40 tokens, 10 phones)" in out and "positive 6A#4 had" in out
+    for prof in ("always-on", "eco", "eco-4s-300"):
+        assert f"\n{prof} " in out
+    assert (tmp_path / "report.html").exists() and (tmp_path / "detection_vs_battery.png").exists()

@@ -84,6 +84,13 @@ def summary(sc, results: list[dict], files: dict, wall: float) -> str:
         lines.append(f"{r['profile']}: simulated {st['simulated_s'] / 3600:.0f} h of {st['devices']} devices in "
                      f"{t['simulate']:.1f} s; pulled {r['records_pulled']} records in {t['pull']:.1f} s; "
                      f"matched in {t['match']:.1f} s")
+    for r in results:
+        nm = r.get("named_positive")
+        if nm:
+            truth = set(nm["true_contacts"])
+            got = ", ".join(f"{len(set(nm['found'][ts]) & truth)} by {ts} (+{len(set(nm['found'][ts]) - truth)} others)"
+                            for ts in ("bluezone-strict", "scored-high"))
+            lines.append(f"{r['profile']}: positive {nm['positive']} had {len(truth)} close contacts; found {got}")
     lines.append(f"report: {files['html']}  ({wall:.0f} s)")
     return "\n".join(lines)
 
