@@ -239,3 +239,29 @@ def test_several_tokens_sync_at_once(tmp_path):
     assert len(pulls) == 3 and all(p["status"] == "complete" for p in pulls)
     # they ran side by side, not one after the other: the last to start began before the first ended
     assert max(p["started_ms"] for p in pulls) < min(p["finished_ms"] for p in pulls)
+
+
+def test_port_discovery_entries(tmp_path):
+    from host_tools.station import ports
+
+    with pty_token(tmp_path / "tok", with_records=False) as tok:
+        (tmp_path / "vt" / "a").mkdir(parents=True)
+        (tmp_path / "vt" / "a" / "port").write_text(tok.port + "\n")  # a virtual token's DIR/port
+        (tmp_path / "vt" / "b").mkdir()
+        (tmp_path / "vt" / "b" / "port").write_text(str(tmp_path / "gone") + "\n")  # a stopped one
+        found = ports.discover([str(tmp_path / "vt" / "*" / "port"), "socket://127.0.0.1:7", tok.port,
+                                str(tmp_path / "nothing*")], usb=False)
+        assert found == [tok.port, "socket://127.0.0.1:7"]
+
+
+@pytest.mark.parametrize("status, offset, want", [
+    ({"clock_set": True, "free_bytes": 900, "log_bytes": 100, "battery_mv": 4000}, 0, []),
+    ({"clock_set": False, "free_bytes": 900, "log_bytes": 100, "battery_mv": 4000}, None, ["warn_clock_not_set"]),
+    ({"clock_set": True, "free_bytes": 90, "log_bytes": 910, "battery_mv": 3400}, 0,
+     ["warn_flash_full", "warn_battery_low"]),
+    ({"clock_set": True, "free_bytes": 500, "log_bytes": 500, "battery_mv": None}, -61_000, ["warn_clock_drift"]),
+])
+def test_token_warnings(status, offset, want):
+    from host_tools.station.service import warnings_for
+
+    assert warnings_for(status, offset) == want

@@ -280,7 +280,10 @@ class Station:
                     client.t.close()
             if ps.port.startswith(BLE_PREFIX):  # the token left sync mode: a new scan finds it again
                 ps.present, ps.gone_at = False, time.monotonic()
-        self.recompute_matches()
+        try:
+            self.recompute_matches()
+        except BzError as e:  # e.g. a list file damaged since its import: the sync itself is done
+            self.audit("station", "match_failed", token_id, error=str(e).splitlines()[0])
         return {"state": ps.state, "summary": ps.summary}
 
     def resync(self, port: str, who: str) -> None:
