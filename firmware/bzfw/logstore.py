@@ -65,12 +65,14 @@ class LogStore:
             self.stats[k] = 0
         self._sizes = {}  # day -> bytes in its file
         self._confirmed = {}  # day -> offset the station has stored up to
+        self._pending = []  # type: list  # days whose removal is counted and recorded, files not yet gone
         self._used = 0
         makedirs(self.root)
         self._load_meta()
         torn = self.stats["torn_skipped"]
         self._scan()
-        if self.stats["torn_skipped"] != torn:
+        if self.stats["torn_skipped"] != torn or self._pending:
+            self._pending = []
             self._save_meta()
 
     # -- paths and state --------------------------------------------------------------------------
@@ -88,6 +90,7 @@ class LogStore:
                 self._confirmed[int(k)] = v
             for k in _STAT_KEYS:
                 self.stats[k] = m["stats"].get(k, 0)
+            self._pending = [int(d) for d in m.get("pending", ())]
         except OSError:
             pass  # first start
         except (ValueError, KeyError, TypeError, AttributeError):
@@ -99,12 +102,16 @@ class LogStore:
         c = {}
         for d, off in self._confirmed.items():
             c[str(d)] = off
-        write_atomic(self._path("meta.json"), json.dumps({"confirmed": c, "stats": self.stats}).encode())
+        m = {"confirmed": c, "stats": self.stats, "pending": self._pending}
+        write_atomic(self._path("meta.json"), json.dumps(m).encode())
 
     def _scan(self):
         for name in os.listdir(self.root):
             if name.endswith(".tmp"):
                 os.remove(self._path(name))
+        for d in self._pending:  # a cut after a removal was counted and recorded: finish it, uncounted
+            if _exists(self._day_path(d)):
+                os.remove(self._day_path(d))
         for name in os.listdir(self.root):
             if not name.endswith(".log"):
                 continue
@@ -198,7 +205,8 @@ class LogStore:
                 if victim is None:
                     fit = 0
                 else:
-                    self._drop(victim)
+                    self._count_drop(victim)
+                    self._remove_days([victim])
         if fit < n:
             self.stats["dropped_records"] += n - fit
             self._save_meta()
@@ -235,27 +243,45 @@ class LogStore:
         return old
 
     def _make_room(self, day, need):
-        changed = False
+        gone = []
         while self._used + need > self.capacity:
             victim = self._victim(day)
             if victim is None:
                 break
-            self._drop(victim, False)
-            changed = True
-        if changed:
-            self._save_meta()
+            self._count_drop(victim)
+            self._forget(victim)
+            gone.append(victim)
+        if gone:
+            self._remove_days(gone)
 
-    def _drop(self, day, save=True):
+    def _count_drop(self, day):
         self.stats["dropped_full_days"] += 1
         self.stats["dropped_records"] += (self._sizes[day] - self._confirmed.get(day, 0)) // _R
-        self._remove(day)
-        if save:
-            self._save_meta()
 
-    def _remove(self, day):
-        os.remove(self._day_path(day))
-        self._used -= self._sizes.pop(day)
+    def _forget(self, day):
+        if day in self._sizes:
+            self._used -= self._sizes.pop(day)
         self._confirmed.pop(day, None)
+
+    def _remove_days(self, days):
+        """Remove day files whose loss is already counted in self.stats.
+
+        The counters and the list of days go to meta.json first, then the files go, then the list is
+        cleared: a cut in between neither loses a count nor counts twice (the next start finishes the
+        removals without counting)."""
+        for d in days:
+            self._forget(d)
+        self._pending = days
+        try:
+            self._save_meta()
+        except OSError as e:  # a filesystem too full even for meta.json: remove first, record after
+            if e.args[0] != _ENOSPC:
+                raise
+        for d in days:
+            if _exists(self._day_path(d)):
+                os.remove(self._day_path(d))
+        self._pending = []
+        self._save_meta()
 
     def read(self, day, offset, length):
         """Bytes of whole records from offset (a multiple of RECORD_SIZE), at most length bytes."""
@@ -280,11 +306,9 @@ class LogStore:
     def wipe(self):
         """Erase every day, confirmation and counter (the token changes hands). Returns days removed."""
         gone = sorted(self._sizes)
-        for d in gone:
-            self._remove(d)
         for k in _STAT_KEYS:
             self.stats[k] = 0
-        self._save_meta()
+        self._remove_days(gone)
         return gone
 
     def purge(self, today):
@@ -293,7 +317,6 @@ class LogStore:
         for d in gone:
             self.stats["purged_days"] += 1
             self.stats["expired_records"] += (self._sizes[d] - self._confirmed.get(d, 0)) // _R
-            self._remove(d)
         if gone:
-            self._save_meta()
+            self._remove_days(gone)
         return gone

@@ -45,6 +45,7 @@ class Log:
         self.recs = {}  # day -> list of records reported written, in file order
         self.confirmed = {}  # day -> offset
         self.keys = {}  # day -> key
+        self.stats = {}  # the store's loss counters after the last operation that returned
         self.op = None  # ("append", day, batch) / ("purge", today) / ("confirm", ...) in flight
         self.may_vanish = ()  # days the operation in flight may remove
 
@@ -70,6 +71,7 @@ def script(root, log):
         for d in store.purge(day):
             del log.recs[d]
             log.confirmed.pop(d, None)
+        log.stats = dict(store.stats)
         for d in keys.purge(day):
             del log.keys[d]
         for n, slot in enumerate(SLOTS):
@@ -85,6 +87,7 @@ def script(root, log):
                 full = store.used_bytes() + R * len(batch) > CAPACITY
                 log.may_vanish = [x for x in log.recs if x != d] if full else ()
                 wrote = store.append(d, batch)
+                log.stats = dict(store.stats)
                 log.recs.setdefault(d, []).extend(batch[:wrote])
                 for x in list(log.recs):
                     if x not in store.days():
@@ -108,8 +111,10 @@ def check(root, log):
     store = LogStore(root + "/log", CAPACITY, retention_days=RETENTION)
     keys = KeyStore(root + "/keys", lambda n: b"\x55" * n, retention_days=RETENTION)
     flight = log.op
+    vanished = 0
     for day, recs in log.recs.items():
         if day not in store.days():
+            vanished += 1
             if day not in log.may_vanish:
                 bad.append(f"day {day} with {len(recs)} records vanished")
             continue
@@ -124,6 +129,14 @@ def check(root, log):
                 bad.append(f"day {day}: {len(extra)} unexpected bytes after the reported records")
         if store.confirmed(day) < log.confirmed.get(day, 0):
             bad.append(f"day {day}: confirmation lost")
+    removed = ("dropped_full_days", "purged_days")
+    counted = sum(store.stats[k] for k in removed) - sum(log.stats.get(k, 0) for k in removed)
+    if counted < vanished:
+        bad.append(f"{vanished} days gone in the cut, {counted} counted")
+    for k, v in log.stats.items():
+        # counted before the cut: still counted; and nothing counted twice when nothing was in flight
+        if store.stats[k] < v or (store.stats[k] != v and (not flight or flight[0] in ("key", "confirm"))):
+            bad.append(f"counter {k}: {store.stats[k]} after the cut, {v} before")
     for day in store.days():
         data = store.read(day, 0, 1 << 30)
         for off in range(0, len(data), R):
