@@ -64,6 +64,7 @@ class GattSync:
         self._tx_h = None
         self.active = False
         self.conn = None
+        self._connectable = 0  # 1: connectable advert on air, 0: not, -1: unknown (the stack stopped it)
         self.mtu = _MTU_MIN
         self._until = 0
         self._rx = bytearray()
@@ -111,8 +112,7 @@ class GattSync:
         if not self.active:
             self.active = True
             self.stats["ble_entered"] += 1
-            if self.conn is None:
-                self._radio.set_sync(scan_response())
+            self._advert()
         return True
 
     def touch(self, tk):
@@ -126,8 +126,14 @@ class GattSync:
         if not self.active:
             return
         self.active = False
-        if self.conn is None:
-            self._radio.set_sync(None)
+        self._advert()
+
+    def _advert(self):
+        """Connectable exactly while in sync mode with no station connected."""
+        want = 1 if self.active and self.conn is None else 0
+        if want != self._connectable:
+            self._connectable = want
+            self._radio.set_sync(scan_response() if want else None)
 
     # -- IRQ: copy, flag, return -----------------------------------------------------------------
     def irq(self, event, data):
@@ -171,14 +177,15 @@ class GattSync:
         c = self._clock
         if ev & 1:
             self.stats["ble_connects"] += 1
-            self._radio.set_sync(None)  # one station at a time
             self._tx = b""
         if ev & 2:
-            self._tx = b""
-            if self.active:
-                if c.ticks_diff(self._until, tk) < _LINGER_MS:
-                    self._until = tk + _LINGER_MS
-                self._radio.set_sync(scan_response())
+            if self.conn is None:
+                self._tx = b""
+            if self.active and c.ticks_diff(self._until, tk) < _LINGER_MS:
+                self._until = tk + _LINGER_MS  # the station may come back to resume
+        if ev:
+            self._connectable = -1  # the stack stopped advertising on connect: set it again either way
+            self._advert()  # one station at a time: not connectable while one is connected
         if self._rx:
             # Swap in an empty buffer (MicroPython's bytearray has no slice deletion); an IRQ runs between
             # two bytecodes, never inside one, so a write lands in one buffer or the other, never lost.
