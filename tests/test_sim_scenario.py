@@ -3,7 +3,8 @@
 import json
 
 import pytest
-from hypothesis import given
+from conftest import DEEP
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from host_tools.errors import UsageError
@@ -144,6 +145,7 @@ _paths = st.sampled_from([("name",), ("date",), ("start",), ("end",), ("seed",),
                           ("groups", 0, "schedule", 0), ("groups", 0, "schedule", 0, "from"), ("positive",)])
 
 
+@settings(max_examples=3000 if DEEP else 200)  # generating nested JSON is the slow part
 @given(st.lists(st.tuples(_paths, _json), min_size=1, max_size=3))
 def test_any_damage_is_a_usage_error_never_a_crash(edits):
     d = json.loads(json.dumps(BASE))
