@@ -7,7 +7,7 @@ import json
 import threading
 import time
 
-from bzfw import adv, ids, records
+from bzfw import adv, ids, records, wire
 from host_tools.station.server import serve
 from host_tools.station.service import Station
 from host_tools.sync.ptytoken import PtyToken, TokenCtx
@@ -71,6 +71,20 @@ def pty_token(root, token_id=TOKEN, secret=SECRET, with_records=True, others=5, 
         yield tok
     finally:
         tok.close()
+
+
+def cut_on_second_read(tok: PtyToken) -> None:
+    """Pull the token's cable when the station asks for the second chunk of its log (half-way)."""
+    real_feed, requests, reads = tok.server.feed, wire.Decoder(), set()
+
+    def feed(data):
+        reads.update(f.seq for f in requests.feed(data) if f.cmd == wire.READ)  # a resend has the same seq
+        if len(reads) >= 2:
+            tok.kill()
+            return b""
+        return real_feed(data)
+
+    tok.server.feed = feed
 
 
 @contextlib.contextmanager

@@ -12,6 +12,7 @@ from station_helpers import (
     TOKEN,
     Client,
     assert_no_secret,
+    cut_on_second_read,
     exposure_list,
     exposure_time_ms,
     port_state,
@@ -21,7 +22,6 @@ from station_helpers import (
     wait_for,
 )
 
-from bzfw import wire
 from host_tools.station import store
 
 
@@ -155,21 +155,13 @@ def test_register_reassign_retire_and_export(db, tmp_path):
 
 def test_a_sync_cut_half_way_says_so_and_loses_nothing(db, tmp_path):
     with pty_token(tmp_path / "tok", others=199) as tok:  # 200 records: three reads of at most 85
-        real_feed, requests, reads = tok.server.feed, wire.Decoder(), set()
-
-        def feed(data):  # the cable is pulled when the second chunk of the log is asked for
-            reads.update(f.seq for f in requests.feed(data) if f.cmd == wire.READ)  # a resend has the same seq
-            if len(reads) >= 2:
-                tok.kill()
-                return b""
-            return real_feed(data)
-
-        tok.server.feed = feed
+        cut_on_second_read(tok)
         with running_station(db, extra_ports=[tok.port]) as (st, port):
             c = Client(port)
             c.login()
             p = wait_for(lambda: (s := port_state(c, tok.port)) and s["state"] == "failed" and s)
-            assert p["msg_key"] == "m_link_lost" and "85 records read were stored" in p["msg_args"]["error"], p
+            assert p["msg_key"] == "m_link_lost_kept" and p["msg_args"]["kept"] == 85, p
+            assert "85 records read were stored" in p["msg_args"]["error"]
         day = tok.ctx.logstore.days()[0]
         assert tok.ctx.logstore.confirmed(day) == 0  # nothing confirmed: the token keeps it all
     with pty_token(tmp_path / "tok", with_records=False) as tok2, \

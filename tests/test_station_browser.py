@@ -5,13 +5,23 @@ reported positive, syncs, an exposure list is imported, and that wearer is flagg
 notice; the page switches to Vietnamese. Screenshots go to artifacts/station/."""
 
 import json
+import os
 import re
 import shutil
 import time
 from pathlib import Path
 
 import pytest
-from station_helpers import POSITIVE_KEY, PW, exposure_list, running_station
+from station_helpers import (
+    POSITIVE_KEY,
+    PW,
+    TOKEN,
+    cut_on_second_read,
+    exposure_list,
+    pty_token,
+    registry,
+    running_station,
+)
 
 from bzfw import adv, ids
 from host_tools.station import store
@@ -35,11 +45,12 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--window-size=1280,1000", "--lang=en-GB"]
 
 
-@pytest.fixture
-def browser(tmp_path, monkeypatch):
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
     from selenium.webdriver.chrome.service import Service
 
-    monkeypatch.setenv("SE_AVOID_STATS", "true")  # selenium never phones home (the driver is given anyway)
+    os.environ.setdefault("SE_AVOID_STATS", "true")  # selenium never phones home (the driver is given anyway)
+    tmp_path = tmp_path_factory.mktemp("chromium")
 
     opts = webdriver.ChromeOptions()
     opts.binary_location = CHROMIUM
@@ -104,6 +115,7 @@ def test_token_appears_syncs_and_the_exposed_wearer_is_flagged(browser, tmp_path
     d = browser
     for old in ARTIFACTS.glob("*.png"):
         old.unlink()
+    d.delete_all_cookies()
     db = tmp_path / "station.db"
     Registry(db, PW, kdf_n=2**10).close()
     vdir = tmp_path / "vt"
@@ -205,3 +217,42 @@ def test_token_appears_syncs_and_the_exposed_wearer_is_flagged(browser, tmp_path
     acts = [(a["who"], a["action"]) for a in store.audit_log(db)]
     assert ("Chị Lan", "provision") in acts and ("Chị Lan", "list_import") in acts
     assert ("Chị Lan", "login_failed") in acts and ("station", "token_plugged") in acts
+
+
+def test_a_sync_cut_half_way_shows_a_clear_message_and_loses_nothing(browser, tmp_path):
+    d = browser
+    db = tmp_path / "station.db"
+    registry(db)
+    with pty_token(tmp_path / "tok", others=199) as tok, running_station(db, extra_ports=[tok.port]) as (st, port):
+        base = f"http://127.0.0.1:{port}/"
+        cut_on_second_read(tok)
+        d.get(base)
+        until(d, lambda d: css(d, "#login-who"), what="page")
+        d.delete_all_cookies()
+        d.execute_script("localStorage.setItem('bzlang', 'vi')")
+        d.get(base)
+        until(d, lambda d: d.find_element(By.ID, "login").is_displayed(), what="login form")
+        fill(d, "#login-who", "Anh Minh")
+        fill(d, "#login-pass", PW)
+        d.find_element(By.ID, "login-go").click()
+        row = f"tr.port[data-port='{tok.port}']"
+        until(d, lambda d: css(d, row + "[data-state='failed']"), what="sync failed")
+        msg = d.find_element(By.CSS_SELECTOR, row + " td.msg").text
+        assert msg == ("Mất kết nối giữa chừng: 85 bản ghi đã đọc được lưu lại, không mất gì. "
+                       "Hãy cắm lại thẻ để hoàn tất."), msg
+        title = d.find_element(By.CSS_SELECTOR, row + " td.msg").get_attribute("title")
+        assert "85 records read were stored" in title  # the technical detail, in English
+        shot(d, "11-sync-cut-vi")
+    # plugged in again: it resumes, nothing lost, nothing twice
+    with pty_token(tmp_path / "tok", with_records=False) as tok2, \
+            running_station(db, extra_ports=[tok2.port]) as (st, port):
+        d.get(f"http://127.0.0.1:{port}/")
+        until(d, lambda d: d.find_element(By.ID, "login").is_displayed(), what="login again (new station run)")
+        fill(d, "#login-who", "Anh Minh")
+        fill(d, "#login-pass", PW)
+        d.find_element(By.ID, "login-go").click()
+        row = f"tr.port[data-port='{tok2.port}']"
+        until(d, lambda d: css(d, row + "[data-state='synced']"), what="resumed")
+        assert d.find_element(By.CSS_SELECTOR, row + " td.msg").text == "115 bản ghi (115 mới)"
+        shot(d, "12-sync-resumed-vi")
+    assert TOKEN in {r["token_id"] for r in store.token_states(db).values()}

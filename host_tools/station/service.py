@@ -267,7 +267,11 @@ class Station:
                 msg = f"connection lost: {err}" + ("" if "stored" in err else " (plug it in again to resume)")
             else:
                 key, msg = "m_failed", f"sync failed: {err}"
-            ps.say("failed", key, msg, error=err)
+            kept = re.search(r"\((\d+) records read were stored", err)  # host_tools.sync.pull's wording
+            if kept:
+                ps.say("failed", key + "_kept", msg, error=err, kept=int(kept.group(1)))
+            else:
+                ps.say("failed", key, msg, error=err)
             if token_id:
                 with contextlib.suppress(Exception):
                     st = store.token_states(self.db).get(token_id, {}).get("status") or {}

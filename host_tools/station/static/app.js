@@ -131,7 +131,7 @@ function portRow(p) {
       h("div", {class: "small"}, p.port)),
     h("td", {class: "state-" + p.state}, t("st_" + p.state), p.present ? "" : " (" + t("unplugged") + ")"),
     h("td", {}, h("progress", {max: "1", value: String(p.progress)})),
-    h("td", {class: "msg"}, msg,
+    h("td", {class: "msg", title: p.message}, msg,
       p.export_file ? h("div", {}, h("a", {href: "/api/export/" + p.export_file, class: "export-link"}, t("download"))) : null,
       p.state === "unprovisioned" && p.present ? registerForm(p) : null),
     h("td", {}, p.present && !["syncing", "busy", "unprovisioned"].includes(p.state)
