@@ -148,3 +148,21 @@ def test_workdir_not_ours_is_refused(tmp_path):
     with pytest.raises(UsageError, match="not empty"):
         engine.simulate(tiny([seated("a", 2)]), tmp_path)
     assert (tmp_path / "precious.txt").exists()
+
+
+def test_phones_follow_bluezone_duty_cycles(tmp_path):
+    """Background Android: scans 40 s of every 300 s and advertises 15 s of every 30 s (spec 2.2, 2.4)."""
+    sc = tiny([seated("a", 3, devices={"token": 1, "android": 2}, android_foreground=1)])
+    res = engine.simulate(sc, tmp_path)
+    bg = next(p for p in res.phones if p.mode == "background")
+    fg = next(p for p in res.phones if p.mode == "foreground")
+    assert (bg.scan_sched.period_s, bg.scan_sched.on_s, bg.adv_sched.period_s, bg.adv_sched.on_s) == (300, 40, 30, 15)
+    assert bg.log
+    for _cid, t, _rssi, _kind in bg.log:
+        phase = (t / 1000 - bg.scan_sched.phase_s + 0.01) % 300  # t: the phone's clock, as its windows
+        assert phase <= 40.02
+    # a foreground phone scans nearly all the time: it hears the token far more often
+    tok_day = token_ids(res.tokens[0], ids.day_of(sc.t0_ms))
+    n_bg = sum(c in tok_day for c, *_ in bg.log)
+    n_fg = sum(c in tok_day for c, *_ in fg.log)
+    assert n_fg > 4 * n_bg > 0

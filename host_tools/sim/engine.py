@@ -217,11 +217,13 @@ def _block(sc, devs, paths, tt, utc_base, t0_ms, tx, adv_int, contact, air, step
     unix_s = utc_base + tt
     adv_frac = np.empty((T, m))
     scan_frac = np.empty((T, m))
+    scan_on0 = np.empty((T, m), dtype=bool)  # scanning at the start of the step
     for k, i in enumerate(act):
         dv = devs[i]
         tc = unix_s + dv.clock_off_ms / 1000 + dv.drift_ppm * 1e-6 * (unix_s - t0_ms / 1000)
         adv_frac[:, k] = dv.adv_sched.fraction(tc, step)
         scan_frac[:, k] = dv.scan_sched.fraction(tc, step)
+        scan_on0[:, k] = dv.scan_sched.is_on(tc)
     n_adv = np.minimum(adv_frac[:, :, None], scan_frac[:, None, :]) * (step * 1000.0 / adv_int[act])[None, :, None]
     hit = both & (n_adv > 0) & airmod.heard(rssi, n_adv, air, u)
     ti, ai, si = np.nonzero(hit)
@@ -230,7 +232,11 @@ def _block(sc, devs, paths, tt, utc_base, t0_ms, tx, adv_int, contact, air, step
     rss = np.rint(rssi[ti, ai, si]).astype(int)
     frac = evt_rng.random(len(ti))
     gatt_u = evt_rng.random(len(ti))
-    t_ms = ((unix_s[ti] + frac * step) * 1000).astype(np.int64)
+    # the sighting falls in the part of the step the receiver listened: its start if a window was open
+    # then, else its end (windows are longer than a step, so a step holds at most one edge)
+    f = scan_frac[ti, si]
+    within = np.where(scan_on0[ti, si], frac * f, (1.0 - f) + frac * f)
+    t_ms = ((unix_s[ti] + within * step) * 1000).astype(np.int64)
     # each device's clock at each sighting, vectorised (device clock = true + offset + drift)
     off = np.array([devs[i].clock_off_ms for i in act])
     ppm = np.array([devs[i].drift_ppm for i in act]) * 1e-6

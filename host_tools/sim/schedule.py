@@ -28,6 +28,11 @@ class Periodic:
         k = np.floor(x / self.period_s)
         return k * self.on_s + np.minimum(x - k * self.period_s, self.on_s)
 
+    def is_on(self, t: np.ndarray) -> np.ndarray:
+        if self.on_s >= self.period_s:
+            return np.ones(np.shape(t), dtype=bool)
+        return (t - self.phase_s) % self.period_s < self.on_s
+
     def fraction(self, t: np.ndarray, dt: float) -> np.ndarray:
         """Fraction of [t, t + dt) spent on."""
         return (self.on_time(t + dt) - self.on_time(t)) / dt
