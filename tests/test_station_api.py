@@ -257,3 +257,35 @@ def test_token_warnings(status, offset, want):
     from host_tools.station.service import warnings_for
 
     assert warnings_for(status, offset) == want
+
+
+def test_cli_serves_on_localhost_and_stops_cleanly(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import urllib.error
+    import urllib.request
+
+    env = dict(os.environ, BZTOKEN_PASSPHRASE="")
+    bad = subprocess.run([sys.executable, "-m", "host_tools", "station", "--db", str(tmp_path / "s.db"), "--port", "0",
+                          "--no-usb"], env=env, capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and bad.stderr.startswith("bztoken: the station needs its passphrase")
+    (tmp_path / "pw").write_text(PW + "\n")
+    p = subprocess.Popen([sys.executable, "-m", "host_tools", "station", "--db", str(tmp_path / "s.db"), "--port", "0",
+                          "--no-usb", "--passphrase-file", str(tmp_path / "pw")], env=env, stderr=subprocess.PIPE,
+                         text=True)
+    try:
+        line = p.stderr.readline()
+        assert line.startswith("station on http://127.0.0.1:"), line
+        url = line.split()[2]
+        assert urllib.request.urlopen(url, timeout=10).status == 200
+        with pytest.raises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(url + "api/state", timeout=10)
+        assert e.value.code == 401
+        p.send_signal(signal.SIGTERM)
+        assert p.wait(timeout=20) == 0
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
