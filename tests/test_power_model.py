@@ -53,3 +53,20 @@ def test_cli_power(capsys):
     assert [r["chip"] for r in rows] == list(power.CHIPS)
     assert all(r["days"] > 0 and "deep sleep" in r["breakdown_ma"] for r in rows)
     assert main(["power", "--battery-mah", "-5"]) == 2
+
+
+def test_cli_power_text_and_sim_list(capsys):
+    assert main(["power", "--profile", "always-on"]) == 0
+    out = capsys.readouterr().out
+    assert "Battery life on 1000 mAh" in out and "always-on" in out and "esp32c3" in out
+    assert main(["sim", "--list"]) == 0
+    out = capsys.readouterr().out
+    for name in ("school-day", "market", "nursing-home", "bus-ride", "always-on", "eco-4s-300"):
+        assert name in out
+
+
+def test_cli_sim_refuses_a_file_as_out(tmp_path, capsys):
+    f = tmp_path / "f"
+    f.write_text("x")
+    assert main(["sim", "--scenario", "bus-ride", "--out", str(f)]) == 2
+    assert "is a file" in capsys.readouterr().err

@@ -55,6 +55,8 @@ def cmd_sim(args: argparse.Namespace) -> int:
         raise UsageError("--sweep runs its own profiles; give either --sweep or --profile")
     for p in profs:
         profiles.get(p)
+    if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
+        raise UsageError(f"--out {args.out} is a file, not a directory")
     out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="bztoken-sim-"))
     jobs = args.jobs or report.default_jobs()
     if jobs < 1:

@@ -75,6 +75,8 @@ class SimResult:
 
 def _prepare_workdir(workdir: Path) -> Path:
     workdir = Path(workdir)
+    if workdir.exists() and not workdir.is_dir():
+        raise UsageError(f"{workdir} is a file, not a directory")
     if workdir.exists() and any(workdir.iterdir()) and not (workdir / MARKER).exists():
         raise UsageError(f"{workdir} is not empty and was not made by bztoken sim",
                          hint="give an empty or new directory")
