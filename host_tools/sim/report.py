@@ -149,6 +149,21 @@ def write_html(results: list[dict], sc: Scenario, out: Path, plot_path: Path | N
     if plot_path is not None:
         parts.append(f"<p><img src='{esc(plot_path.name)}' alt='detection against battery life'></p>")
     parts.append("<h2>Detection and battery life per profile</h2>" + "".join(t))
+    kinds = ("token", "android", "ios")
+    bk = ["<table><tr><th>profile</th>" + "".join(
+        f"<th>{esc(ts)}: {k}</th>" for ts in ("bluezone-strict", "scored-medium") for k in kinds) + "</tr>"]
+    for r in results:
+        cells = []
+        for ts in ("bluezone-strict", "scored-medium"):
+            by = r["scores"][ts]["by_receiver"]
+            for k in kinds:
+                c = by.get(k)
+                cells.append("-" if not c or not c["tp"] + c["fn"] else f"{100 * c['tp'] / (c['tp'] + c['fn']):.0f}%")
+        bk.append(f"<tr><td>{esc(r['profile'])}</td>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    bk.append("</table>")
+    parts.append("<h2>Recall by the device that must detect the positive wearer's token</h2>"
+                 "<p>Tokens log tokens and Android phones; phones log tokens when their scan windows meet the "
+                 "token's advertising.</p>" + "".join(bk))
     parts.append("<h2>Profiles</h2><ul>" + "".join(
         f"<li><b>{esc(r['profile'])}</b>: {esc(r['profile_description'])}</li>" for r in results) + "</ul>")
     if named:
