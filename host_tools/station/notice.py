@@ -35,8 +35,9 @@ def render(st: Station, wearer_id: int, tr: dict, lang: str) -> str | None:
         for m in item["matches"])
     return f"""<!doctype html>
 <html lang="{e(lang)}"><head><meta charset="utf-8"><title>{t('notice_title')}</title>
-<link rel="stylesheet" href="/static/style.css"></head>
+<link rel="stylesheet" href="/static/style.css"><script src="/static/notice.js" defer></script></head>
 <body class="notice"><main>
+<p><button type="button" id="print">{t('print')}</button></p>
 <h1>{t('notice_title')}</h1>
 <p class="who"><b>{e(item['wearer_name'] or '')}</b> ({e(item['wearer_ref'] or '')})</p>
 <p class="risk risk-{e(item['risk'])}">{t('risk')}: {t('risk_' + item['risk'])}</p>

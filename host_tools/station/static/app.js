@@ -97,7 +97,8 @@ function exposedCard(s) {
       h("td", {}, w.wearer_name ? h("b", {}, w.wearer_name) : t("unassigned"), w.wearer_ref ? " (" + w.wearer_ref + ")" : "",
         w.phone ? h("div", {class: "small"}, w.phone) : null),
       h("td", {}, when(m.first_seen_ms)),
-      h("td", {}, mins(m.duration_ms)),
+      h("td", {}, mins(m.duration_ms),
+        w.matches.length > 1 ? h("div", {class: "small"}, fmt(t("more_matches"), {n: w.matches.length - 1})) : null),
       h("td", {}, t("prox_" + m.proximity)),
       h("td", {}, m.token_id),
       h("td", {}, w.wearer_id !== null
