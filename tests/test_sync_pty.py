@@ -124,8 +124,8 @@ def test_wrong_secret_refused_with_growing_delay(token, db):
 
 def test_corrupted_responses_are_retransmitted_never_accepted(token, db):
     want = _fill(token.ctx, days=2, per_day=400)
-    token.corrupt_every = 3
-    s = pull(_client(token, timeout=0.1), db, lambda tid: SECRET)
+    token.corrupt_every = 5
+    s = pull(_client(token, timeout=0.3, retries=10), db, lambda tid: SECRET)
     assert s["retransmits"] > 0 and s["line_errors"] > 0
     _check_rows(db, want)
 
@@ -146,7 +146,7 @@ def test_cable_pulled_mid_pull_then_rerun_resumes(tmp_path, db):
     with PtyToken(ctx) as tok:
         tok.drop_after = 12  # hello, auth, 7 clock requests, list, 2 reads: then the cable goes
         with pytest.raises(LinkError, match="rerun to resume"):
-            pull(_client(tok, timeout=0.3, retries=1), db, lambda tid: SECRET)
+            pull(_client(tok, timeout=1.0, retries=1), db, lambda tid: SECRET)
     first = _stored(db)
     assert 0 < len(first) < len(want)
     assert [p["status"] for p in db.pulls(TID)] == ["interrupted"]

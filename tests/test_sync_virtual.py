@@ -115,8 +115,8 @@ def test_corrupted_bytes_both_ways_are_retransmitted(vt, tmp_path):
     from host_tools.sync.transport import FaultyTransport
 
     _provisioned_with_log(vt)
-    t = FaultyTransport(SerialTransport(vt.port), tx_every=4, rx_every=5)
-    c = SyncClient(t, timeout=0.25, retries=8)
+    t = FaultyTransport(SerialTransport(vt.port), tx_every=5, rx_every=7)
+    c = SyncClient(t, timeout=0.5, retries=10)
     with StationDB(tmp_path / "st.db") as db:
         s = pull(c, db, lambda tid: SECRET, chunk=10 * 24)
         assert t.damaged > 0 and s["retransmits"] > 0 and s["status"] == "complete"
