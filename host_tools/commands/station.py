@@ -41,8 +41,12 @@ def _passphrase(args: argparse.Namespace) -> str:
 
 
 def cmd_station(args: argparse.Namespace) -> int:
+    import logging
+
     from host_tools.station.server import serve
     from host_tools.station.service import Station
+
+    logging.basicConfig(format="bztoken station: %(message)s", level=logging.INFO, stream=sys.stderr)
 
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port {args.port} is not a TCP port")

@@ -7,6 +7,7 @@ Nothing served holds a secret: token secrets stay in the registry and in the syn
 
 import html
 import json
+import logging
 import mimetypes
 import secrets
 import threading
@@ -21,6 +22,7 @@ from host_tools.errors import BzError
 from host_tools.station import notice, store
 from host_tools.station.service import Station
 
+log = logging.getLogger("bztoken.station")
 STATIC = Path(__file__).resolve().parent / "static"
 I18N = Path(__file__).resolve().parent / "i18n.json"
 SESSION_S = 12 * 3600
@@ -158,8 +160,11 @@ class Handler(BaseHTTPRequestHandler):
             return self._post(st, who, path)
         except BzError as e:
             return self._error(400, str(e).splitlines()[0], e.hint)
-        except BrokenPipeError:
+        except (BrokenPipeError, ConnectionResetError):
             return None
+        except Exception as e:  # a bug or a broken database: one line in the station's log, a 500 to the page
+            log.error("%s %s failed: %s: %s", method, path, type(e).__name__, str(e).splitlines()[0] if str(e) else "")
+            return self._error(500, "internal error", "see the station's log")
 
     def _login(self) -> None:
         b = self._body()

@@ -148,8 +148,8 @@ class Station:
                 if time.monotonic() - last_lists > 2.0:
                     last_lists = time.monotonic()
                     self.scan_exposure_folder()
-            except Exception:  # a poller that dies silently would hide every token: log it and go on
-                log.exception("station poll failed")
+            except Exception as e:  # a poller that dies silently would hide every token: log it and go on
+                log.error("polling failed: %s: %s", type(e).__name__, e)
             self._stop.wait(self.poll_s)
 
     # -- ports -------------------------------------------------------------------------------------
@@ -182,8 +182,8 @@ class Station:
     def _guard(self, fn, *args) -> None:
         try:
             fn(*args)
-        except Exception:
-            log.exception("station worker failed")
+        except Exception as e:  # a bug: one line in the station's log; the port's state still shows
+            log.error("%s failed: %s: %s", fn.__name__, type(e).__name__, str(e).splitlines()[0] if str(e) else "")
 
     def port_views(self) -> list[dict]:
         with self._lock:
@@ -213,6 +213,9 @@ class Station:
             raise UsageError(f"the token on {port} is busy", hint="wait until its current work ends")
         try:
             return self._sync_locked(ps, who)
+        except Exception as e:  # a bug must not leave the page showing "syncing" forever
+            ps.say("failed", "m_failed", f"sync failed: {type(e).__name__}: {e}", error=f"{type(e).__name__}: {e}")
+            raise
         finally:
             ps.lock.release()
 
