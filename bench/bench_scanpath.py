@@ -92,3 +92,9 @@ def run(report):
             report("  heap high-water (live, after collect)", out["live_peak"], "bytes",
                    f"of {out['heap_total']:,} (64-bit)")
             report("  dropped by the ring (counted) / records written", f"{out['dropped']:,} / {out['records']}")
+        # A crowd beyond the encounter table (default 128): encounters close early, one record per sighting.
+        devices, minutes = 1000, 2
+        out = _mp(f"import scanload\nscanload.main({str(img)!r}, {blocks}, rate=200, minutes={minutes}, "
+                  f"devices={devices}, stall_every_s=3600)\n", heap="112wK", path=mpy)
+        report(f"crowd: {devices} devices at 200/s, table of 128", out["records"] / minutes, "records/min",
+               f"{out['evicted']:,} closed early, {out['agg_dropped']} lost")

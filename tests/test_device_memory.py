@@ -35,8 +35,24 @@ def test_scan_burst_bounded_memory_and_drops_counted(tmp_path):
     assert out["dropped"] + out["sightings"] + out["not_bluezone"] == out["received"]
     assert out["loop_errors"] == 0 and out["write_errors"] == 0
     assert out["agg_dropped"] == 0
+    assert out["counted"] == out["sightings"]  # every sighting is in exactly one record on flash
     assert out["records"] >= 100  # 100 devices over two slots, flushed every 3 minutes
     assert out["live_peak"] < out["heap_total"]
+
+
+def test_a_crowd_larger_than_the_encounter_table_loses_no_sighting(tmp_path):
+    # 40 devices, a table of 16: every sighting closes an encounter early. Those records must reach the
+    # flash (written in batches before their bounded queue overflows), none dropped.
+    img = tmp_path / "flash.img"
+    img.write_bytes(b"\xff" * (BLOCKS * 4096))
+    mpy = compile_tree(tmp_path / "mpy")
+    r = run_mpy(f"import scanload\nscanload.main({str(img)!r}, {BLOCKS}, minutes=1, devices=40, max_open=16)\n",
+                mpy, heap=HEAP)
+    assert r.returncode == 0, r.stdout + r.stderr
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert out["evicted"] > 5000  # a minute of a crowd
+    assert out["agg_dropped"] == 0 and out["write_errors"] == 0
+    assert out["counted"] == out["sightings"] > 0
 
 
 def test_the_heap_limit_bites():

@@ -53,6 +53,8 @@ class App:
         self._ble = ble
         self.gatt = None  # BLE sync (bzfw/gattsync.py), where the radio has a GATT server
         self.central = None  # the iOS phone reader (bzfw/ioscentral.py)
+        self._evicted = 0  # agg.evicted when its queue of closed records was last written
+        self._evict_batch = max(1, c.max_open // 4)
         self._slot = -1  # absolute slot (ms // SLOT_MS) whose ID is on air
         self._day = -1  # day last purged
         self._next_scan = 0  # unix ms
@@ -276,11 +278,13 @@ class App:
         if slot != self._slot:
             if self._slot >= 0:
                 self.persist(self.agg.close_before(slot * _SLOT_MS))
+                self._evicted = self.agg.evicted
             if not self._rotate(now, slot):
                 return _RETRY_MS
         if now >= self._next_flush:
             if self._next_flush:
                 self.persist(self.agg.flush())
+                self._evicted = self.agg.evicted
             self._next_flush = now + cfg.flush_every_ms
         if cfg.deep_sleep:
             r = self._eco(now, tk)
@@ -339,6 +343,8 @@ class App:
         kind, bz_id = adv.parse(data)
         if kind == _KIND_ANDROID:
             self.agg.add(kind, bz_id, rssi, self._now)
+            if self.agg.evicted - self._evicted >= self._evict_batch:
+                self._write_evicted()
         elif kind == _KIND_IOS:
             # An iOS phone's ID needs a GATT read: queued for the reader (it logs what it reads).
             self.counters["ios_seen"] += 1
@@ -346,6 +352,12 @@ class App:
                 self.central.seen(self.radio.addr_type, addr, rssi, self._now)
         else:
             self.counters["not_bluezone"] += 1
+
+    def _write_evicted(self):
+        # A crowd: more contacts than open encounters. Those closed early wait in a queue as long as the
+        # table; write them before it overflows (close_before(slot start) closes nothing else).
+        self.persist(self.agg.close_before(max(0, self._slot) * _SLOT_MS))
+        self._evicted = self.agg.evicted
 
     def persist(self, recs):
         """Append (day, record) pairs to the log, one batch per day."""

@@ -59,7 +59,7 @@ _LIMITS = {
 
 _DEFAULTS = {
     "flush_every_ms": 180000,  # persist encounters every 3 min (and at every slot end)
-    "max_open": 128,  # open encounters kept in RAM (one per contact and slot)
+    "max_open": 128,  # open encounters kept in RAM (one per contact and slot); a crowd beyond it thrashes
     "queue_len": 32,  # scan results buffered between the IRQ and the main loop
     "log_capacity_bytes": 0,  # 0: 3/4 of the filesystem's free space at boot
     "low_battery_mv": 3400,
