@@ -6,6 +6,7 @@ import asyncio
 from bzfw import gattsync
 from host_tools import ble
 from host_tools.ble.portal import Portal
+from host_tools.ble.transport import error_text
 from host_tools.errors import LinkError
 
 
@@ -48,7 +49,7 @@ def scan_tokens(seconds: float = 5.0, backend=None) -> list[dict]:
     except LinkError:
         raise
     except Exception as e:
-        raise LinkError(f"BLE scan failed: {str(e) or type(e).__name__}",
+        raise LinkError(f"BLE scan failed: {error_text(e)}",
                         hint="is Bluetooth on, and may this user use it?") from None
     finally:
         portal.close()

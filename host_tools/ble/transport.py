@@ -30,7 +30,7 @@ class BleTransport(Transport):
             self._client = self._portal.call(self._connect(backend or ble.client_backend(), timeout), timeout + 5)
         except Exception as e:
             self._portal.close()
-            raise LinkError(f"cannot connect to token {address} over BLE: {_why(e)}",
+            raise LinkError(f"cannot connect to token {address} over BLE: {error_text(e)}",
                             hint="hold the token's button until its LED stays on (sync mode), "
                                  "then bztoken scan; is it in range?") from None
 
@@ -76,7 +76,7 @@ class BleTransport(Transport):
             self._portal.call(go(), WRITE_TIMEOUT_S)
         except Exception as e:
             self._gone = self._gone or not self._client.is_connected
-            raise LinkError(f"BLE write to token {self.address} failed: {_why(e)}", hint="rerun to resume") from None
+            raise LinkError(f"BLE write to token {self.address} failed: {error_text(e)}", hint="rerun to resume") from None
 
     def read(self, timeout: float) -> bytes:
         out = b""
@@ -103,6 +103,8 @@ class BleTransport(Transport):
             self._portal.close()
 
 
-def _why(e: BaseException) -> str:
+def error_text(e: BaseException) -> str:
+    if isinstance(e, (FileNotFoundError, ConnectionRefusedError)):  # bleak on Linux: no D-Bus / bluetoothd
+        return "no Bluetooth service on this computer (on Linux: is bluetoothd running?)"
     s = str(e).strip()
     return s or type(e).__name__
