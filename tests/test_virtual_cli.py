@@ -20,6 +20,12 @@ def test_virtual_cli_round_trip(tmp_path, capsys):
         assert cli.main(["virtual", "inject", "--dir", d, "--adv", "zz"]) == 2
         assert "--adv: not hex" in capsys.readouterr().err
         assert cli.main(["virtual", "inject", "--dir", d, "--adv", "0201060303564e0fffb522" + "00" * 12]) == 0
+        capsys.readouterr()
+        assert cli.main(["virtual", "status", "--dir", d, "--json"]) == 0
+        st = json.loads(capsys.readouterr().out)
+        assert st["clock_set"] is True and len(st["adv_id"]) == 24
+        assert cli.main(["virtual", "status", "--dir", d]) == 0
+        assert "advert     " + st["adv_id"] in capsys.readouterr().out
     finally:
         assert cli.main(["virtual", "stop", "--dir", d]) == 0
     assert cli.main(["virtual", "stop", "--dir", d]) == 2

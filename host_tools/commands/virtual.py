@@ -6,6 +6,7 @@
   bztoken virtual list [--json]
   bztoken virtual inject --dir DIR --adv HEX [--addr HEX] [--rssi N]
   bztoken virtual relay --dir DIR --dir DIR2 [...] [--rssi N]   tokens side by side, until Ctrl-C
+  bztoken virtual status --dir DIR [--json]
 """
 
 import argparse
@@ -45,6 +46,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     i.add_argument("--addr", default="c0ffee000001", metavar="HEX", help="6-byte sender address")
     i.add_argument("--rssi", type=int, default=-60)
     i.set_defaults(func=cmd_inject)
+
+    st = vs.add_parser("status", help="a running virtual token's counters (clock, advert, scans, log)")
+    st.add_argument("--dir", required=True)
+    st.add_argument("--json", action="store_true")
+    st.set_defaults(func=cmd_status)
 
     r = vs.add_parser("relay", help="put virtual tokens side by side: each hears the others (until Ctrl-C)")
     r.add_argument("--dir", action="append", required=True, help="a running token's directory (twice or more)")
@@ -116,3 +122,25 @@ def cmd_relay(args: argparse.Namespace) -> int:
     with virtual.AirRelay(args.dir, rssi=args.rssi):
         while True:  # Ctrl-C ends it (the CLI prints "interrupted")
             time.sleep(1)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from host_tools import virtual
+
+    if not virtual.running(args.dir):
+        raise UsageError(f"no virtual token running in {args.dir}", hint=f"bztoken virtual start --dir {args.dir}")
+    st = virtual.status(args.dir)
+    if args.json:
+        print(json.dumps(st, sort_keys=True))
+        return 0
+    from host_tools.timeutil import iso_ms
+
+    print(f"clock      {iso_ms(st['now_ms']) if st.get('clock_set') else 'not set'}")
+    print(f"advert     {st.get('adv_id') or '-'}")
+    print(f"LED        {st.get('led')}")
+    print(f"scan       {st.get('received', 0)} received, {st.get('dropped', 0)} dropped, "
+          f"{st.get('sightings', 0)} Bluezone sightings, {st.get('ios_seen', 0)} iOS")
+    print(f"log        {st.get('written', 0)} records written, {st.get('log_used', 0)} of "
+          f"{st.get('log_capacity', 0)} bytes")
+    print(f"boots      {st.get('boot', 0) + 1}, errors {st.get('loop_errors', 0)}")
+    return 0

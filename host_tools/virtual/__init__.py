@@ -129,6 +129,11 @@ def _pid(d: Path) -> int | None:
     return pid if _alive(pid) else None
 
 
+def running(d: str | os.PathLike) -> bool:
+    """Whether a virtual token runs in DIR."""
+    return _pid(Path(d).resolve()) is not None
+
+
 def load_board(name: str) -> dict:
     path = BOARDS / f"{name}.json"
     try:
