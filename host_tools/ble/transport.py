@@ -76,7 +76,8 @@ class BleTransport(Transport):
             self._portal.call(go(), WRITE_TIMEOUT_S)
         except Exception as e:
             self._gone = self._gone or not self._client.is_connected
-            raise LinkError(f"BLE write to token {self.address} failed: {error_text(e)}", hint="rerun to resume") from None
+            raise LinkError(f"BLE write to token {self.address} failed: {error_text(e)}",
+                            hint="rerun to resume") from None
 
     def read(self, timeout: float) -> bytes:
         out = b""
