@@ -23,9 +23,9 @@ def test_virtual_cli_round_trip(tmp_path, capsys):
         capsys.readouterr()
         assert cli.main(["virtual", "status", "--dir", d, "--json"]) == 0
         st = json.loads(capsys.readouterr().out)
-        assert st["clock_set"] is True and len(st["adv_id"]) == 24
+        assert st["clock_set"] is True and "adv_id" in st  # eco: asleep or awake, depending on the minute
         assert cli.main(["virtual", "status", "--dir", d]) == 0
-        assert "advert     " + st["adv_id"] in capsys.readouterr().out
+        assert "clock      20" in capsys.readouterr().out
     finally:
         assert cli.main(["virtual", "stop", "--dir", d]) == 0
     assert cli.main(["virtual", "stop", "--dir", d]) == 2
