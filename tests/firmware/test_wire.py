@@ -14,7 +14,8 @@ def test_round_trip_plain_and_tagged():
         fs = wire.Decoder().feed(line)
         eq(len(fs), 1, "one frame")
         f = fs[0]
-        eq((f.ver, f.seq, f.cmd, f.status, f.payload, f.tag), (wire.VERSION, 7, wire.READ, 0, b"\x01\x02\x03", tag), "fields")
+        want = (wire.VERSION, 7, wire.READ, 0, b"\x01\x02\x03", tag)
+        eq((f.ver, f.seq, f.cmd, f.status, f.payload, f.tag), want, "fields")
         eq(bool(f.flags & wire.FLAG_MAC), tag is not None, "mac flag")
 
 
@@ -22,7 +23,7 @@ def test_frames_never_hold_control_bytes():
     payload = bytes(range(256)) * 2
     line = wire.encode(wire.FLAG_RESPONSE, 0xFFFF, wire.READ, 0, payload, bytes(range(0xC0, 0xD0)))
     for b in (0x01, 0x02, 0x03, 0x04, 0x05, 0x0A, 0x0D):
-        eq(b in line, False, "byte 0x%02x in a frame" % b)
+        eq(b in line, False, f"byte 0x{b:02x} in a frame")
     eq(line.count(bytes([wire.END])), 2, "END only at both ends")
     eq(wire.Decoder().feed(line)[0].payload, payload, "payload")
 
