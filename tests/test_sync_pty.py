@@ -337,3 +337,32 @@ def test_cli_pull_takes_the_secret_from_the_registry(token, tmp_path, capsys, mo
     assert json.loads(capsys.readouterr().out)["new_rows"] == 7
     with StationDB(dbp) as db:
         assert len(db.encounters(TID)) == 7
+
+
+def test_socket_and_loop_urls(tmp_path, capsys):
+    import socket
+    import threading
+
+    from bzfw.syncserver import SyncServer
+
+    ctx = TokenCtx(str(tmp_path / "token"), TID, SECRET)
+    _fill(ctx, days=1, per_day=3)
+    srv = SyncServer(ctx)
+    lsock = socket.create_server(("127.0.0.1", 0))
+    port = lsock.getsockname()[1]
+
+    def serve():
+        conn, _ = lsock.accept()
+        with conn:
+            while data := conn.recv(4096):
+                conn.sendall(srv.feed(data))
+
+    th = threading.Thread(target=serve, daemon=True)
+    th.start()
+    assert cli.main(["status", "--port", f"socket://127.0.0.1:{port}", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["unconfirmed_bytes"] == 3 * records.RECORD_SIZE
+    th.join(timeout=5)
+    lsock.close()
+    # loop:// hears only its own requests, which are not answers.
+    assert cli.main(["status", "--port", "loop://", "--timeout", "0.2"]) == 4
+    assert "no answer from the token to hello" in capsys.readouterr().err
