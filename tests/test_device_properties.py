@@ -2,7 +2,8 @@
 
 from collections import deque
 
-from hypothesis import given
+from conftest import DEEP
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bzfw import board, config
@@ -114,3 +115,75 @@ def test_scan_ring_is_a_bounded_fifo_that_counts_drops(qlen, ops):
             assert got == want
         assert r.pending() == len(model)
     assert (r.dropped, r.oversize) == (drops, over)
+
+
+# The whole scan path in the app, on CPython with the same stand-ins the firmware suite uses.
+_PHONE = bytes(range(40, 52))
+_GOOD = bytes.fromhex("0201060303564e0fffb522") + _PHONE
+
+
+def _mutate(data: bytes, ops: list) -> bytes:
+    b = bytearray(data)
+    for op, pos, val in ops:
+        if not b:
+            b.append(val)
+        p = pos % len(b)
+        if op == 0:
+            b[p] = val
+        elif op == 1:
+            del b[p:]
+        else:
+            b[p:p] = bytes([val])
+    return bytes(b[:62])
+
+
+adverts = st.one_of(
+    st.binary(max_size=62),
+    st.lists(st.tuples(st.integers(0, 2), st.integers(0, 61), st.integers(0, 255)), max_size=4).map(
+        lambda ops: _mutate(_GOOD, ops)),
+)
+
+
+@settings(max_examples=2000 if DEEP else 40)  # each example builds a whole app
+@given(st.lists(adverts, min_size=1, max_size=30))
+def test_hostile_adverts_never_crash_the_app_nor_make_encounters(advs):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent / "firmware"))
+    import os
+    import tempfile
+
+    from devfakes import BOARD, FakeConsole, FakeMachine, FakeRTC, FakeTime, air_and_ble
+
+    from bzfw import adv
+    from bzfw.app import App
+    from bzfw.clock import Clock
+
+    t0 = 20454 * 86400000
+    tm = FakeTime(t0)
+    clock = Clock(FakeRTC(tm), tm)
+    clock.set_ms(t0)
+    air, ble = air_and_ble(tm)
+    with tempfile.TemporaryDirectory() as root:
+        with open(os.path.join(root, "config.json"), "w") as f:
+            f.write('{"scan_period_ms": 10000, "scan_window_ms": 10000}')
+        app = App(ble, clock, board.Board(BOARD, FakeMachine), FakeConsole(tm), fs_root=root,
+                  sync_factory=lambda a: None)
+        app.start()
+        app.step()
+        valid = set()
+        for a in advs:
+            kind, bz_id = adv.parse(a)
+            if kind == adv.KIND_ANDROID:
+                valid.add(bz_id)
+            assert air.inject(b"\xc1\x02\x03\x04\x05\x06", a, -60)
+            tm.advance(7)
+            app.step()
+        got = app.agg.flush()
+    assert app.counters["loop_errors"] == 0
+    from bzfw import records
+
+    ids = {records.decode(rec, day)[3] for day, rec in got}
+    assert ids <= valid
+    assert app.stats()["sightings"] + app.counters["not_bluezone"] + app.counters["ios_seen"] == len(advs)

@@ -125,13 +125,20 @@ def air_and_ble(tm):
     return air, ble
 
 
+_made = []
+
+
 def file_root(name="t", blocks=32):
     """An empty directory for a token's files: on MicroPython a new LittleFS on a file-backed block device
     mounted at /flash (no heap for the flash itself: the suite shares one heap); on CPython a temp dir."""
     if sys.implementation.name != "micropython":
+        import shutil
         import tempfile
 
-        return tempfile.mkdtemp() + "/" + name
+        if _made:  # one token at a time: the previous test's directory goes
+            shutil.rmtree(_made.pop(), ignore_errors=True)
+        _made.append(tempfile.mkdtemp(prefix="bzfw-devtest-"))
+        return _made[0] + "/" + name
     import os
 
     import vfs
