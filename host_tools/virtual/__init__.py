@@ -200,6 +200,7 @@ def start(
     heap: str = DEFAULT_HEAP,
     timeout: float = _START_TIMEOUT_S,
     drift_ppm: float = 0.0,
+    owner_pid: int | None = None,
 ) -> dict:
     """Start a virtual token in DIR; returns {"dir", "name", "port", "pid"}.
 
@@ -208,6 +209,8 @@ def start(
     config: written as /config.json in the flash image (as provisioning would; None keeps what is there).
     drift_ppm: the token's RTC runs this much fast (or slow, negative) against the world's time, as an RC
     oscillator or a crystal would (a station's time-set measures and corrects it).
+    owner_pid: stop the token when this process is gone (VirtualToken passes its own: an interrupted test run
+    leaves no token behind); None keeps it running until `stop`.
     """
     d = Path(d).resolve()
     if not speed > 0:
@@ -239,7 +242,7 @@ def start(
         "name": name, "speed": speed, "drift_ppm": drift_ppm, "board": board, "block_size": BLOCK_SIZE,
         "block_count": blocks,
         "heap": heap, "micropython": _micropython(), "vmain": str(HERE / "vmain.py"),
-        "micropypath": _firmware_path(), "boot": 0,
+        "micropypath": _firmware_path(), "boot": 0, "owner_pid": owner_pid,
     }
     (d / "vtoken.json").write_text(json.dumps(cfg))
     # Power-on: RTC memory and time are gone (the RTC restarts at 2000-01-01); old outputs cleared.
@@ -464,7 +467,7 @@ class VirtualToken:
         self.pid: int | None = None
 
     def start(self) -> VirtualToken:
-        info = start(self.dir, name=self.name, speed=self.speed, **self._kw)
+        info = start(self.dir, name=self.name, speed=self.speed, owner_pid=os.getpid(), **self._kw)
         self.port, self.pid, self.name = info["port"], info["pid"], info["name"]
         return self
 

@@ -6,7 +6,8 @@ It runs the firmware on the MicroPython unix port (vmain.py) with the console on
 - relays adverts injected into DIR/air.sock (datagrams, see host_tools.virtual.inject) to the token's air;
 - wakes the token after a deep sleep (the process exits with EXIT_DEEPSLEEP after writing DIR/sleep_ms)
   and restarts it after a crash, keeping RTC memory, the clock and the flash image, as a reset would;
-- on SIGTERM stops it gracefully (SIGINT: the token persists what RAM holds), on SIGUSR1 cuts its power.
+- on SIGTERM stops it gracefully (SIGINT: the token persists what RAM holds), on SIGUSR1 cuts its power;
+- stops it when the process that owns it (vtoken.json "owner_pid", set by VirtualToken) is gone.
 """
 
 import json
@@ -160,7 +161,14 @@ class Supervisor:
         crashes = []
         sleep_until = None
         rc = 0
+        owner = self.cfg.get("owner_pid")
+        owner_checked = time.monotonic()
         while True:
+            if owner and time.monotonic() - owner_checked > 1:
+                owner_checked = time.monotonic()
+                if not _alive(owner):
+                    self.say(f"owner {owner} is gone: stopping")
+                    self.stop_mode = "graceful"
             if self.stop_mode:
                 self._stop_child()
                 break
@@ -211,6 +219,20 @@ class Supervisor:
             except OSError:
                 pass
         self.air.close()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie (exited, not yet reaped) is gone too
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return True
 
 
 def main(argv: list[str]) -> int:
