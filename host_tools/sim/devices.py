@@ -148,7 +148,10 @@ def token_schedules(p: Profile) -> tuple[Periodic, Periodic]:
 
 
 def phone_schedules(beh: dict, rng: np.random.Generator) -> tuple[Periodic, Periodic]:
-    """A phone's windows, at a random phase (phones start their cycles whenever the app started)."""
-    a = Periodic(beh["adv_period_s"], beh["adv_on_s"], rng.random() * beh["adv_period_s"])
-    s = Periodic(beh["scan_period_s"], beh["scan_on_s"], rng.random() * beh["scan_period_s"])
+    """A phone's windows, at a random phase (phones start their cycles whenever the app started), each cycle
+    a little longer than nominal (timers restart after the work, and the OS defers them)."""
+    stretch = 1.0 + rng.random() * beh["cycle_stretch"]
+    ap, sp = beh["adv_period_s"], beh["scan_period_s"]
+    a = Periodic(ap * stretch if beh["adv_on_s"] < ap else ap, beh["adv_on_s"], rng.random() * ap)
+    s = Periodic(sp * stretch if beh["scan_on_s"] < sp else sp, beh["scan_on_s"], rng.random() * sp)
     return a, s

@@ -35,13 +35,17 @@ TX_1M_DEFAULTS: dict[str, float] = {"token": -60.0, "android": -72.0, "ios": -62
 PHONE_DEFAULTS: dict[str, dict[str, float]] = {
     # Bluezone spec 2.2 and 2.4: background 15 s on / 15 s off advertising, scanning 40 s every 300 s;
     # foreground 150 s on / 5 s off for both. LOW_LATENCY advertising is about 100 ms.
+    # cycle_stretch: a phone's timers restart after the work is done and the OS defers them, so each cycle
+    # runs up to this fraction longer than nominal (drawn per phone) [inferred]; without it a phone's scan
+    # would keep the same phase against UTC-aligned token windows for ever.
     "android_background": {"adv_on_s": 15, "adv_period_s": 30, "scan_on_s": 40, "scan_period_s": 300,
-                           "adv_interval_ms": 100},
+                           "adv_interval_ms": 100, "cycle_stretch": 0.02},
     "android_foreground": {"adv_on_s": 150, "adv_period_s": 155, "scan_on_s": 150, "scan_period_s": 155,
-                           "adv_interval_ms": 100},
+                           "adv_interval_ms": 100, "cycle_stretch": 0.02},
     # iOS: advertising continues in the background at a longer interval [inferred]; background scanning
     # is opportunistic: modelled as 20 s every 300 s [inferred]. Its ID is readable only over GATT.
-    "ios": {"adv_on_s": 1, "adv_period_s": 1, "scan_on_s": 20, "scan_period_s": 300, "adv_interval_ms": 300},
+    "ios": {"adv_on_s": 1, "adv_period_s": 1, "scan_on_s": 20, "scan_period_s": 300, "adv_interval_ms": 300,
+            "cycle_stretch": 0.05},
 }
 
 
