@@ -171,3 +171,13 @@ def test_phones_follow_bluezone_duty_cycles(tmp_path):
     n_bg = sum(c in tok_day for c, *_ in bg.log)
     n_fg = sum(c in tok_day for c, *_ in fg.log)
     assert n_fg > 4 * n_bg > 0
+
+
+def test_gatt_variant_logs_ios_phones(tmp_path):
+    sc = tiny([seated("a", 2, devices={"token": 1, "ios": 1})], profile="always-on+gatt")
+    res = engine.simulate(sc, tmp_path)
+    tok, ios = res.tokens[0], res.phones[0]
+    assert tok.profile.ios_gatt
+    recs = log_records(tok)
+    assert recs and {r[2] for r in recs} == {adv.KIND_IOS}
+    assert {r[3] for r in recs} <= {ios.id_at(t) for t in range(sc.t0_ms - 60000, sc.t1_ms + 60000, 60000)}

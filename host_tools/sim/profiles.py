@@ -4,7 +4,8 @@ Two families (firmware issue): "always-on" keeps the chip awake, advertises cont
 window W every P seconds; "eco" deep-sleeps and wakes for a short window aligned to UTC (all tokens wake
 together), boots, then advertises and scans for the rest of the window. The timings are the firmware's
 own (`bzfw.config.PROFILES`); variants `always-on-Ws-P` and `eco-Ws-P` (a radio window of W seconds
-every P seconds, eco keeping the firmware's boot time) let a sweep explore the trade-off.
+every P seconds, eco keeping the firmware's boot time) let a sweep explore the trade-off; a `+gatt` suffix
+makes the token read iOS phones' IDs over GATT, which the firmware does not do yet (no power cost modelled).
 """
 
 import re
@@ -78,6 +79,8 @@ def all_profiles() -> dict[str, Profile]:
 
 def get(name: str) -> Profile:
     """A named profile, or a variant `always-on-Ws-P` / `eco-Ws-P` (window W seconds every P seconds)."""
+    if name.endswith("+gatt"):  # what reading iOS phones over GATT would add (the firmware does not yet)
+        return replace(get(name[: -len("+gatt")]), name=name, ios_gatt=True)
     profs = all_profiles()
     if name in profs:
         return profs[name]
@@ -92,7 +95,7 @@ def get(name: str) -> Profile:
                            wake_window_s=win + base.boot_s, wake_period_s=period)
         return replace(base, name=name, scan_window_s=win, scan_period_s=period)
     raise UsageError(f"unknown token profile {name!r}",
-                     hint=f"one of {', '.join(profs)}, or a variant like eco-4s-60, always-on-5s-60")
+                     hint=f"one of {', '.join(profs)}, or a variant like eco-4s-60, always-on-5s-60, eco+gatt")
 
 
 # The sweep behind the detection-vs-battery table and plot.
