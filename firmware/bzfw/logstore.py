@@ -13,7 +13,8 @@
 # day being appended. Counted in stats["dropped_full_days"], and unconfirmed records lost in
 # stats["dropped_records"]. Retention: purge(today) removes days older than retention_days
 # (today and the retention_days - 1 days before it are kept); unconfirmed records removed that way
-# are counted in stats["expired_records"].
+# are counted in stats["expired_records"]. A removal is recorded (counters and the days to go) in
+# meta.json before the files go, so a cut can neither lose a count nor count twice.
 import json
 import os
 
