@@ -81,3 +81,31 @@ def fresh_root(name="t", blocks=64):
     vfs.VfsLfs2.mkfs(dev)
     vfs.mount(vfs.VfsLfs2(dev), "/flash")
     return "/flash/" + name
+
+
+class FileBlockDev:
+    """The same protocol over a host file (MicroPython unix port): a flash that costs no heap, for heap tests."""
+
+    def __init__(self, path, blocks, block_size=4096):
+        self.block_size = block_size
+        self.blocks = blocks
+        self.f = open(path, "w+b")  # noqa: SIM115 (open as long as the device is)
+        erased = b"\xff" * block_size
+        for _ in range(blocks):
+            self.f.write(erased)
+        self.f.flush()
+
+    def readblocks(self, block, buf, off=0):
+        self.f.seek(block * self.block_size + off)
+        self.f.readinto(buf)
+
+    def writeblocks(self, block, buf, off=None):
+        self.f.seek(block * self.block_size + (off or 0))
+        self.f.write(buf)
+
+    def ioctl(self, op, arg):
+        if op == 4:
+            return self.blocks
+        if op == 5:
+            return self.block_size
+        return 0
