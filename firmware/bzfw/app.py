@@ -404,8 +404,8 @@ class App:
         end = start + cfg.wake_window_ms
         nxt = start + period
         if now < end or self._deepsleep is None or self._in_sync(tk):
-            # In the window: scan all of it (and keep scanning while a station holds us awake).
-            self._duty_scan(now, period, cfg.wake_window_ms)
+            # In the window: advertise all of it, scan its first scan_window_ms.
+            self._duty_scan(now, period, min(cfg.scan_window_ms, cfg.wake_window_ms))
             return end - now if now < end else None
         if nxt - now <= cfg.wake_lead_ms + _EARLY_SLACK_MS:
             return nxt - now  # woke early for the next window: wait for it awake

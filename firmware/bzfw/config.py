@@ -26,7 +26,7 @@ PROFILES = {
         "ios_reads_per_min": 6,  # awake anyway: a GATT read of an iOS phone costs little (bzfw/ioscentral.py)
     },
     # Deep sleep between 12 s wake windows every 120 s, aligned to UTC so that tokens wake together
-    # and hear each other; in a window the token advertises at 100 ms and scans the whole window.
+    # and hear each other; in a window the token advertises at 100 ms and scans the first 10 s.
     # It wakes 2 s early: boot and BLE start-up on an ESP32-C3 take about that.
     PROFILE_ECO: {
         "adv_interval_ms": 100,
