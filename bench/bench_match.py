@@ -21,17 +21,10 @@ from pathlib import Path
 
 from bzfw import ids
 from host_tools.match import derive
+from host_tools.stationdb import ENCOUNTERS_SCHEMA
 
 COMPRESSIONS_PER_KEY_DAY = 97  # K||salt, 95 chain steps, the next day's key (the figure the issue's bound uses)
 ENC_PER_LOG = 20_000
-SCHEMA = """CREATE TABLE encounters (
-  id INTEGER PRIMARY KEY, token_id TEXT NOT NULL, day INTEGER NOT NULL, file_offset INTEGER NOT NULL,
-  contact_id BLOB NOT NULL, kind INTEGER NOT NULL, slot INTEGER NOT NULL,
-  first_seen_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL,
-  raw_first_seen_ms INTEGER NOT NULL, raw_last_seen_ms INTEGER NOT NULL,
-  correction_ms INTEGER NOT NULL, count INTEGER NOT NULL,
-  rssi_min INTEGER NOT NULL, rssi_max INTEGER NOT NULL, rssi_mean INTEGER NOT NULL, pull_id INTEGER NOT NULL,
-  UNIQUE(token_id, day, file_offset))"""
 DAY0 = 18_500
 
 
@@ -74,7 +67,7 @@ def _exposures(path: Path, n_keys: int, rng: random.Random) -> list[bytes]:
 
 def _station_db(path: Path, n_logs: int, keys: list[bytes], rng: random.Random, planted: int = 20) -> None:
     con = sqlite3.connect(path)
-    con.execute(SCHEMA)
+    con.execute(ENCOUNTERS_SCHEMA)
     for t in range(n_logs):
         rows = []
         for i in range(ENC_PER_LOG):

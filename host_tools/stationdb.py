@@ -14,15 +14,17 @@ from pathlib import Path
 
 from host_tools.errors import UsageError
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS encounters (
+# The team contract's encounters table (one statement: the matcher's tests and benchmark build it alone).
+ENCOUNTERS_SCHEMA = """CREATE TABLE IF NOT EXISTS encounters (
   id INTEGER PRIMARY KEY, token_id TEXT NOT NULL, day INTEGER NOT NULL, file_offset INTEGER NOT NULL,
   contact_id BLOB NOT NULL, kind INTEGER NOT NULL, slot INTEGER NOT NULL,
   first_seen_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL,
   raw_first_seen_ms INTEGER NOT NULL, raw_last_seen_ms INTEGER NOT NULL,
   correction_ms INTEGER NOT NULL, count INTEGER NOT NULL,
   rssi_min INTEGER NOT NULL, rssi_max INTEGER NOT NULL, rssi_mean INTEGER NOT NULL, pull_id INTEGER NOT NULL,
-  UNIQUE(token_id, day, file_offset));
+  UNIQUE(token_id, day, file_offset))"""
+
+SCHEMA = ENCOUNTERS_SCHEMA + """;
 CREATE INDEX IF NOT EXISTS encounters_contact ON encounters(contact_id);
 CREATE TABLE IF NOT EXISTS syncs (
   id INTEGER PRIMARY KEY, token_id TEXT NOT NULL,

@@ -12,21 +12,13 @@ from hypothesis import strategies as st
 
 from host_tools.errors import UsageError
 from host_tools.match import export, logs
-
-SCHEMA = """CREATE TABLE encounters (
-  id INTEGER PRIMARY KEY, token_id TEXT NOT NULL, day INTEGER NOT NULL, file_offset INTEGER NOT NULL,
-  contact_id BLOB NOT NULL, kind INTEGER NOT NULL, slot INTEGER NOT NULL,
-  first_seen_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL,
-  raw_first_seen_ms INTEGER NOT NULL, raw_last_seen_ms INTEGER NOT NULL,
-  correction_ms INTEGER NOT NULL, count INTEGER NOT NULL,
-  rssi_min INTEGER NOT NULL, rssi_max INTEGER NOT NULL, rssi_mean INTEGER NOT NULL, pull_id INTEGER NOT NULL,
-  UNIQUE(token_id, day, file_offset))"""
+from host_tools.stationdb import ENCOUNTERS_SCHEMA
 
 
 def make_db(path, rows):
     """rows: (token_id, contact_id bytes, first_ms, last_ms, count, rssi_min, rssi_max, rssi_mean)."""
     con = sqlite3.connect(path)
-    con.execute(SCHEMA)
+    con.execute(ENCOUNTERS_SCHEMA)
     for off, (tok, cid, a, b, n, lo, hi, mean) in enumerate(rows):
         day = a // 86_400_000
         con.execute("INSERT INTO encounters (token_id, day, file_offset, contact_id, kind, slot, first_seen_ms, "
