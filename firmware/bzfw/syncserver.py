@@ -18,6 +18,7 @@ import os
 from bzfw import wire
 from bzfw.compat import const
 from bzfw.hmac256 import equal, hmac_sha256
+from bzfw.logstore import write_atomic
 
 FW_VERSION = "0.1.0"
 CONFIRM_WINDOW_MS = const(30000)  # diagnosis export: the button must be pressed within this window
@@ -202,29 +203,12 @@ class SyncServer:
         except Exception:  # the app's business; never let it break the protocol
             pass
         days, total, unconf = self._extent()
-        d = {
-            "proto": wire.VERSION,
-            "fw": getattr(self.ctx, "fw_version", FW_VERSION),
-            "token_id": self._token_id(),
-            "provisioned": self.ctx.secret is not None,
-            "now_ms": self.ctx.clock.now_ms(),
-            "clock_set": self._clock_set(),
-            "battery_mv": self.ctx.battery_mv(),
-            "days": [days[0], days[-1]] if days else [],
-            "log_bytes": total,
-            "unconfirmed_bytes": unconf,
-            "free_bytes": self.ctx.logstore.free_bytes(),
-            "nonce": _hex(self._nonce),
-        }
+        d = self._info([days[0], days[-1]] if days else [], total, unconf)
+        d["nonce"] = _hex(self._nonce)
         return json.dumps(d).encode()
 
-    def _clock_set(self):
-        f = getattr(self.ctx.clock, "is_set", None)
-        return bool(f()) if f else True
-
-    def _status(self):
-        days, total, unconf = self._extent()
-        ls = self.ctx.logstore
+    def _info(self, days, total, unconf):
+        """The fields hello and status share (hello's days: [first, last]; status's: how many)."""
         return {
             "proto": wire.VERSION,
             "fw": getattr(self.ctx, "fw_version", FW_VERSION),
@@ -233,16 +217,25 @@ class SyncServer:
             "now_ms": self.ctx.clock.now_ms(),
             "clock_set": self._clock_set(),
             "battery_mv": self.ctx.battery_mv(),
-            "days": len(days),
+            "days": days,
             "log_bytes": total,
             "unconfirmed_bytes": unconf,
-            "free_bytes": ls.free_bytes(),
-            "log_stats": dict(getattr(ls, "stats", {}) or {}),
-            "auth_failures": self.failures,
-            "line_errors": self._dec.bad,
-            "profile": getattr(self.ctx.config, "profile", None),
-            "config_error": getattr(self.ctx.config, "error", None),
+            "free_bytes": self.ctx.logstore.free_bytes(),
         }
+
+    def _clock_set(self):
+        f = getattr(self.ctx.clock, "is_set", None)
+        return bool(f()) if f else True
+
+    def _status(self):
+        days, total, unconf = self._extent()
+        d = self._info(len(days), total, unconf)
+        d["log_stats"] = dict(getattr(self.ctx.logstore, "stats", {}) or {})
+        d["auth_failures"] = self.failures
+        d["line_errors"] = self._dec.bad
+        d["profile"] = getattr(self.ctx.config, "profile", None)
+        d["config_error"] = getattr(self.ctx.config, "error", None)
+        return d
 
     def _auth(self, p, seq):
         clock = self.ctx.clock
@@ -343,8 +336,8 @@ class SyncServer:
         c = _config.Config(cfg)
         if c.error:
             raise ValueError("config: " + c.error)
-        _write_atomic(self._path("config.json"), json.dumps(cfg).encode())
-        _write_atomic(self._path("secret"), secret)
+        write_atomic(self._path("config.json"), json.dumps(cfg).encode())
+        write_atomic(self._path("secret"), secret)
         self._reload(cfg, secret)
         return b""
 
@@ -376,13 +369,6 @@ def _wipe_store(store):
         w()
     else:
         store.purge(_WIPE_HORIZON)
-
-
-def _write_atomic(path, data):
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.rename(tmp, path)
 
 
 def _hex(b):
