@@ -106,14 +106,15 @@ def _reg_file(d: Path) -> Path:
     return registry_dir() / (hashlib.sha256(str(d).encode()).hexdigest()[:16] + ".json")
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether process pid runs (also the supervisor's test for its owner)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    # a zombie (our own child not yet reaped) counts as gone
+    # a zombie (exited, not yet reaped) counts as gone
     try:
         with open(f"/proc/{pid}/stat") as f:
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
@@ -126,7 +127,7 @@ def _pid(d: Path) -> int | None:
         pid = int((d / "pid").read_text())
     except (OSError, ValueError):
         return None
-    return pid if _alive(pid) else None
+    return pid if process_alive(pid) else None
 
 
 def running(d: str | os.PathLike) -> bool:
@@ -292,9 +293,9 @@ def stop(d: str | os.PathLike, power_cut: bool = False, timeout: float = 15.0) -
         return False
     _signal(pid, signal.SIGUSR1 if power_cut else signal.SIGTERM)
     deadline = time.monotonic() + timeout
-    while _alive(pid) and time.monotonic() < deadline:
+    while process_alive(pid) and time.monotonic() < deadline:
         time.sleep(0.02)
-    if _alive(pid):
+    if process_alive(pid):
         _signal(pid, signal.SIGKILL)
         for f in ("port", "pid", "air.sock"):
             (d / f).unlink(missing_ok=True)

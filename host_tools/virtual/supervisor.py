@@ -21,6 +21,8 @@ import time
 import tty
 from pathlib import Path
 
+from host_tools.virtual import process_alive
+
 EXIT_DEEPSLEEP = 75  # vmachine.EXIT_DEEPSLEEP
 _MAX_PENDING = 1 << 20
 _MAX_QUICK_CRASHES = 5
@@ -166,7 +168,7 @@ class Supervisor:
         while True:
             if owner and time.monotonic() - owner_checked > 1:
                 owner_checked = time.monotonic()
-                if not _alive(owner):
+                if not process_alive(owner):
                     self.say(f"owner {owner} is gone: stopping")
                     self.stop_mode = "graceful"
             if self.stop_mode:
@@ -219,20 +221,6 @@ class Supervisor:
             except OSError:
                 pass
         self.air.close()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie (exited, not yet reaped) is gone too
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return True
 
 
 def main(argv: list[str]) -> int:
