@@ -50,12 +50,14 @@ def unseal(key: bytes, blob: bytes, context: str) -> bytes:
         raise AuthError(f"cannot decrypt the secret of {context}: wrong passphrase or altered data") from e
 
 
-def passphrase_from(path: str | None, env: str = "BZTOKEN_PASSPHRASE") -> str:
-    """The station passphrase: --passphrase-file PATH (first line), else the environment variable."""
+def passphrase_from(path: str | os.PathLike | None, env: str = "BZTOKEN_PASSPHRASE") -> str:
+    """The station passphrase: --passphrase-file PATH (stripped), else the environment variable.
+
+    Every command that needs it reads it here (provision, registry, pull/time/wipe, station)."""
     if path:
         try:
             with open(path, encoding="utf-8") as f:
-                value = f.read().strip()  # as `bztoken sync` reads it
+                value = f.read().strip()
         except OSError as e:
             raise UsageError(f"--passphrase-file {path}: {e.strerror or e}") from e
         if not value:
@@ -63,5 +65,5 @@ def passphrase_from(path: str | None, env: str = "BZTOKEN_PASSPHRASE") -> str:
         return value
     value = os.environ.get(env, "")
     if not value:
-        raise UsageError("no station passphrase", hint=f"pass --passphrase-file PATH or set {env}")
+        raise UsageError("the station needs its passphrase", hint=f"pass --passphrase-file PATH or set {env}")
     return value

@@ -1,7 +1,6 @@
 """`bztoken station`: the sync station's local web app (host_tools.station)."""
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -27,30 +26,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_station)
 
 
-def _passphrase(args: argparse.Namespace) -> str:
-    if args.passphrase_file is not None:
-        try:
-            pw = args.passphrase_file.read_text(encoding="utf-8").strip()
-        except OSError as e:
-            raise UsageError(f"cannot read passphrase file {args.passphrase_file}: {e.strerror}") from None
-    else:
-        pw = os.environ.get("BZTOKEN_PASSPHRASE", "")
-    if not pw:
-        raise UsageError("the station needs its passphrase", hint="--passphrase-file F or BZTOKEN_PASSPHRASE")
-    return pw
-
-
 def cmd_station(args: argparse.Namespace) -> int:
     import logging
 
     from host_tools.station.server import serve
     from host_tools.station.service import Station
+    from provisioning.secrets import passphrase_from
 
     logging.basicConfig(format="bztoken station: %(message)s", level=logging.INFO, stream=sys.stderr)
 
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port {args.port} is not a TCP port")
-    station = Station(args.db or paths.default_db(), _passphrase(args), extra_ports=args.extra_port,
+    passphrase = passphrase_from(args.passphrase_file)
+    station = Station(args.db or paths.default_db(), passphrase, extra_ports=args.extra_port,
                       usb=not args.no_usb, exposures_dir=args.exposures_dir, serial_timeout=args.timeout)
     try:
         httpd = serve(station, args.host, args.port)

@@ -76,17 +76,10 @@ def secret_lookup(args: argparse.Namespace, db_path: Path) -> Callable[[str], by
         return lambda _tid: secret
     try:
         from provisioning.registry import Registry  # type: ignore[import-not-found]
+        from provisioning.secrets import passphrase_from  # type: ignore[import-not-found]
     except ImportError:
         raise UsageError("no secret: give --secret-file (this installation has no provisioning registry)") from None
-    if args.passphrase_file is not None:
-        try:
-            passphrase = args.passphrase_file.read_text().strip()
-        except OSError as e:
-            raise UsageError(f"cannot read passphrase file {args.passphrase_file}: {e.strerror}") from None
-    else:
-        passphrase = os.environ.get("BZTOKEN_PASSPHRASE")
-    if not passphrase:
-        raise UsageError("the registry needs its passphrase", hint="--passphrase-file F or BZTOKEN_PASSPHRASE")
+    passphrase = passphrase_from(args.passphrase_file)
 
     def lookup(token_id: str) -> bytes:
         if not token_id:
