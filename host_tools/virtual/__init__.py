@@ -29,6 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from host_tools import paths
 from host_tools.errors import BzError, UsageError
 
 HERE = Path(__file__).resolve().parent
@@ -95,11 +96,7 @@ def _firmware_path() -> str:
 
 def registry_dir() -> Path:
     """Where running virtual tokens are listed (BZTOKEN_VIRTUAL_REGISTRY overrides)."""
-    env = os.environ.get("BZTOKEN_VIRTUAL_REGISTRY")
-    if env:
-        return Path(env)
-    base = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
-    return base / "bztoken" / "virtual"
+    return paths.virtual_registry()
 
 
 def _reg_file(d: Path) -> Path:
