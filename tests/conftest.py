@@ -19,6 +19,24 @@ settings.load_profile("deep" if os.environ.get("BZ_DEEP") else "fast")
 DEEP = bool(os.environ.get("BZ_DEEP"))
 
 
+def pytest_addoption(parser):
+    parser.addoption("--port", metavar="URL", default=None,
+                     help="pyserial URL of a real provisioned token (not in service: a pull confirms its records); "
+                          "runs the tests marked hardware")
+    parser.addoption("--secret-file", metavar="F", default=None,
+                     help="that token's secret (32 raw bytes or 64 hex digits), for the hardware tests that log in")
+
+
+def pytest_collection_modifyitems(config, items):
+    # Tests that need hardware are marked and skipped unless a port is given (team guide).
+    if config.getoption("--port"):
+        return
+    skip = pytest.mark.skip(reason="needs a real token: pytest --port URL --secret-file F (tests/README.md)")
+    for item in items:
+        if "hardware" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture(scope="session")
 def vectors():
     return json.loads(VECTORS.read_text())
