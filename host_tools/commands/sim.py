@@ -87,13 +87,13 @@ def summary(sc, results: list[dict], files: dict, wall: float) -> str:
                      f"{t['simulate']:.1f} s; pulled {r['records_pulled']} records in {t['pull']:.1f} s; "
                      f"matched in {t['match']:.1f} s")
     for r in results:
-        by = r["scores"]["bluezone-strict"]["by_receiver"]
+        by = r["scores"]["scored-medium"]["by_receiver"]
         rec = []
         for k in ("token", "android", "ios"):
             c = by.get(k)
             if c and c["tp"] + c["fn"]:
                 rec.append(f"{k} {100 * c['tp'] / (c['tp'] + c['fn']):.0f}%")
-        lines.append(f"{r['profile']}: strict recall by the detecting device: {', '.join(rec)}")
+        lines.append(f"{r['profile']}: scored-medium recall by the detecting device: {', '.join(rec)}")
     for r in results:
         nm = r.get("named_positive")
         if nm:
