@@ -159,7 +159,8 @@ def provision_one(
         if info.get("provisioned"):
             if info.get("token_id") != token_id:
                 raise BzError(f"the token on {port} is already provisioned as {info.get('token_id')}",
-                              hint=f"use a fresh token, or wipe this one first: bztoken wipe --port {port} --all")
+                              hint="use a fresh token, or pull and wipe this one: "
+                                   f"bztoken wipe --port {port} --all --yes")
             # our own earlier attempt got through before the station stopped: prove it and finish
         else:
             client.provision(token_id, secret, config)

@@ -34,7 +34,9 @@ class Refused(BzError):
 
 def _version_error(theirs: int) -> ProtocolError:
     ours = wire.VERSION
-    hint = "update the token's firmware (bztoken flash)" if theirs < ours else "update bztoken on this station"
+    # deploy keeps the token's logs, keys and secret; flash would erase them
+    hint = ("update the token's application: bztoken deploy (start the token with its button held)"
+            if theirs < ours else "update bztoken on this station")
     return ProtocolError(f"the token speaks sync protocol v{theirs}, this bztoken speaks v{ours}", hint=hint)
 
 

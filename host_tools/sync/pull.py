@@ -76,7 +76,7 @@ def pull(client: SyncClient, db: StationDB, secret_for: Callable[[str], bytes], 
     info = client.hello()
     if not info.get("provisioned"):
         raise UsageError("the token is not provisioned (no secret): nothing to pull",
-                         hint="bztoken provision it first")
+                         hint="provision it first: bztoken provision")
     token_id = info["token_id"]
     secret = secret_for(token_id)
     client.auth(secret)
