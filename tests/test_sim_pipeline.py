@@ -133,3 +133,13 @@ def test_demo_end_to_end(tmp_path, capsys):
     for prof in ("always-on", "eco", "eco-4s-300"):
         assert f"\n{prof} " in out
     assert (tmp_path / "report.html").exists() and (tmp_path / "detection_vs_battery.png").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["bus-ride", "market", "nursing-home"])
+def test_shipped_scenarios_end_to_end(name, tmp_path):
+    sc = scenario.load(scenario.resolve(name))
+    res = pipeline.run(sc, tmp_path)
+    assert res.sim.truth_pairs()
+    assert res.scores["bluezone-strict"].recall >= 0.9  # a day together: everyone is heard at least once
+    assert res.named and set(res.named["found"]["scored-high"]) <= {d.pid for d in res.sim.devices}
