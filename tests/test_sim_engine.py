@@ -181,3 +181,15 @@ def test_gatt_variant_logs_ios_phones(tmp_path):
     recs = log_records(tok)
     assert recs and {r[2] for r in recs} == {adv.KIND_IOS}
     assert {r[3] for r in recs} <= {ios.id_at(t) for t in range(sc.t0_ms - 60000, sc.t1_ms + 60000, 60000)}
+
+
+def test_any_group_name_gives_a_valid_token_id_and_a_safe_directory(tmp_path):
+    from provisioning.registry import check_token_id
+
+    groups = [seated("a/../../b", 1), seated("a b", 1), seated("a-b", 1), seated("x" * 40, 1)]
+    res = engine.simulate(tiny(groups), tmp_path / "w")
+    tids = [t.token_id for t in res.tokens]
+    assert len(set(tids)) == 4
+    for t in res.tokens:
+        assert check_token_id(t.token_id)
+        assert t.root.parent == tmp_path / "w" / "tokens"

@@ -15,6 +15,7 @@ events, keys), so the same seed replays exactly, and two profiles run on the sam
 same people moving through the same air.
 """
 
+import re
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -93,6 +94,7 @@ def make_devices(sc: Scenario, workdir: Path, profile: str | None) -> list[Devic
     key_rng = np.random.default_rng(ss[4])
     max_open = firmware_defaults()["max_open"]
     devs: list[Device] = []
+    taken: set[str] = set()
     for person in sc.persons:
         if person.device == "none":
             continue
@@ -103,9 +105,10 @@ def make_devices(sc: Scenario, workdir: Path, profile: str | None) -> list[Devic
         if kind == KIND_TOKEN:
             prof = get_profile(profile or person.profile or sc.profile)
             a, s = token_schedules(prof)
+            tid = _token_id(person.pid, idx, taken)
             tok = Token(idx, person.pid, kind, a, s, prof.adv_interval_ms, sc.tx_1m["token"],
                         off * sc.clock_error_ms, drift * sc.clock_ppm, profile=prof,
-                        root=workdir / "tokens" / _dirname(person.pid), token_id=_token_id(person.pid))
+                        root=workdir / "tokens" / tid, token_id=tid)
             trng = np.random.default_rng([sc.seed, idx, 0x70CE])  # its own: keys do not depend on order
             tok.open_storage(lambda n, r=trng: r.bytes(n), max_open)
             devs.append(tok)
@@ -121,13 +124,15 @@ def make_devices(sc: Scenario, workdir: Path, profile: str | None) -> list[Devic
     return devs
 
 
-def _dirname(pid: str) -> str:
-    return pid.replace("#", "-")
-
-
-def _token_id(pid: str) -> str:
-    g, n = pid.split("#")
-    return f"SIM-{g}-{int(n):03d}".upper()
+def _token_id(pid: str, idx: int, taken: set[str]) -> str:
+    """A registry-valid token ID (A-Z, 0-9, '-', at most 32) naming the person: SIM-GROUP-NNN."""
+    g, n = pid.rsplit("#", 1)
+    clean = re.sub(r"[^A-Z0-9]+", "-", g.upper()).strip("-")[:20] or "G"
+    tid = f"SIM-{clean}-{int(n):03d}"
+    if tid in taken:  # two group names that differ only in punctuation
+        tid = f"SIM-{idx:05d}"
+    taken.add(tid)
+    return tid
 
 
 def simulate(sc: Scenario, workdir: Path, profile: str | None = None, progress: ProgressFn = no_progress,
