@@ -5,7 +5,7 @@ import json
 import pytest
 
 from host_tools.cli import main
-from host_tools.sim import pipeline, scenario
+from host_tools.sim import pipeline, report, scenario
 from host_tools.stationdb import StationDB
 
 
@@ -143,3 +143,17 @@ def test_shipped_scenarios_end_to_end(name, tmp_path):
     assert res.sim.truth_pairs()
     assert res.scores["bluezone-strict"].recall >= 0.9  # a day together: everyone is heard at least once
     assert res.named and set(res.named["found"]["scored-high"]) <= {d.pid for d in res.sim.devices}
+
+
+def test_parallel_runs_give_the_serial_results(tmp_path):
+    f = tmp_path / "pair.json"
+    f.write_text(json.dumps({"name": "pair", "date": "2026-03-02", "start": "08:00", "end": "08:30", "seed": 5,
+                             "places": [{"name": "room", "rect": [0, 0, 4, 1.5]}],
+                             "groups": [{"name": "d", "size": 3, "devices": {"token": 2, "android": 1},
+                                         "schedule": [{"from": "08:00", "to": "08:30", "at": "room"}]}]}))
+    sc = scenario.load(f)
+    profs = ["always-on", "eco-4s-60"]
+    par = report.sweep(sc, f, tmp_path / "par", profs, jobs=2)
+    ser = report.sweep(sc, f, tmp_path / "ser", profs, jobs=1)
+    for a, b in zip(par, ser, strict=True):
+        assert a["scores"] == b["scores"] and a["records_pulled"] == b["records_pulled"] > 0
