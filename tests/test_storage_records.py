@@ -88,21 +88,36 @@ sightings = st.lists(
     st.tuples(st.integers(0, 11), st.integers(-110, -20), st.integers(0, 3 * SLOT_MS - 1)), min_size=1, max_size=80)
 
 
-@given(sightings, st.integers(1, 16))
-def test_aggregator_accounts_for_every_sighting(seen, max_open):
-    """Whatever the order and table size: counts add up, stats match, every record decodes."""
+@given(sightings, st.integers(1, 16), st.integers(0, 20))
+def test_aggregator_accounts_for_every_sighting(seen, max_open, budget):
+    """Whatever the order, table size and crowd budget: counts add up, stats match, every record decodes,
+    the strongest contact is never refused or shed, records per slot stay bounded."""
     t0 = 20415 * DAY_MS
-    agg = Aggregator(max_open=max_open)
-    for dev, r, t in sorted(seen, key=lambda s: s[2]):
+    agg = Aggregator(max_open=max_open, budget=budget)
+    seen = sorted(seen, key=lambda s: s[2])
+    for dev, r, t in seen:
         agg.add(adv.KIND_ANDROID, bytes([dev]) * 12, r, t0 + t)
     out = agg.close_before(t0 + SLOT_MS) + agg.flush()
     recs = [records.decode(rec, d) for d, rec in out]
     assert agg.open_count == 0
     total = sum(r[6] for r in recs)
+    assert total + agg.refused + agg.lost == len(seen)  # every sighting recorded or counted as lost
+    assert agg.evicted + agg.shed <= len(seen)
     if agg.dropped:  # only when the ready queue overflowed, which needs more IDs than the table holds
-        assert total < len(seen) and len({s[0] for s in seen}) > max_open
+        assert len({s[0] for s in seen}) > max_open
+    for slot in range(3):  # bounded: the budget's early records, an ended slot's rows, the final close
+        assert sum(1 for r in recs if r[1] == slot) <= budget + 2 * max_open
+    # A device whose every sighting is stronger than everyone else's is never refused, closed early or shed
+    # (only a ready queue left uncollected, which the app writes in batches long before it is full, loses it).
+    strong = max(s[1] for s in seen)
+    top = {s[0] for s in seen if s[1] == strong}
+    if len(top) == 1 and not agg.dropped and all(s[1] < strong for s in seen if s[0] not in top):
+        dev = top.pop()
+        mine = [r for r in recs if r[3] == bytes([dev]) * 12]
+        if all(s[1] == strong for s in seen if s[0] == dev):
+            assert sum(r[6] for r in mine) == sum(1 for s in seen if s[0] == dev)
+    if agg.refused or agg.lost:
         return
-    assert total == len(seen)  # every sighting is in exactly one record
     for dev in {s[0] for s in seen}:
         mine = [r for r in recs if r[3] == bytes([dev]) * 12]
         rs = [s[1] for s in seen if s[0] == dev]

@@ -48,7 +48,7 @@ class App:
         self.keystore = KeyStore(self.path("keys"), self._urandom)
         self.logstore = LogStore(self.path("log"), self._log_capacity())
         c = self.config
-        self.agg = Aggregator(max_open=c.max_open)
+        self.agg = Aggregator(max_open=c.max_open, budget=c.crowd_budget)
         self.radio = Radio(ble, qlen=c.queue_len, adv_interval_ms=c.adv_interval_ms)
         self._ble = ble
         self.gatt = None  # BLE sync (bzfw/gattsync.py), where the radio has a GATT server
@@ -65,6 +65,7 @@ class App:
         self._press = None
         self._battery = None
         self._battery_at = None
+        self._woke = 0  # ticks at start or at the last wake (eco, clock not set)
         self._now = 0
         self.sync = None
         self._sync_factory = sync_factory
@@ -150,6 +151,9 @@ class App:
         d["open"] = self.agg.open_count
         d["evicted"] = self.agg.evicted
         d["agg_dropped"] = self.agg.dropped
+        d["crowd_refused"] = self.agg.refused  # sightings given no row: weaker than all the table holds
+        d["crowd_shed"] = self.agg.shed  # early records of the weakest past the slot's budget
+        d["agg_lost"] = self.agg.lost  # sightings inside crowd_shed and agg_dropped records
         d["sightings"] = self.agg.sightings
         d["clock_set"] = self.clock.is_set()
         d["adv_id"] = self.radio.adv_id
@@ -180,6 +184,7 @@ class App:
             if syncserver is not None:
                 self.sync = syncserver.SyncServer(self)
         self._start_ble()
+        self._woke = self.clock.ticks_ms()
         self.counters["wakes"] += 1
         self.started = True
         if self.config.error:
@@ -244,6 +249,11 @@ class App:
             due = min(due, self._run_radio(now, tk))
         else:
             self._clock_unset()
+            if self.config.deep_sleep:
+                r = self._eco_unset(tk)
+                if r is None:
+                    return 1  # slept (a test's deepsleep returned)
+                due = min(due, r)
         self._led(tk)
         due = min(due, self.board.next_change_ms(tk))
         if self.radio.scanning or self.radio.pending():
@@ -388,6 +398,26 @@ class App:
         self._slot = -1
         self._next_scan = 0
         self._next_flush = 0
+
+    def _eco_unset(self, tk):
+        # Eco, clock not set: awake unset_awake_ms (the LED pulses "bring me to a station", the console is
+        # read) every unset_period_ms, deep sleep in between, so a token that lost power lasts weeks, not a
+        # day. A station's byte, a button press or BLE sync mode keeps it awake (_SYNC_HOLD_MS after the last
+        # one); a station therefore reaches it within one period. Returns ms to the end of the awake time, or
+        # None after sleeping.
+        cfg = self.config
+        c = self.clock
+        left = cfg.unset_awake_ms - c.ticks_diff(tk, self._woke)
+        pressed = self._press is not None and c.ticks_diff(tk, self._press) < _SYNC_HOLD_MS
+        if left > 0 or self._deepsleep is None or pressed or self._in_sync(tk):
+            return max(left, 1) if left > 0 else _IDLE_MS
+        self.radio.stop()
+        self.board.set_pattern(board.PAT_OFF)
+        self.board.led(False)
+        self._deepsleep(cfg.unset_period_ms - cfg.unset_awake_ms)  # does not return on a token
+        self.radio.start()  # a test's deepsleep returns: carry on as after a wake
+        self._woke = c.ticks_ms()
+        return None
 
     # -- eco profile: deep sleep between UTC-aligned wake windows --------------------------------
     def _in_sync(self, tk):

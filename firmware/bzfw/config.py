@@ -51,6 +51,9 @@ _LIMITS = {
     "long_press_ms": (500, 30000),
     "flush_every_ms": (10000, 3600000),
     "max_open": (8, 1024),
+    "crowd_budget": (0, 4096),
+    "unset_period_ms": (5000, 3600000),
+    "unset_awake_ms": (1000, 60000),
     "queue_len": (4, 256),
     "log_capacity_bytes": (4096, 1 << 30),
     "low_battery_mv": (0, 5000),
@@ -59,7 +62,12 @@ _LIMITS = {
 
 _DEFAULTS = {
     "flush_every_ms": 180000,  # persist encounters every 3 min (and at every slot end)
-    "max_open": 128,  # open encounters kept in RAM (one per contact and slot); a crowd beyond it thrashes
+    "max_open": 128,  # open encounters kept in RAM (one per contact and slot)
+    "crowd_budget": 64,  # a crowd beyond max_open: records closed early per slot (bzfw/encounters.py)
+    # eco, clock not set: awake unset_awake_ms (LED pulses, console listened to) every unset_period_ms,
+    # deep sleep in between; a station's first byte keeps the token awake (firmware/README.md, "Profiles")
+    "unset_period_ms": 30000,
+    "unset_awake_ms": 3000,
     "queue_len": 32,  # scan results buffered between the IRQ and the main loop
     "log_capacity_bytes": 0,  # 0: 3/4 of the filesystem's free space at boot
     "low_battery_mv": 3400,
@@ -80,7 +88,8 @@ class Config:
         self.raw = {}
         self.adv_interval_ms = self.scan_period_ms = self.scan_window_ms = 0
         self.wake_period_ms = self.wake_window_ms = self.wake_lead_ms = self.flush_every_ms = 0
-        self.max_open = self.queue_len = self.log_capacity_bytes = 0
+        self.max_open = self.queue_len = self.log_capacity_bytes = self.crowd_budget = 0
+        self.unset_period_ms = self.unset_awake_ms = 0
         self.low_battery_mv = self.flash_full_pct = 0
         self.ios_reads_per_min = self.ble_sync_ms = self.long_press_ms = 0
         self._apply(PROFILES[PROFILE_ALWAYS_ON])
@@ -125,6 +134,8 @@ class Config:
             raise ValueError("wake_window_ms must be shorter than wake_period_ms")
         if self.wake_period_ms and self.wake_window_ms + self.wake_lead_ms >= self.wake_period_ms:
             raise ValueError("wake_lead_ms leaves no time to sleep")
+        if self.unset_awake_ms >= self.unset_period_ms:
+            raise ValueError("unset_awake_ms must be shorter than unset_period_ms")
 
     @property
     def deep_sleep(self):

@@ -2,11 +2,21 @@
 #
 # Memory is fixed at construction: a table of `max_open` open encounters (one int array, no object per
 # encounter, so no heap churn or fragmentation as devices come and go) plus a dict from contact ID to
-# table row, and at most `max_open` closed records waiting to be collected. When the table is full,
-# the open encounter seen least recently is closed early: its record is kept and counted in `evicted`
-# (a later sighting of it in the same slot opens a second record for that slot). Only if the queue of
-# closed records is full as well is a record lost, and then it is counted in `dropped`. Nothing is
-# lost silently.
+# table row, and at most `max_open` closed records waiting to be collected.
+#
+# Crowd policy (more contacts in range than rows), after the TraceTogether token (unique IDs, repeats
+# update RSSI and count, keep the strongest, bounded records per period). Strength is an encounter's
+# strongest RSSI (rssi_max: how close the contact came). When the table is full:
+# - a sighting of a new ID that is not stronger than the weakest open encounter gets no row: counted
+#   in `refused` (the contact is farther than every one we follow);
+# - a stronger one takes the weakest encounter's row; that encounter is closed early and its record
+#   kept (counted in `evicted`), up to `budget` early records per slot. Past the budget the weakest's
+#   record is dropped, counted in `shed` (its sightings in `lost`). A close contact is never the
+#   weakest while `max_open` weaker ones are open, so its encounter is never refused, closed early or
+#   shed; records per slot stay at most `budget` + `max_open` per close (slot end, flush).
+# - a row left from an ended slot (not yet collected) is always the first to go, its record kept.
+# Only if the queue of closed records is full as well is a record lost: `dropped` (sightings in
+# `lost`). Nothing is lost silently: sightings == counts in the records out + refused + lost.
 from array import array
 
 from bzfw import records
@@ -31,17 +41,24 @@ _COLS = const(8)
 
 
 class Aggregator:
-    def __init__(self, max_open=64):
+    def __init__(self, max_open=64, budget=None):
         if max_open < 1:
             raise ValueError("max_open must be >= 1")
         self.max_open = max_open
+        self.budget = max_open if budget is None else budget  # early records per slot in a crowd
         self._t = array("i", bytes(4 * _COLS * max_open))
         self._ids = [None] * max_open  # row -> contact ID (None: free row)
         self._row = {}  # contact ID -> row
         self._free = list(range(max_open - 1, -1, -1))
         self._ready = []  # closed (day, record) waiting for close_before()/flush()
-        self.evicted = 0  # encounters closed early because the table was full
+        self._weak = -1  # the weakest row while the table is full; -1: to be found again
+        self._budget_slot = -1
+        self._budget_left = 0
+        self.evicted = 0  # encounters closed early because the table was full (record kept)
+        self.refused = 0  # sightings given no row: table full, not stronger than the weakest
+        self.shed = 0  # records of the weakest dropped past the slot's budget
         self.dropped = 0  # records lost because the ready queue was full too
+        self.lost = 0  # sightings inside shed and dropped records
         self.sightings = 0
 
     @property
@@ -76,11 +93,34 @@ class Aggregator:
                 if rssi > t[b + _MAX]:
                     t[b + _MAX] = rssi
                 t[b + _SUM] += rssi
+                if r == self._weak:
+                    self._weak = -1  # it may no longer be the weakest
                 return
             # same ID in another slot (a clock step, or a phone ID spanning our slot edge)
             self._close(r)
         elif not self._free:
-            self._evict()
+            w = self._weak
+            if w < 0:
+                w = self._weak = self._weakest()
+            b = w * _COLS
+            if t[b + _SLOT] < slot:
+                self.evicted += 1  # its slot is over: a normal close, come early
+                self._close(w)
+            elif rssi <= t[b + _MAX]:
+                self.refused += 1
+                return
+            else:
+                if slot != self._budget_slot:
+                    self._budget_slot = slot
+                    self._budget_left = self.budget
+                if self._budget_left > 0:
+                    self._budget_left -= 1
+                    self.evicted += 1
+                    self._close(w)
+                else:
+                    self.shed += 1
+                    self.lost += t[b + _COUNT]
+                    self._free_row(w)
         r = self._free.pop()
         self._ids[r] = contact_id
         self._row[contact_id] = r
@@ -94,27 +134,33 @@ class Aggregator:
         t[b + _MAX] = rssi
         t[b + _SUM] = rssi
 
-    def _evict(self):
+    def _weakest(self):
+        # The row to give up first: an ended slot's, else the weakest (lowest rssi_max), else the least
+        # recently seen. A full scan, but only when the cached one changed: a refused sighting is O(1).
         t = self._t
         victim = -1
-        vs = vl = 0
+        vs = vm = vl = 0
         for r in range(self.max_open):
             b = r * _COLS
-            s, l = t[b + _SLOT], t[b + _LAST]
-            if victim < 0 or s < vs or (s == vs and l < vl):
-                victim, vs, vl = r, s, l
-        self.evicted += 1
-        self._close(victim)
+            s, m, l = t[b + _SLOT], t[b + _MAX], t[b + _LAST]
+            if victim < 0 or s < vs or (s == vs and (m < vm or (m == vm and l < vl))):
+                victim, vs, vm, vl = r, s, m, l
+        return victim
+
+    def _free_row(self, r):
+        del self._row[self._ids[r]]
+        self._ids[r] = None
+        self._free.append(r)
+        self._weak = -1
 
     def _close(self, r, queue_cap=True):
         cid = self._ids[r]
-        del self._row[cid]
-        self._ids[r] = None
-        self._free.append(r)
         if queue_cap and len(self._ready) >= self.max_open:
             self.dropped += 1
-            return
-        self._ready.append(self._record(r, cid))
+            self.lost += self._t[r * _COLS + _COUNT]
+        else:
+            self._ready.append(self._record(r, cid))
+        self._free_row(r)
 
     def _record(self, r, cid):
         t = self._t

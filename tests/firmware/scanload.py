@@ -112,7 +112,8 @@ def main(img, blocks, rate=200, minutes=10, devices=100, stall_every_s=60, stall
     out = {
         "injected": n, "delivered": air.delivered, "received": s["received"], "dropped": s["dropped"],
         "expected_dropped": expected_drop, "sightings": s["sightings"], "evicted": s["evicted"],
-        "agg_dropped": s["agg_dropped"], "records": written, "counted": counted, "loop_errors": s["loop_errors"],
+        "agg_dropped": s["agg_dropped"], "crowd_refused": s["crowd_refused"], "crowd_shed": s["crowd_shed"],
+        "agg_lost": s["agg_lost"], "records": written, "counted": counted, "loop_errors": s["loop_errors"],
         "write_errors": s["write_errors"], "not_bluezone": s["not_bluezone"], "live_peak": peak,
         "heap_total": gc.mem_alloc() + gc.mem_free(), "real_ms": time.ticks_diff(time.ticks_ms(), t_real),
     }

@@ -349,3 +349,76 @@ def test_clock_set_back_keeps_scanning_and_flushing():
     k.run_until(t + k.app.config.flush_every_ms + 1000)
     r = [x for x in k.records() if x[4] >= T0 + 3600000 and x[4] < T0 + 2 * 3600000]
     eq(len(r), 1, "flushed on the new time")
+
+
+def _led_log(k, until):
+    """Run until `until`, noting when the LED is lit (virtual ms) between the token's sleeps."""
+    lit = []
+    while k.tm.ms < until:
+        wait = k.app.step()
+        if k.board._led_state:
+            lit.append(k.tm.ms)
+        k.tm.advance(max(1, min(wait, until - k.tm.ms)))
+    return lit
+
+
+def test_eco_clock_not_set_sleeps_between_short_led_pulses():
+    k = Tok(T0 + 7000, config={"profile": "eco"}, clock_set=False, eco_sleep=True)
+    cfg = k.app.config
+    awake, period = cfg.unset_awake_ms, cfg.unset_period_ms
+    lit = _led_log(k, T0 + 7000 + 5 * period)
+    eq(len(k.sleeps), 5, "one deep sleep per period")
+    for i, (at, ms) in enumerate(k.sleeps):
+        eq(ms, period - awake, "sleeps the rest of the period")
+        eq(at, T0 + 7000 + i * period + awake, "after unset_awake_ms awake")
+    for i in range(5):
+        start = T0 + 7000 + i * period
+        mine = [t for t in lit if start <= t < start + awake]
+        eq(len(mine) > 0, True, "the LED asks for a station in every awake time")
+    eq(len([t for t in lit if (t - T0 - 7000) % period >= awake]), 0, "dark while asleep")
+    eq(k.events, [], "no ID on air")
+    k.app.step()  # woken
+    eq(k.board.pattern, board.PAT_NEEDS_SYNC, "needs sync")
+
+
+def test_eco_clock_not_set_stays_awake_while_a_station_talks_then_works():
+    k = Tok(T0, config={"profile": "eco"}, clock_set=False, eco_sleep=True)
+    cfg = k.app.config
+    k.run_until(T0 + cfg.unset_period_ms + 1000)  # one sleep, woken again
+    eq(len(k.sleeps), 1, "slept once")
+    k.console.inq = b"\xc0hello\xc0"  # a station's first bytes (the fake sync server ignores them)
+    k.run_until(k.tm.ms + 50000)
+    eq(len(k.sleeps), 1, "awake while the station is there")
+    eq(k.app.counters["console_ignored"] > 0, True, "the console was read")
+    k.run_until(k.tm.ms + 15000)  # the station went quiet a minute ago
+    eq(len(k.sleeps), 2, "asleep again once it is gone")
+    # a station that keeps talking sets the clock: the token starts its eco windows
+    k.tm.advance(k.sleeps[-1][1])
+    k.console.inq = b"\xc0"
+    k.app.step()
+    now = T0 + 3 * cfg.wake_period_ms + 5000
+    k.tm.ms = now
+    k.clock.set_ms(now)
+    k.console.inq = b"\xc0"
+    k.run_until(now + 1000)
+    eq(k.ble.advertising is not None, True, "advertising in the window once set")
+    eq(k.board.pattern, board.PAT_SYNCING, "the LED shows the station")
+
+
+def test_eco_clock_not_set_a_button_press_keeps_it_awake():
+    k = Tok(T0, config={"profile": "eco"}, clock_set=False, eco_sleep=True)
+    btn = k.board._btn
+    btn._v = 0  # pressed in the awake time
+    k.app.step()
+    btn._v = 1
+    k.run_until(T0 + 55000)
+    eq(k.sleeps, [], "awake for a minute after the press")
+    k.run_until(T0 + 65000)
+    eq(len(k.sleeps), 1, "then sleeps")
+
+
+def test_always_on_clock_not_set_never_sleeps():
+    k = Tok(T0, clock_set=False, eco_sleep=True)
+    k.run_until(T0 + 120000)
+    eq(k.sleeps, [], "no deep sleep outside eco")
+    eq(k.board.pattern, board.PAT_NEEDS_SYNC, "blinking")

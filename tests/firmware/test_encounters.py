@@ -1,4 +1,5 @@
-# Encounter aggregation: slot boundaries, RSSI statistics, bounded memory with counted eviction.
+# Encounter aggregation: slot boundaries, RSSI statistics, bounded memory; the crowd policy (the weakest
+# gives way, weaker sightings refused, early records past the slot's budget shed), every loss counted.
 from fwtest import eq, raises
 
 from bzfw import encounters, records
@@ -63,30 +64,67 @@ def test_close_before_only_closes_ended_slots():
     eq(a.open_count, 1, "slot 1 still open")
 
 
-def test_eviction_counted_and_record_kept():
+def test_full_table_gives_the_weakest_row_to_a_stronger_contact():
     a = encounters.Aggregator(max_open=3)
-    for i in range(3):
-        a.add(KIND_ANDROID, cid(i), -50, T0 + i * 1000)
-    a.add(KIND_ANDROID, cid(0), -40, T0 + 5000)  # refresh 0: 1 is now the least recently seen
-    a.add(KIND_ANDROID, cid(9), -70, T0 + 6000)
+    for i, rssi in ((0, -50), (1, -70), (2, -60)):
+        a.add(KIND_ANDROID, cid(i), rssi, T0 + i * 1000)
+    a.add(KIND_ANDROID, cid(1), -65, T0 + 3000)  # 1 is still the weakest (-65 < -60)
+    a.add(KIND_ANDROID, cid(9), -40, T0 + 6000)  # stronger than the weakest: takes its row
     eq(a.open_count, 3, "bounded")
-    eq(a.evicted, 1, "one eviction counted")
-    early = a.close_before(T0)  # the evicted one is ready even though its slot is not over
-    eq([records.decode(r, d)[3] for d, r in early], [cid(1)], "least recently seen evicted, record kept")
-    a.add(KIND_ANDROID, cid(1), -55, T0 + 7000)  # seen again: evicts again, a second record for slot 0
-    eq(a.evicted, 2, "second eviction")
+    eq((a.evicted, a.refused, a.shed), (1, 0, 0), "one closed early")
+    early = _decoded(a.close_before(T0))  # the evicted one is ready even though its slot is not over
+    eq([(r[3], r[4], r[5], r[6], r[7], r[8]) for r in early], [(cid(1), T0 + 1000, T0 + 3000, 2, -70, -65)],
+       "the weakest closed early, its record kept whole")
+    a.add(KIND_ANDROID, cid(1), -55, T0 + 7000)  # seen again, now stronger than the weakest (2, -60)
+    eq(a.evicted, 2, "second early close")
     out = _decoded(a.flush())
-    eq(len(out), 4, "all encounters come out")
-    eq(sum(r[6] for r in out) + 1, a.sightings, "every sighting accounted for (1 in the early record)")
+    eq(sorted(r[3] for r in out), sorted([cid(0), cid(1), cid(2), cid(9)]), "all encounters come out")
+    eq(sum(r[6] for r in out) + 2, a.sightings, "every sighting accounted for (2 in the early record)")
+
+
+def test_full_table_refuses_a_sighting_not_stronger_than_the_weakest():
+    a = encounters.Aggregator(max_open=2)
+    a.add(KIND_ANDROID, cid(0), -50, T0)
+    a.add(KIND_ANDROID, cid(1), -60, T0 + 1)
+    a.add(KIND_ANDROID, cid(2), -60, T0 + 2)  # as weak as the weakest: no row
+    a.add(KIND_ANDROID, cid(3), -90, T0 + 3)
+    a.add(KIND_ANDROID, cid(1), -61, T0 + 4)  # an open encounter is always updated
+    eq((a.refused, a.evicted, a.open_count), (2, 0, 2), "two refused, counted")
+    out = _decoded(a.flush())
+    eq([(r[3], r[6]) for r in out], [(cid(0), 1), (cid(1), 2)], "the open ones whole")
+    eq(sum(r[6] for r in out) + a.refused, a.sightings, "sightings = recorded + refused")
+
+
+def test_early_records_past_the_slot_budget_are_shed_and_counted():
+    a = encounters.Aggregator(max_open=2, budget=3)
+    a.add(KIND_ANDROID, cid(100), -30, T0)  # a close contact
+    out = []
+    for i in range(10):  # each stronger than the last: each takes the weakest row
+        a.add(KIND_ANDROID, cid(i), -99 + i, T0 + 1 + i)
+        a.add(KIND_ANDROID, cid(i), -99 + i, T0 + 100 + i)
+        out += a.close_before(T0)  # collect the early records, as the app does in batches
+    eq((a.evicted, a.shed), (3, 6), "3 early records within the budget, then the weakest shed")
+    eq((a.lost, a.dropped), (12, 0), "the sightings in the shed records")
+    a.add(KIND_ANDROID, cid(20), -20, T0 + SLOT)  # next slot: the slot-0 rows go first, records kept
+    a.add(KIND_ANDROID, cid(21), -20, T0 + SLOT + 1)
+    eq(a.evicted, 5, "ended slot's rows closed, not shed")
+    out += a.close_before(T0)
+    a.add(KIND_ANDROID, cid(22), -10, T0 + SLOT + 2)  # a new slot: a new budget
+    eq((a.evicted, a.shed), (6, 6), "budget renewed")
+    out = _decoded(out + a.flush())
+    eq(len(out), 3 + 3 + 2, "3 early, 2 of the ended slot, 1 early in slot 1, 2 open")
+    eq([r[6] for r in out if r[3] == cid(100)], [1], "the close contact is never the weakest")
+    eq(sum(r[6] for r in out) + a.refused + a.lost, a.sightings, "every sighting accounted for")
 
 
 def test_ready_queue_full_is_counted():
-    a = encounters.Aggregator(max_open=2)
+    a = encounters.Aggregator(max_open=2, budget=100)
     for i in range(10):
-        a.add(KIND_ANDROID, cid(i), -50, T0 + i)
-    eq(a.evicted, 8, "evictions")
-    eq(a.dropped, 6, "8 evicted, 2 fit in the ready queue, 6 dropped and counted")
+        a.add(KIND_ANDROID, cid(i), -90 + i, T0 + i)
+    eq(a.evicted, 8, "early closes")
+    eq(a.dropped, 6, "8 closed early, 2 fit in the ready queue, 6 dropped and counted")
     eq(len(a.flush()), 4, "2 ready + 2 open")
+    eq(a.lost, 6, "their sightings counted")
 
 
 def test_memoryview_ids_and_bad_input():

@@ -1,0 +1,40 @@
+"""A crowd of 1000 Bluezone devices and a few close ones, through the whole app on the MicroPython unix port
+(the firmware loaded as .mpy files under an ESP32-C3's heap, see test_device_memory.py), for 16 virtual
+minutes across a slot boundary: records stay bounded, every close contact is on flash with its exact first,
+last and count (after the station's merge of a slot's records), and every sighting is in a record or a
+counter (tests/firmware/crowd.py; the policy is in firmware/bzfw/encounters.py)."""
+
+import json
+
+import pytest
+from mpyload import compile_tree, run_mpy
+
+HEAP = "112wK"
+BLOCKS = 512
+MAX_OPEN, BUDGET = 128, 64  # the app's defaults (bzfw/config.py)
+
+
+@pytest.mark.parametrize("scan", ["always-on", "scan-always"])
+def test_crowd_of_1000_keeps_close_contacts_and_bounded_records(tmp_path, scan):
+    img = tmp_path / "flash.img"
+    img.write_bytes(b"\xff" * (BLOCKS * 4096))
+    mpy = compile_tree(tmp_path / "mpy")
+    cfg = {} if scan == "always-on" else {"scan_period_ms": 60000, "scan_window_ms": 60000}
+    r = run_mpy(f"import crowd\ncrowd.main({str(img)!r}, {BLOCKS}, devices=1000, close=5, minutes=16, "
+                f"config={cfg!r})\n", mpy, heap=HEAP)
+    assert r.returncode == 0, r.stdout + r.stderr
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert out["loop_errors"] == out["write_errors"] == out["ring_dropped"] == out["agg_dropped"] == 0
+    assert out["received"] == out["sightings"] > 0
+    # Every close device in every slot it was heard: exact first, last and count; nothing made up.
+    assert out["close_slots"] >= 5 * 2
+    assert out["close_ok"] == out["close_slots"] and out["close_bad"] == 0 and out["close_extra"] == 0
+    # Every sighting is in a record on flash or counted (refused, or inside a shed record).
+    assert out["counted"] + out["crowd_refused"] + out["agg_lost"] == out["sightings"]
+    assert out["crowd_refused"] > 0 and out["crowd_shed"] > 0
+    # Bounded: per slot at most the early-close budget plus a table's worth per close (5 flushes every
+    # 3 min, the slot's end, rows of an ended slot given up for new ones); the old rule wrote one record
+    # per sighting (9,600 a minute at 200 adverts/s).
+    assert out["max_per_slot"] <= BUDGET + 7 * MAX_OPEN
+    assert out["records"] / out["minutes"] <= (BUDGET + 7 * MAX_OPEN) / 15 * 2
+    assert out["records"] < out["sightings"] / 10
