@@ -21,6 +21,9 @@ def test_eco_profile_and_overrides():
     eq(c.wake_period_ms, config.PROFILES["eco"]["wake_period_ms"], "profile value")
     eq((c.scan_window_ms, c.max_open), (8000, 64), "overrides")
     eq(c.as_dict()["profile"], "eco", "as_dict")
+    eq(c.unset_awake_ms < c.unset_period_ms, True, "clock not set: awake less than the period")
+    c = config.Config({"profile": "eco", "crowd_budget": 0, "unset_period_ms": 60000, "unset_awake_ms": 2000})
+    eq((c.crowd_budget, c.unset_period_ms, c.unset_awake_ms, c.error), (0, 60000, 2000, None), "crowd, unset")
 
 
 def test_bad_values_fall_back_with_an_error():
@@ -32,6 +35,8 @@ def test_bad_values_fall_back_with_an_error():
         ({"scan_period_ms": 2000, "scan_window_ms": 3000}, "scan_window_ms"),
         ({"profile": "eco", "wake_window_ms": 200000}, "wake_window_ms"),
         ({"token_id": 5}, "token_id"),
+        ({"crowd_budget": -1}, "crowd_budget"),
+        ({"profile": "eco", "unset_period_ms": 5000, "unset_awake_ms": 5000}, "unset_awake_ms"),
         ([1, 2], "object"),
     ):
         c = config.Config(bad)
