@@ -154,6 +154,7 @@ class App:
         d["crowd_refused"] = self.agg.refused  # sightings given no row: weaker than all the table holds
         d["crowd_shed"] = self.agg.shed  # early records of the weakest past the slot's budget
         d["agg_lost"] = self.agg.lost  # sightings inside crowd_shed and agg_dropped records
+        d["crowded"] = self.agg.crowded  # the table overflowed in the current slot
         d["sightings"] = self.agg.sightings
         d["clock_set"] = self.clock.is_set()
         d["adv_id"] = self.radio.adv_id
@@ -293,7 +294,7 @@ class App:
                 return _RETRY_MS
         if now >= self._next_flush:
             if self._next_flush:
-                self.persist(self.agg.flush())
+                self.persist(self.agg.checkpoint())  # in a crowd only the strongest (bzfw/encounters.py)
                 self._evicted = self.agg.evicted
             self._next_flush = now + cfg.flush_every_ms
         if cfg.deep_sleep:

@@ -14,7 +14,13 @@
 #   record is dropped, counted in `shed` (its sightings in `lost`). A close contact is never the
 #   weakest while `max_open` weaker ones are open, so its encounter is never refused, closed early or
 #   shed; records per slot stay at most `budget` + `max_open` per close (slot end, flush).
-# - a row left from an ended slot (not yet collected) is always the first to go, its record kept.
+# - a row left from an ended slot (not yet collected) is always the first to go, its record kept;
+# - the periodic persist (`checkpoint()`, every few minutes against power cuts) closes only the `keep`
+#   strongest encounters in a slot that has overflowed; the others stay open to the slot's end and give
+#   one record each. Otherwise every flush would write a full table of far contacts again: a crowd costs
+#   at most `keep` per checkpoint + `budget` + `max_open` records per slot (+ `max_open` from the slot
+#   before), about what a place with `max_open` devices costs. The price: a power cut in a crowd loses
+#   the weaker contacts' sightings since the slot began (the `keep` strongest: since the last checkpoint).
 # Only if the queue of closed records is full as well is a record lost: `dropped` (sightings in
 # `lost`). Nothing is lost silently: sightings == counts in the records out + refused + lost.
 from array import array
@@ -41,11 +47,13 @@ _COLS = const(8)
 
 
 class Aggregator:
-    def __init__(self, max_open=64, budget=None):
+    def __init__(self, max_open=64, budget=None, keep=None):
         if max_open < 1:
             raise ValueError("max_open must be >= 1")
         self.max_open = max_open
         self.budget = max_open if budget is None else budget  # early records per slot in a crowd
+        self.keep = max(1, max_open // 8) if keep is None else keep  # closed at a crowded checkpoint
+        self._crowd_slot = -1  # the last slot in which the table overflowed
         self._t = array("i", bytes(4 * _COLS * max_open))
         self._ids = [None] * max_open  # row -> contact ID (None: free row)
         self._row = {}  # contact ID -> row
@@ -99,6 +107,7 @@ class Aggregator:
             # same ID in another slot (a clock step, or a phone ID spanning our slot edge)
             self._close(r)
         elif not self._free:
+            self._crowd_slot = slot
             w = self._weak
             if w < 0:
                 w = self._weak = self._weakest()
@@ -180,6 +189,40 @@ class Aggregator:
         for r in range(self.max_open):
             if self._ids[r] is not None and t[r * _COLS + _SLOT] < end_slot:
                 self._close(r, False)
+        out = self._ready
+        self._ready = []
+        return out
+
+    @property
+    def crowded(self):
+        """True while the table has overflowed in the latest slot it holds."""
+        return self._crowd_slot >= 0 and self._crowd_slot == self._latest_slot()
+
+    def _latest_slot(self):
+        t = self._t
+        latest = -1
+        for r in range(self.max_open):
+            if self._ids[r] is not None and t[r * _COLS + _SLOT] > latest:
+                latest = t[r * _COLS + _SLOT]
+        return latest
+
+    def checkpoint(self):
+        """The periodic persist: flush() unless the latest slot is crowded; then close only the `keep`
+        strongest encounters (and any of an ended slot). Returns [(day, record bytes)]."""
+        latest = self._latest_slot()
+        if latest < 0 or self._crowd_slot != latest:
+            return self.flush()
+        t = self._t
+        rows = []
+        for r in range(self.max_open):
+            if self._ids[r] is not None:
+                if t[r * _COLS + _SLOT] < latest:
+                    self._close(r, False)
+                else:
+                    rows.append(r)
+        rows.sort(key=lambda r: t[r * _COLS + _MAX], reverse=True)
+        for r in rows[:self.keep]:
+            self._close(r, False)
         out = self._ready
         self._ready = []
         return out

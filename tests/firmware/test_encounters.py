@@ -117,6 +117,26 @@ def test_early_records_past_the_slot_budget_are_shed_and_counted():
     eq(sum(r[6] for r in out) + a.refused + a.lost, a.sightings, "every sighting accounted for")
 
 
+def test_checkpoint_in_a_crowd_closes_only_the_strongest():
+    a = encounters.Aggregator(max_open=4, budget=0, keep=2)
+    for i in range(4):
+        a.add(KIND_ANDROID, cid(i), -80 + i, T0 + i)
+    eq(a.crowded, False, "not crowded yet")
+    eq(len(a.checkpoint()), 4, "not crowded: a checkpoint is a flush")
+    for i in range(4):
+        a.add(KIND_ANDROID, cid(i), -80 + i, T0 + 10 + i)
+    a.add(KIND_ANDROID, cid(7), -99, T0 + 20)  # refused: the table is full
+    eq((a.crowded, a.refused), (True, 1), "crowded")
+    out = _decoded(a.checkpoint())
+    eq([r[3] for r in out], [cid(2), cid(3)], "the 2 strongest closed")
+    eq(a.open_count, 2, "the weaker stay open to the slot's end")
+    a.add(KIND_ANDROID, cid(0), -80, T0 + 30)  # still the same open encounter
+    out = _decoded(a.close_before(T0 + SLOT))
+    eq([(r[3], r[6]) for r in out], [(cid(0), 2), (cid(1), 1)], "one record each for the slot")
+    a.add(KIND_ANDROID, cid(5), -50, T0 + SLOT)
+    eq(a.crowded, False, "a new slot starts uncrowded")
+
+
 def test_ready_queue_full_is_counted():
     a = encounters.Aggregator(max_open=2, budget=100)
     for i in range(10):
