@@ -185,6 +185,7 @@ class App:
             if syncserver is not None:
                 self.sync = syncserver.SyncServer(self)
         self._start_ble()
+        self.agg.restore(self.clock.user_mem())  # after an eco sleep: this slot's crowd counters
         self._woke = self.clock.ticks_ms()
         self.counters["wakes"] += 1
         self.started = True
@@ -442,6 +443,7 @@ class App:
             return nxt - now  # woke early for the next window: wait for it awake
         self.persist(self.agg.close_before(now))
         self.persist(self.agg.flush())
+        self.clock.set_user_mem(self.agg.state())  # the crowd counters of this slot outlive the sleep
         self.radio.stop()
         self.board.led(False)
         # Wake early by the boot and BLE start-up time, so the token is up when the window opens.

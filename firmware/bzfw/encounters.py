@@ -21,8 +21,13 @@
 #   at most `keep` per checkpoint + `budget` + `max_open` records per slot (+ `max_open` from the slot
 #   before), about what a place with `max_open` devices costs. The price: a power cut in a crowd loses
 #   the weaker contacts' sightings since the slot began (the `keep` strongest: since the last checkpoint).
+# - a crowded slot writes at most `slot_cap` records: a close (checkpoint, flush before sleep or sync,
+#   slot end) past it writes only its `keep` strongest and sheds the rest. This is what bounds the eco
+#   profile, which must flush the whole table before every deep sleep (RAM does not survive it): the
+#   counters behind the cap and the budget survive in RTC memory (`state()`, `restore()`).
 # Only if the queue of closed records is full as well is a record lost: `dropped` (sightings in
 # `lost`). Nothing is lost silently: sightings == counts in the records out + refused + lost.
+import struct
 from array import array
 
 from bzfw import records
@@ -47,13 +52,16 @@ _COLS = const(8)
 
 
 class Aggregator:
-    def __init__(self, max_open=64, budget=None, keep=None):
+    def __init__(self, max_open=64, budget=None, keep=None, slot_cap=None):
         if max_open < 1:
             raise ValueError("max_open must be >= 1")
         self.max_open = max_open
         self.budget = max_open if budget is None else budget  # early records per slot in a crowd
         self.keep = max(1, max_open // 8) if keep is None else keep  # closed at a crowded checkpoint
+        self.slot_cap = 2 * max_open if slot_cap is None else slot_cap  # records a crowded slot
         self._crowd_slot = -1  # the last slot in which the table overflowed
+        self._n_slot = -1  # the latest slot records came out for, and how many
+        self._n = 0
         self._t = array("i", bytes(4 * _COLS * max_open))
         self._ids = [None] * max_open  # row -> contact ID (None: free row)
         self._row = {}  # contact ID -> row
@@ -127,9 +135,7 @@ class Aggregator:
                     self.evicted += 1
                     self._close(w)
                 else:
-                    self.shed += 1
-                    self.lost += t[b + _COUNT]
-                    self._free_row(w)
+                    self._shed(w)
         r = self._free.pop()
         self._ids[r] = contact_id
         self._row[contact_id] = r
@@ -169,7 +175,42 @@ class Aggregator:
             self.lost += self._t[r * _COLS + _COUNT]
         else:
             self._ready.append(self._record(r, cid))
+            s = self._t[r * _COLS + _SLOT]
+            if s > self._n_slot:
+                self._n_slot = s
+                self._n = 0
+            if s == self._n_slot:
+                self._n += 1
         self._free_row(r)
+
+    def _shed(self, r):
+        self.shed += 1
+        self.lost += self._t[r * _COLS + _COUNT]
+        self._free_row(r)
+
+    def _close_many(self, rows):
+        # Close these rows; those of a crowded slot only while its cap allows, strongest first, and at
+        # least the `keep` strongest. The rest are shed, counted.
+        t = self._t
+        cs = self._crowd_slot
+        capped = []
+        for r in rows:
+            if cs >= 0 and t[r * _COLS + _SLOT] == cs:
+                capped.append(r)
+            else:
+                self._close(r, False)
+        if not capped:
+            return
+        room = self.slot_cap - (self._n if self._n_slot == cs else 0)
+        if room < self.keep:
+            room = self.keep
+        if len(capped) > room:
+            capped.sort(key=lambda r: t[r * _COLS + _MAX], reverse=True)
+        for i in range(len(capped)):
+            if i < room:
+                self._close(capped[i], False)
+            else:
+                self._shed(capped[i])
 
     def _record(self, r, cid):
         t = self._t
@@ -186,9 +227,8 @@ class Aggregator:
         """Close every encounter whose slot ended at or before ts_ms; returns [(day, record bytes)]."""
         t = self._t
         end_slot = ts_ms // _SLOT_MS  # slots below this one have ended
-        for r in range(self.max_open):
-            if self._ids[r] is not None and t[r * _COLS + _SLOT] < end_slot:
-                self._close(r, False)
+        self._close_many([r for r in range(self.max_open)
+                          if self._ids[r] is not None and t[r * _COLS + _SLOT] < end_slot])
         out = self._ready
         self._ready = []
         return out
@@ -221,17 +261,25 @@ class Aggregator:
                 else:
                     rows.append(r)
         rows.sort(key=lambda r: t[r * _COLS + _MAX], reverse=True)
-        for r in rows[:self.keep]:
-            self._close(r, False)
+        self._close_many(rows[:self.keep])
         out = self._ready
         self._ready = []
         return out
 
     def flush(self):
         """Close everything (before sleep, sync or shutdown); returns [(day, record bytes)]."""
-        for r in range(self.max_open):
-            if self._ids[r] is not None:
-                self._close(r, False)
+        self._close_many([r for r in range(self.max_open) if self._ids[r] is not None])
         out = self._ready
         self._ready = []
         return out
+
+    def state(self):
+        """The per-slot counters behind the budget and the cap (20 bytes), to keep over a deep sleep."""
+        return struct.pack("<5i", self._budget_slot, self._budget_left, self._crowd_slot, self._n_slot,
+                           self._n)
+
+    def restore(self, data):
+        """Counters from state() (after a wake); anything else is ignored: a fresh start."""
+        if data is not None and len(data) == 20:
+            (self._budget_slot, self._budget_left, self._crowd_slot, self._n_slot,
+             self._n) = struct.unpack("<5i", data)

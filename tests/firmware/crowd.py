@@ -36,7 +36,17 @@ def _id(i, slot):
                   0x11, 0x22, 0x33, 0x44, 0x55, 0x66))
 
 
-def main(img, blocks, devices=1000, close=3, minutes=16, rate=200, config=None):
+_SUMMED = ("received", "dropped", "sightings", "evicted", "crowd_refused", "crowd_shed", "agg_dropped", "agg_lost",
+           "write_errors", "loop_errors")
+
+
+class _Slept(Exception):
+    pass
+
+
+def main(img, blocks, devices=1000, close=3, minutes=16, rate=200, config=None, eco_sleep=False):
+    """eco_sleep: deep sleep as on a token: the App is gone and a new one starts after it (the counters
+    of every boot are summed); RTC memory and the clock are kept."""
     gc.collect()
     tm = FakeTime(T0)
     rtc = FakeRTC(tm)
@@ -51,9 +61,21 @@ def main(img, blocks, devices=1000, close=3, minutes=16, rate=200, config=None):
     os.mkdir("/flash/tok")
     with open("/flash/tok/config.json", "w") as f:
         f.write(json.dumps(config or {}))
-    app = App(ble, clock, board.Board(BOARD, FakeMachine), FakeConsole(tm), fs_root="/flash/tok",
-              urandom=os.urandom, sync_factory=lambda a: None)
-    app.start()
+    sleeps = []
+
+    def deepsleep(ms):
+        sleeps.append(ms)
+        tm.advance(ms)
+        raise _Slept()
+
+    def boot():
+        a = App(ble, clock, board.Board(BOARD, FakeMachine), FakeConsole(tm), fs_root="/flash/tok",
+                urandom=os.urandom, sync_factory=lambda a: None, deepsleep=deepsleep if eco_sleep else None)
+        a.start()
+        return a
+
+    summed = dict((k, 0) for k in _SUMMED)
+    app = boot()
     addr = bytearray(b"\xc0\x00\x00\x00\x00\x00")
     base = [-70 - (i * 7919) % 31 for i in range(devices)]
     x = 12345
@@ -78,7 +100,14 @@ def main(img, blocks, devices=1000, close=3, minutes=16, rate=200, config=None):
                         e[1] = now
                         e[2] += 1
                 pending = []
-            due = app.step()
+            try:
+                due = app.step()
+            except _Slept:
+                s = app.stats()
+                for k in _SUMMED:
+                    summed[k] += s[k]
+                app = boot()
+                due = 1
             next_step = tm.ms + min(due, 50)
         slot = tm.ms // SLOT_MS
         x = (x * 1103515245 + 12345) & 0x7FFFFFFF
@@ -99,6 +128,8 @@ def main(img, blocks, devices=1000, close=3, minutes=16, rate=200, config=None):
     app.step()
     app.persist(app.agg.flush())
     s = app.stats()
+    for k in _SUMMED:
+        s[k] += summed[k]
     written = counted = 0
     per_slot = {}
     got = {}  # the station's merge of a contact's records in a slot: first = min, last = max, count = sum
@@ -141,7 +172,7 @@ def main(img, blocks, devices=1000, close=3, minutes=16, rate=200, config=None):
         "close_slots": len(truth), "close_ok": close_ok, "close_bad": close_bad,
         "close_extra": len([k for k in got if k not in truth]), "write_errors": s["write_errors"],
         "loop_errors": s["loop_errors"], "bytes": sum(ls.size(d) for d in ls.days()),
-        "heap_free": gc.mem_free(), "real_ms": time.ticks_diff(time.ticks_ms(), t_real),
+        "sleeps": len(sleeps), "heap_free": gc.mem_free(), "real_ms": time.ticks_diff(time.ticks_ms(), t_real),
     }
     print(json.dumps(out))
     return out

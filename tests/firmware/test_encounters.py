@@ -137,6 +137,34 @@ def test_checkpoint_in_a_crowd_closes_only_the_strongest():
     eq(a.crowded, False, "a new slot starts uncrowded")
 
 
+def test_a_crowded_slot_is_capped_keeping_the_strongest_and_the_cap_survives_a_sleep():
+    a = encounters.Aggregator(max_open=4, budget=0, keep=1, slot_cap=6)
+    a.add(KIND_ANDROID, cid(100), -30, T0)  # the close contact
+    for i in range(5):  # the fourth and fifth are weaker than the table: refused, the slot is crowded
+        a.add(KIND_ANDROID, cid(i), -90 - i, T0 + 1 + i)
+    eq(a.refused, 2, "crowded")
+    out = _decoded(a.flush())  # a flush before a sleep: 4 records of the cap's 6
+    eq(len(out), 4, "under the cap: everything")
+    state = a.state()
+    b = encounters.Aggregator(max_open=4, budget=0, keep=1, slot_cap=6)  # after the wake (a reboot)
+    b.restore(state)
+    b.restore(b"junk")  # ignored
+    b.add(KIND_ANDROID, cid(100), -33, T0 + 20)
+    for i in range(3):
+        b.add(KIND_ANDROID, cid(i), -90 - i, T0 + 21 + i)
+    out = _decoded(b.flush())
+    eq([(r[3], r[6]) for r in out], [(cid(0), 1), (cid(100), 1)], "2 left under the cap: the strongest")
+    eq((b.shed, b.lost), (2, 2), "the weaker shed, counted")
+    b.add(KIND_ANDROID, cid(100), -35, T0 + 30)
+    b.add(KIND_ANDROID, cid(3), -80, T0 + 31)
+    out = _decoded(b.flush())
+    eq([r[3] for r in out], [cid(100)], "past the cap: the `keep` strongest only")
+    eq(b.shed, 3, "counted")
+    b.add(KIND_ANDROID, cid(3), -80, T0 + SLOT)
+    eq(len(b.flush()), 1, "a new slot is not capped")
+    eq(b.sightings, b.shed + 3 + 1, "every sighting in a record or lost")
+
+
 def test_ready_queue_full_is_counted():
     a = encounters.Aggregator(max_open=2, budget=100)
     for i in range(10):
