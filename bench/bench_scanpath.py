@@ -93,19 +93,22 @@ def run(report):
                    f"of {out['heap_total']:,} (64-bit)")
             report("  dropped by the ring (counted) / records written", f"{out['dropped']:,} / {out['records']}")
         # Crowds beyond the encounter table (128 rows): the crowd policy (bzfw/encounters.py) keeps the
-        # strongest open, refuses weaker sightings, sheds early records past the slot's budget (64) and, in
-        # an overflowed slot, persists only the 16 strongest every 3 minutes. 200 crowd adverts/s plus 5
-        # close devices for 65 virtual minutes from 00:10 (4 slot edges; tests/firmware/crowd.py). Before
-        # the policy each sighting became a record: 9,600 a minute.
+        # strongest open, refuses weaker sightings, sheds early records past the slot's budget (64), in an
+        # overflowed slot persists only the 16 strongest every 3 minutes and writes at most 256 records
+        # (then each close's 16 strongest). 200 crowd adverts/s plus 5 close devices for 65 virtual minutes
+        # from 00:10 (4 slot edges; tests/firmware/crowd.py); eco reboots after each deep sleep. Before the
+        # policy each sighting became a record: 9,600 a minute.
         minutes = 65
-        for scan, cfg in (("always-on", {}), ("scanning always", {"scan_period_ms": 60000, "scan_window_ms": 60000})):
+        for scan, cfg in (("always-on", {}), ("scanning always", {"scan_period_ms": 60000, "scan_window_ms": 60000}),
+                          ("eco", {"profile": "eco"})):
             for devices in (200, 1000):
                 out = _mp(f"import crowd\ncrowd.main({str(img)!r}, {blocks}, devices={devices}, close=5, "
-                          f"minutes={minutes}, config={cfg!r})\n", heap="112wK", path=mpy)
+                          f"minutes={minutes}, config={cfg!r}, eco_sleep={scan == 'eco'})\n",
+                          heap="112wK", path=mpy)
                 report(f"crowd of {devices} + 5 close, {scan}: records", out["records"] / minutes, "records/min",
                        f"{out['max_per_slot']} in the fullest slot")
                 report("  log bytes a day if the crowd never left (fullest slot x 96)",
                        out["max_per_slot"] * 96 * 24, "bytes/day",
                        f"{out['sightings']:,} sightings: {out['crowd_refused']:,} refused, {out['crowd_shed']:,} "
-                       f"early records shed ({out['agg_lost']:,} sightings); close contacts "
+                       f"records shed ({out['agg_lost']:,} sightings); close contacts "
                        f"{out['close_ok']}/{out['close_slots']} exact")
