@@ -10,21 +10,20 @@
 # - a sighting of a new ID that is not stronger than the weakest open encounter gets no row: counted
 #   in `refused` (the contact is farther than every one we follow);
 # - a stronger one takes the weakest encounter's row; that encounter is closed early and its record
-#   kept (counted in `evicted`), up to `budget` early records per slot. Past the budget the weakest's
-#   record is dropped, counted in `shed` (its sightings in `lost`). A close contact is never the
-#   weakest while `max_open` weaker ones are open, so its encounter is never refused, closed early or
-#   shed; records per slot stay at most `budget` + `max_open` per close (slot end, flush).
-# - a row left from an ended slot (not yet collected) is always the first to go, its record kept;
+#   kept (counted in `evicted`), up to `budget` early records per slot; past the budget the weakest's
+#   record is dropped, counted in `shed` (its sightings in `lost`);
+# - a row left from an ended slot (not yet collected) is always the first to go, its record kept.
+# In a slot where the table overflowed ("crowded"):
 # - the periodic persist (`checkpoint()`, every few minutes against power cuts) closes only the `keep`
-#   strongest encounters in a slot that has overflowed; the others stay open to the slot's end and give
-#   one record each. Otherwise every flush would write a full table of far contacts again: a crowd costs
-#   at most `keep` per checkpoint + `budget` + `max_open` records per slot (+ `max_open` from the slot
-#   before), about what a place with `max_open` devices costs. The price: a power cut in a crowd loses
-#   the weaker contacts' sightings since the slot began (the `keep` strongest: since the last checkpoint).
-# - a crowded slot writes at most `slot_cap` records: a close (checkpoint, flush before sleep or sync,
-#   slot end) past it writes only its `keep` strongest and sheds the rest. This is what bounds the eco
-#   profile, which must flush the whole table before every deep sleep (RAM does not survive it): the
-#   counters behind the cap and the budget survive in RTC memory (`state()`, `restore()`).
+#   strongest; the others stay open to the slot's end and give one record each (else every persist
+#   would write a table of far contacts again). The price: a power cut in a crowd loses the weaker
+#   contacts' sightings since the slot began;
+# - at most `slot_cap` records are written: past it a close (checkpoint, slot end, the flush before a
+#   deep sleep or a sync) writes its `keep` strongest and sheds the rest. This bounds the eco profile,
+#   which writes its whole table before every deep sleep (RAM does not survive it); the counters
+#   behind the cap and the budget are kept over the sleep in RTC memory (`state()`, `restore()`).
+# So a close contact is never refused, closed early or shed while `max_open` weaker ones are open (and
+# fewer than `keep` stronger ones), and a crowded slot writes at most `slot_cap` + `keep` per close.
 # Only if the queue of closed records is full as well is a record lost: `dropped` (sightings in
 # `lost`). Nothing is lost silently: sightings == counts in the records out + refused + lost.
 import struct
