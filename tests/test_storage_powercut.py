@@ -52,3 +52,16 @@ def test_power_cut_every_write_of_a_scripted_day():
     out = _run("p.main(every=True)", timeout=1200)
     total = int(re.search(r"writes in the script: (\d+)", out).group(1))
     assert int(re.search(r"cuts checked: (\d+)", out).group(1)) == total + 1
+
+
+def test_power_cut_every_write_of_the_encounter_checkpoint():
+    # tests/firmware/ckpt_powercut.py: periodic checkpoints and slot-end appends over five slots and a
+    # midnight, cut at every write, rebooted as the app does: one record per (contact, slot), nothing lost
+    # that a save or an append had completed, nothing counted twice
+    proc = run_micropython("import sys, ckpt_powercut as p\nsys.exit(1 if p.main() else 0)", heap="8m",
+                           timeout=300)
+    fails = [ln for ln in proc.stdout.splitlines() if ln.startswith("FAIL")]
+    assert proc.returncode == 0 and not fails, proc.stdout[-3000:] + proc.stderr[-3000:]
+    m = re.search(r"checkpoint script writes: (\d+) records: (\d+)", proc.stdout)
+    assert m and int(m.group(2)) > 30
+    assert int(re.search(r"checkpoint cuts checked: (\d+)", proc.stdout).group(1)) == int(m.group(1)) + 1

@@ -9,7 +9,7 @@
 import gc
 import os
 
-from bzfw import adv, board, config, ids
+from bzfw import adv, board, checkpoint, config, ids
 from bzfw.compat import const
 from bzfw.encounters import Aggregator
 from bzfw.keystore import KeyStore
@@ -42,11 +42,13 @@ class App:
         self._log = log
         self.counters = {"console_ignored": 0, "write_errors": 0, "loop_errors": 0, "ios_seen": 0,
                          "not_bluezone": 0, "written": 0, "lost_unset": 0, "wakes": 0,
-                         "rotate_errors": 0}
+                         "rotate_errors": 0, "ckpt_writes": 0, "ckpt_restored": 0, "ckpt_logged": 0,
+                         "ckpt_bad": 0, "ckpt_refused": 0}
         self.config = config.load(self.path("config.json"))
         self.secret = self._read_secret()
         self.keystore = KeyStore(self.path("keys"), self._urandom)
         self.logstore = LogStore(self.path("log"), self._log_capacity())
+        self._ckpt = self.path("encounters.ckpt")
         c = self.config
         self.agg = Aggregator(max_open=c.max_open, budget=c.crowd_budget)
         self.radio = Radio(ble, qlen=c.queue_len, adv_interval_ms=c.adv_interval_ms)
@@ -127,7 +129,10 @@ class App:
         self._sync_until = self.clock.ticks_ms()
         if self.gatt is not None:
             self.gatt.touch(self._sync_until)
-        self.persist(self.agg.flush())
+        # The ended slots' records and the queue of early ones go to the log; the open encounters stay open
+        # (one record per contact and slot, at the slot's end), saved to the checkpoint.
+        self.persist(self.agg.close_before(self.clock.now_ms() if self.clock.is_set() else 0))
+        self.save_checkpoint()
 
     def ble_sync_mode(self, ms):
         """Station command (wire BLE_SYNC): BLE sync mode for ms, 0 to end it; returns the ms granted
@@ -156,6 +161,7 @@ class App:
         d["agg_lost"] = self.agg.lost  # sightings inside crowd_shed and agg_dropped records
         d["crowded"] = self.agg.crowded  # the table overflowed in the current slot
         d["sightings"] = self.agg.sightings
+        d["ckpt_sightings"] = self.agg.restored  # in encounters reopened from the checkpoint at this start
         d["clock_set"] = self.clock.is_set()
         d["adv_id"] = self.radio.adv_id
         d["log_used"] = self.logstore.used_bytes()
@@ -186,6 +192,7 @@ class App:
                 self.sync = syncserver.SyncServer(self)
         self._start_ble()
         self.agg.restore(self.clock.user_mem())  # after an eco sleep: this slot's crowd counters
+        self._load_checkpoint()
         self._woke = self.clock.ticks_ms()
         self.counters["wakes"] += 1
         self.started = True
@@ -288,15 +295,21 @@ class App:
             self._next_flush = now + cfg.flush_every_ms
             self._next_scan = 0
         if slot != self._slot:
-            if self._slot >= 0:
-                self.persist(self.agg.close_before(slot * _SLOT_MS))
-                self._evicted = self.agg.evicted
+            # Close the ended slots (also those of encounters restored from the checkpoint at a start).
+            recs = self.agg.close_before(slot * _SLOT_MS)
+            if recs:
+                self.persist(recs)
+                self.save_checkpoint()  # after the append: a cut in between is found by checkpoint.load
+            self._evicted = self.agg.evicted
             if not self._rotate(now, slot):
                 return _RETRY_MS
         if now >= self._next_flush:
             if self._next_flush:
-                self.persist(self.agg.checkpoint())  # in a crowd only the strongest (bzfw/encounters.py)
+                # Early records (a crowd) to the log, the open encounters to the checkpoint: a cut loses at
+                # most flush_every_ms of sightings, and no contact gets a second record in its slot.
+                self.persist(self.agg.close_before(slot * _SLOT_MS))
                 self._evicted = self.agg.evicted
+                self.save_checkpoint()
             self._next_flush = now + cfg.flush_every_ms
         if cfg.deep_sleep:
             r = self._eco(now, tk)
@@ -371,6 +384,28 @@ class App:
         self.persist(self.agg.close_before(max(0, self._slot) * _SLOT_MS))
         self._evicted = self.agg.evicted
 
+    def save_checkpoint(self):
+        """Replace the checkpoint file by the open encounters (bzfw/checkpoint.py)."""
+        try:
+            checkpoint.save(self._ckpt, self.agg, self.logstore)
+            self.counters["ckpt_writes"] += 1
+        except OSError as e:
+            self.counters["write_errors"] += 1
+            self._say("checkpoint: %r" % (e,))
+
+    def _load_checkpoint(self):
+        # At a start (a power-on, a reset or an eco wake): reopen the encounters saved last; those of an
+        # ended slot are closed to the log at the first pass with the clock set.
+        try:
+            restored, logged, refused = checkpoint.load(self._ckpt, self.agg, self.logstore)
+        except (OSError, ValueError) as e:
+            self.counters["ckpt_bad"] += 1
+            self._say("checkpoint: %r" % (e,))
+            return
+        self.counters["ckpt_restored"] += restored
+        self.counters["ckpt_logged"] += logged  # already in a record: a cut came after the append
+        self.counters["ckpt_refused"] += refused  # rows the table could not take back: counted, not silent
+
     def persist(self, recs):
         """Append (day, record) pairs to the log, one batch per day."""
         i = 0
@@ -397,6 +432,7 @@ class App:
         if self._slot >= 0:
             # Encounters aggregated while the time was good are still good.
             self.persist(self.agg.flush())
+            self.save_checkpoint()
         self._slot = -1
         self._next_scan = 0
         self._next_flush = 0
@@ -441,8 +477,10 @@ class App:
             return end - now if now < end else None
         if nxt - now <= cfg.wake_lead_ms + _EARLY_SLACK_MS:
             return nxt - now  # woke early for the next window: wait for it awake
+        # Ended slots to the log; the open encounters to the checkpoint, reopened at the wake (RAM does not
+        # survive a deep sleep), so a contact still gets one record per slot.
         self.persist(self.agg.close_before(now))
-        self.persist(self.agg.flush())
+        self.save_checkpoint()
         self.clock.set_user_mem(self.agg.state())  # the crowd counters of this slot outlive the sleep
         self.radio.stop()
         self.board.led(False)

@@ -48,6 +48,7 @@ _MIN = const(5)
 _MAX = const(6)
 _SUM = const(7)
 _COLS = const(8)
+ROW_SIZE = const(44)  # a row on flash: ID 12 + 8 x i32
 
 
 class Aggregator:
@@ -62,7 +63,7 @@ class Aggregator:
         self._n_slot = -1  # the latest slot records came out for, and how many
         self._n = 0
         self._t = array("i", bytes(4 * _COLS * max_open))
-        self._ids = [None] * max_open  # row -> contact ID (None: free row)
+        self._ids = [None] * max_open  # type: list  # row -> contact ID (None: free row)
         self._row = {}  # contact ID -> row
         self._free = list(range(max_open - 1, -1, -1))
         self._ready = []  # closed (day, record) waiting for close_before()/flush()
@@ -75,6 +76,7 @@ class Aggregator:
         self.dropped = 0  # records lost because the ready queue was full too
         self.lost = 0  # sightings inside shed and dropped records
         self.sightings = 0
+        self.restored = 0  # sightings in encounters reopened from a checkpoint (counted where first seen)
 
     @property
     def open_count(self):
@@ -271,6 +273,41 @@ class Aggregator:
         out = self._ready
         self._ready = []
         return out
+
+    # -- the open table on flash (bzfw/checkpoint.py): a row is its contact ID and its 8 columns --------
+    def open_rows(self):
+        """Rows of the open encounters."""
+        return [r for r in range(self.max_open) if self._ids[r] is not None]
+
+    def row_slot(self, r):
+        return self._t[r * _COLS + _SLOT]
+
+    def pack_row(self, r, buf):
+        """Row r into buf (ROW_SIZE bytes): contact ID, then the 8 columns as i32 LE."""
+        buf[0:12] = self._ids[r]
+        b = r * _COLS
+        t = self._t
+        for i in range(_COLS):
+            struct.pack_into("<i", buf, 12 + 4 * i, t[b + i])
+
+    def unpack_row(self, buf):
+        """Reopen an encounter from pack_row's bytes. False (nothing changed) if the row is not one
+        pack_row can give, its ID is already open, or the table is full."""
+        cid = bytes(buf[0:12])
+        v = struct.unpack_from("<8i", buf, 12)
+        ok = (v[_SLOT] >= 0 and (v[_KIND] == _KIND_ANDROID or v[_KIND] == _KIND_IOS)
+              and 0 <= v[_FIRST] <= v[_LAST] < _SLOT_MS and v[_COUNT] >= 1 and v[_MIN] <= v[_MAX])
+        if not ok or cid in self._row or not self._free:
+            return False
+        r = self._free.pop()
+        self._ids[r] = cid
+        self._row[cid] = r
+        b = r * _COLS
+        for i in range(_COLS):
+            self._t[b + i] = v[i]
+        self.restored += v[_COUNT]  # counts out + refused + lost == sightings + restored
+        self._weak = -1
+        return True
 
     def state(self):
         """The per-slot counters behind the budget and the cap (20 bytes), to keep over a deep sleep."""

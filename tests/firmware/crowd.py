@@ -106,6 +106,9 @@ def main(img, blocks, devices=1000, close=3, minutes=16, rate=200, config=None, 
                 s = app.stats()
                 for k in _SUMMED:
                     summed[k] += s[k]
+                app = None  # type: ignore  # RAM does not survive a deep sleep: nothing may keep the old App
+                ble.irq(None)
+                gc.collect()
                 app = boot()
                 due = 1
             next_step = tm.ms + min(due, 50)
@@ -130,7 +133,8 @@ def main(img, blocks, devices=1000, close=3, minutes=16, rate=200, config=None, 
     s = app.stats()
     for k in _SUMMED:
         s[k] += summed[k]
-    written = counted = 0
+    written = counted = close_recs = dups = 0
+    seen = set()  # (device, slot) of the records
     per_slot = {}
     got = {}  # the station's merge of a contact's records in a slot: first = min, last = max, count = sum
     ls = app.logstore
@@ -144,9 +148,14 @@ def main(img, blocks, devices=1000, close=3, minutes=16, rate=200, config=None, 
                 sl = day * 96 + r[1]
                 per_slot[sl] = per_slot.get(sl, 0) + 1
                 cid = r[3]
+                key = cid[0] | cid[1] << 8 | (sl & 0x7FFF) << 16  # a small int: (device, slot), see _id
+                if key in seen:
+                    dups += 1
+                seen.add(key)
                 c = cid[0] + (cid[1] << 8) - 60000
                 if 0 <= c < close and cid[3] == 0x5A:
                     k = (c, sl)
+                    close_recs += 1
                     e = got.get(k)
                     if e is None:
                         got[k] = [r[4], r[5], r[6]]
@@ -167,9 +176,9 @@ def main(img, blocks, devices=1000, close=3, minutes=16, rate=200, config=None, 
         "devices": devices, "minutes": minutes, "injected": n, "delivered": air.delivered,
         "received": s["received"], "ring_dropped": s["dropped"], "sightings": s["sightings"],
         "evicted": s["evicted"], "crowd_refused": s["crowd_refused"], "crowd_shed": s["crowd_shed"],
-        "agg_dropped": s["agg_dropped"], "agg_lost": s["agg_lost"], "records": written, "counted": counted,
+        "agg_dropped": s["agg_dropped"], "agg_lost": s["agg_lost"], "records": written, "dup_records": dups, "counted": counted,
         "max_per_slot": max(per_slot.values()) if per_slot else 0, "slots": len(per_slot),
-        "close_slots": len(truth), "close_ok": close_ok, "close_bad": close_bad,
+        "close_slots": len(truth), "close_records": close_recs, "close_ok": close_ok, "close_bad": close_bad,
         "close_extra": len([k for k in got if k not in truth]), "write_errors": s["write_errors"],
         "loop_errors": s["loop_errors"], "bytes": sum(ls.size(d) for d in ls.days()),
         "sleeps": len(sleeps), "heap_free": gc.mem_free(), "real_ms": time.ticks_diff(time.ticks_ms(), t_real),

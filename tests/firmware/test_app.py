@@ -8,9 +8,10 @@ import os
 from devfakes import BOARD, FakeADC, FakeConsole, FakeMachine, FakeRTC, FakeTime, air_and_ble, file_root
 from fwtest import eq
 
-from bzfw import adv, board, ids, records
+from bzfw import adv, board, checkpoint, ids, records
 from bzfw.app import App
 from bzfw.clock import Clock
+from bzfw.encounters import Aggregator
 from bzfw.logstore import LogStore, makedirs
 
 DAY = 20454  # 2026-01-01
@@ -73,6 +74,20 @@ class Tok:
             for o in range(0, len(data), records.RECORD_SIZE):
                 out.append(records.decode(data[o:o + records.RECORD_SIZE], day))
         return out
+
+
+def saved(k):
+    """The encounters in the token's checkpoint file, as the records they would close into."""
+    a = Aggregator(max_open=128)
+    checkpoint.load(k.root + "/encounters.ckpt", a, LogStore(k.root + "/log", 1 << 20))
+    return [records.decode(rec, day) for day, rec in a.flush()]
+
+
+def reboot(k, **kw):
+    """Power off and on: RAM gone, the same flash and clock."""
+    k.app = App(k.ble, k.clock, k.board, k.console, fs_root=k.root, urandom=os.urandom,
+                sync_factory=lambda app: None, **kw)
+    k.app.start()
 
 
 def phone(t):
@@ -182,20 +197,48 @@ def test_hostile_adverts_never_crash_and_never_create_an_encounter():
     eq(k.app.counters["not_bluezone"] > 100, True, "malformed ones counted")
 
 
-def test_encounters_persisted_every_few_minutes_and_at_slot_end():
+def test_encounters_checkpointed_every_few_minutes_one_record_at_slot_end():
     k = Tok(T0 + 60000, config=SCAN_ALWAYS)
     k.run_until(T0 + 120000, inject=lambda t: k.air.inject(ADDR, phone(t), -61), every=1000)
     eq(k.records(), [], "still in RAM after a minute")
+    eq(saved(k), [], "no checkpoint yet")
     k.run_until(T0 + 60000 + k.app.config.flush_every_ms + 10)
-    r = k.records()
-    eq(len(r), 1, "flushed after 3 minutes")
-    eq((r[0][1], r[0][2], r[0][3], r[0][6], r[0][7]), (0, adv.KIND_ANDROID, PHONE, 60, -61), "record fields")
+    eq(k.records(), [], "the periodic save does not append to the log")
+    c = saved(k)
+    eq(len(c), 1, "the open encounter is in the checkpoint after 3 minutes")
+    eq((c[0][1], c[0][2], c[0][3], c[0][6], c[0][7]), (0, adv.KIND_ANDROID, PHONE, 60, -61), "its fields")
     k.run_until(T0 + ids.SLOT_MS - 5000, inject=lambda t: k.air.inject(ADDR, phone(t), -70), every=1000)
-    eq(len(k.records()), 4, "periodic flushes at 4, 7, 10 and 13 minutes")
+    eq(k.records(), [], "nothing appended within the slot")
+    eq(k.app.counters["ckpt_writes"], 4, "saves at 4, 7, 10 and 13 minutes")
+    eq(0 < saved(k)[0][6] < k.app.agg.sightings, True, "the save at 13 min holds the sightings until then")
     k.run_until(T0 + ids.SLOT_MS + 1)
     r = k.records()
-    eq(len(r), 5, "closed at the slot's end")
-    eq(r[-1][5] < T0 + ids.SLOT_MS, True, "the last record is slot 0's")
+    eq(len(r), 1, "one record for the contact in slot 0, at the slot's end")
+    eq((r[0][1], r[0][3], r[0][4], r[0][6]), (0, PHONE, T0 + 60000, k.app.agg.sightings), "all the sightings")
+    eq(saved(k), [], "the checkpoint saved after the append holds nothing of slot 0")
+
+
+def test_power_cut_restores_the_checkpoint_one_record_per_slot():
+    k = Tok(T0 + 60000, config=SCAN_ALWAYS)
+    k.run_until(T0 + 60000 + k.app.config.flush_every_ms + 10000, inject=lambda t: k.air.inject(ADDR, phone(t), -61),
+                every=1000)
+    before = saved(k)[0][6]
+    eq(before >= 180, True, "the checkpoint holds the first 3 minutes")
+    reboot(k)  # a power cut: the sightings since the save are lost, the saved ones come back
+    eq(k.app.counters["ckpt_restored"], 1, "the encounter is open again")
+    k.run_until(T0 + ids.SLOT_MS - 10000, inject=lambda t: k.air.inject(ADDR, phone(t), -65), every=1000)
+    after = k.app.agg.sightings  # made since the reboot
+    # A cut right after the slot end's append, before the checkpoint is replaced:
+    k.app.save_checkpoint = lambda: None
+    k.run_until(T0 + ids.SLOT_MS + 1000)
+    eq(len(k.records()), 1, "appended at the slot's end")
+    reboot(k)
+    eq(k.app.counters["ckpt_logged"], 1, "the stale checkpoint's encounter is found in the log")
+    eq(k.app.counters["ckpt_restored"], 0, "and not reopened")
+    k.run_until(T0 + ids.SLOT_MS + 5000)
+    r = k.records()
+    eq(len(r), 1, "one record for slot 0: nothing lost across the cut, nothing doubled")
+    eq((r[0][4], r[0][6], r[0][8]), (T0 + 60000, before + after, -61), "first seen, count, strongest")
 
 
 def test_old_days_and_keys_purged_daily():
@@ -224,9 +267,16 @@ def test_eco_profile_sleeps_between_utc_aligned_windows():
     for at, ms in k.sleeps:
         eq((at + ms + cfg.wake_lead_ms) % cfg.wake_period_ms, 0, "wakes before a UTC multiple of the period")
         eq(at % cfg.wake_period_ms >= cfg.wake_window_ms, True, "slept only after the window")
-    eq(len(k.records()) >= 3, True, "each window's encounters persisted before sleeping")
+    eq(k.records(), [], "one slot: nothing appended before its end")
+    c = saved(k)
+    eq(len(c), 1, "the open encounter saved before each sleep")
+    eq(0 < c[0][6] < k.app.agg.sightings, True, "with the sightings until the last sleep")
     eq(len(k.sleeps), 4, "one sleep per period: the early wake waits awake for its window")
     eq(k.app.counters["wakes"], 1, "one cold start")
+    k.run_until(T0 + ids.SLOT_MS + cfg.wake_window_ms)
+    r = k.records()
+    eq(len(r), 1, "one record for the slot, at its end")
+    eq(r[0][6], k.app.agg.sightings, "with every window's sightings")
 
 
 def test_eco_stays_awake_while_a_station_talks():
@@ -247,15 +297,17 @@ def test_led_battery_low_and_flash_full():
         eq(k.app.battery_mv(), 3200, "mV")
     finally:
         FakeADC.uv = 2000000
-    k = Tok(T0, config={"log_capacity_bytes": 4096, "scan_period_ms": 10000, "scan_window_ms": 10000,
-                        "flush_every_ms": 10000})
+    k = Tok(T0 + ids.SLOT_MS - 20000, config={"log_capacity_bytes": 4096, "scan_period_ms": 10000,
+                                               "scan_window_ms": 10000})
     n = [0]
 
-    def many(t):  # 100 devices (fewer than the table: no crowd policy), 100 records a 10 s flush
+    def many(t):  # 100 devices (fewer than the table: no crowd policy), 100 records a slot
         n[0] += 1
         k.air.inject(ADDR, adv.build(bytes((n[0] % 100, 1)) + bytes(10)), -60)
 
-    k.run_until(T0 + 60000, inject=many, every=20)
+    for edge in (1, 2):  # two slot ends: 200 records, 4,800 bytes
+        k.run_until(T0 + edge * ids.SLOT_MS - 20000)
+        k.run_until(T0 + edge * ids.SLOT_MS + 20000, inject=many, every=20)
     eq(k.board.pattern, board.PAT_FLASH_FULL, "flash nearly full")
 
 
@@ -347,8 +399,8 @@ def test_clock_set_back_keeps_scanning_and_flushing():
     k.run_until(t + 12000, inject=lambda x: k.air.inject(ADDR, phone(x), -60), every=200)
     eq(k.air.delivered > 0, True, "scanning again within a period")
     k.run_until(t + k.app.config.flush_every_ms + 1000)
-    r = [x for x in k.records() if x[4] >= T0 + 3600000 and x[4] < T0 + 2 * 3600000]
-    eq(len(r), 1, "flushed on the new time")
+    r = [x for x in saved(k) if x[4] >= T0 + 3600000 and x[4] < T0 + 2 * 3600000]
+    eq(len(r), 1, "saved on the new time")
 
 
 def _led_log(k, until):
