@@ -235,6 +235,9 @@ class SyncServer:
         d["line_errors"] = self._dec.bad
         d["profile"] = getattr(self.ctx.config, "profile", None)
         d["config_error"] = getattr(self.ctx.config, "error", None)
+        stats = getattr(self.ctx, "stats", None)
+        if stats is not None:  # the app's counters (crowd, scan drops, checkpoint...): numbers only, no IDs
+            d["counters"] = dict((k, v) for k, v in stats().items() if type(v) is int or type(v) is bool)
         return d
 
     def _auth(self, p, seq):

@@ -474,3 +474,4 @@ def test_always_on_clock_not_set_never_sleeps():
     k.run_until(T0 + 120000)
     eq(k.sleeps, [], "no deep sleep outside eco")
     eq(k.board.pattern, board.PAT_NEEDS_SYNC, "blinking")
+

@@ -1,6 +1,8 @@
 # The open-encounter checkpoint (bzfw/checkpoint.py): round trip through the file with the crowd
 # counters, a damaged or foreign file refused whole, and the exactly-once rule: a row whose (contact,
 # slot) has a record appended after the save is not reopened, one whose record came before it is.
+import gc
+
 from fwtest import eq, raises
 from ramblockdev import fresh_root
 
@@ -18,6 +20,7 @@ def cid(n):
 
 
 def _setup():
+    gc.collect()  # the suite shares one heap: leave it unfragmented
     root = fresh_root("ck")
     makedirs(root)
     return root + "/encounters.ckpt", LogStore(root + "/log", 1 << 20)

@@ -1,5 +1,6 @@
 # The token's sync server on the MicroPython unix port (LittleFS on a RAM block device) and on CPython:
 # a station built here from the same wire helpers talks to it frame by frame.
+import json
 import os
 
 from fwtest import eq
@@ -196,3 +197,21 @@ def test_provision_unprovisioned_token():
         eq(f.read(), SECRET, "on flash")
     eq(st.req(wire.PROVISION, json.dumps(body).encode()).status, wire.E_STATE, "not again without auth")
     eq(st.login(token_id="BZT-9").status, wire.OK, "auth with the new secret")
+
+
+def test_status_carries_the_app_counters():
+    # the real App as the server's ctx (tests/firmware/test_app.py's stand-in token)
+    from test_app import T0, SCAN_ALWAYS, Tok
+
+    k = Tok(T0 + 60000, config=SCAN_ALWAYS, sync=lambda app: syncserver.SyncServer(app))
+    k.run_until(T0 + 61000)
+    k.app.save_checkpoint()
+    out = k.app.sync.feed(wire.encode(0, 7, wire.STATUS, 0, b""))  # answered without a session
+    f = wire.Decoder().feed(out)[0]
+    eq(f.status, wire.OK, "status answered")
+    eq(len(f.payload) < wire.MAX_PAYLOAD, True, "fits one frame")
+    c = json.loads(f.payload)["counters"]
+    for name in ("crowd_refused", "crowd_shed", "agg_lost", "dropped", "ckpt_writes", "sightings"):
+        eq(name in c, True, name + " in the status")
+    eq(c["ckpt_writes"], 1, "the app's own count")
+    eq("adv_id" in c, False, "numbers only, no IDs")
