@@ -92,13 +92,30 @@ def run(report):
             report("  heap high-water (live, after collect)", out["live_peak"], "bytes",
                    f"of {out['heap_total']:,} (64-bit)")
             report("  dropped by the ring (counted) / records written", f"{out['dropped']:,} / {out['records']}")
-        # Crowds beyond the encounter table (128 rows): the crowd policy (bzfw/encounters.py) keeps the
-        # strongest open, refuses weaker sightings, sheds early records past the slot's budget (64), in an
-        # overflowed slot persists only the 16 strongest every 3 minutes and writes at most 256 records
-        # (then each close's 16 strongest). 200 crowd adverts/s plus 5 close devices for 65 virtual minutes
-        # from 00:10 (4 slot edges; tests/firmware/crowd.py); eco reboots after each deep sleep. Before the
-        # policy each sighting became a record: 9,600 a minute.
+        # A busy place below the table size: 60 devices for 65 virtual minutes (4 slot edges). The periodic
+        # saves (3 min) and eco's saves before each deep sleep replace the checkpoint file (bzfw/checkpoint.py)
+        # instead of appending records: one record per device and slot. A school day = 60 devices for 8 h
+        # (32 slots); the log gets 3/4 of the 2 MiB filesystem (1.5 MiB).
         minutes = 65
+        for scan, cfg in (("always-on", {}), ("eco", {"profile": "eco"})):
+            out = _mp(f"import crowd\ncrowd.main({str(img)!r}, {blocks}, devices=60, close=0, minutes={minutes}, "
+                      f"config={cfg!r}, eco_sleep={scan == 'eco'})\n", heap="112wK", path=mpy)
+            per_slot = out["max_per_slot"]
+            report(f"busy place, 60 devices, {scan}: records in the fullest slot", per_slot, "records/slot",
+                   f"{out['dup_records']} duplicates of a (contact, slot); {out['records']} in {out['slots']} slots")
+            day = per_slot * 32
+            report("  school day (60 devices x 8 h)", day, "records/day",
+                   f"{day * 24:,} bytes; 1.5 MiB full after {1572864 // (day * 24)} days (retention: 21)")
+            report("  round the clock (60 devices x 24 h)", per_slot * 96, "records/day",
+                   f"{per_slot * 96 * 24:,} bytes; 1.5 MiB full after {1572864 // (per_slot * 96 * 24)} days")
+            report("  checkpoint saves", out["ckpt_writes"] * 1440 // minutes, "saves/day",
+                   "(always-on: every 3 min + slot ends; eco: before each deep sleep)")
+        # Crowds beyond the encounter table (128 rows): the crowd policy (bzfw/encounters.py) keeps the
+        # strongest open, refuses weaker sightings, sheds early records past the slot's budget (64); the
+        # periodic saves go to the checkpoint file, so a slot writes its early records and its table at the
+        # slot's end. 200 crowd adverts/s plus 5 close devices for 65 virtual minutes from 00:10 (4 slot
+        # edges; tests/firmware/crowd.py); eco reboots after each deep sleep. Before the policy each
+        # sighting became a record: 9,600 a minute.
         for scan, cfg in (("always-on", {}), ("scanning always", {"scan_period_ms": 60000, "scan_window_ms": 60000}),
                           ("eco", {"profile": "eco"})):
             for devices in (200, 1000):

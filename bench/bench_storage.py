@@ -54,6 +54,36 @@ r = b.run("/flash2", hours={hours}, n_dev={n_dev}, max_open=96, start_ms=day0 * 
 print("evicted_96", r["evicted"])
 vfs.umount("/flash2")
 del dev2
+# the checkpoint of the open encounters (bzfw/checkpoint.py): flash operations per save, on a fresh flash
+from bzfw import checkpoint
+from bzfw.encounters import Aggregator
+from bzfw.logstore import LogStore
+for rows in (60, 128):
+    dev3 = RAMBlockDev(blocks=BLOCKS)
+    vfs.VfsLfs2.mkfs(dev3)
+    erases = [0]
+    ioctl = dev3.ioctl
+
+    def counting(op, arg, ioctl=ioctl, erases=erases):
+        if op == 6:
+            erases[0] += 1
+        return ioctl(op, arg)
+
+    dev3.ioctl = counting
+    vfs.mount(vfs.VfsLfs2(dev3), "/flash3")
+    agg = Aggregator(max_open=128)
+    for i in range(rows):
+        agg.add(1, bytes((i, 7)) * 6, -60, day0 * DAY_MS + i)
+    ls3 = LogStore("/flash3/log", 1 << 20)
+    nbytes = checkpoint.save("/flash3/encounters.ckpt", agg, ls3)
+    w0, e0 = dev3.writes, erases[0]
+    for _ in range(200):
+        checkpoint.save("/flash3/encounters.ckpt", agg, ls3)
+    print("ckpt_bytes_%d" % rows, nbytes)
+    print("ckpt_progs_x100_%d" % rows, (dev3.writes - w0 - (erases[0] - e0)) * 100 // 200)
+    print("ckpt_erases_x100_%d" % rows, (erases[0] - e0) * 100 // 200)
+    vfs.umount("/flash3")
+    del dev3
 # fill day after day until the filesystem says ENOSPC and the store drops a day
 days = 1
 while days < 400:
@@ -95,6 +125,15 @@ def run(report):
                    "(x86; an ESP32 is some 20-50x slower)")
             report("heap high-water, live after gc (64-bit unix port)", r["heap_peak"], "bytes",
                    "(ESP32: about half for object-heavy data)")
+            for rows in (60, 128):
+                report(f"checkpoint save, {rows} open encounters", r[f"ckpt_bytes_{rows}"], "bytes",
+                       f"{r[f'ckpt_progs_x100_{rows}'] / 100:.1f} programs + {r[f'ckpt_erases_x100_{rows}'] / 100:.2f}"
+                       " block erases per save (LittleFS, 4 KiB blocks)")
+                e = r[f"ckpt_erases_x100_{rows}"] / 100
+                for prof, saves in (("always-on", 480 + 96), ("eco", 720 + 96)):
+                    report(f"  {prof}: {saves} saves/day -> erases per block per day over {blocks} blocks",
+                           round(saves * e / blocks, 2), "erases/block/day",
+                           f"(100k-cycle NOR: {int(100000 / max(saves * e / blocks, 1e-9) / 365):,} years)")
         report(f"busy days until a {label} partition is full (no purge)", r["days_to_full"], "days",
                f"(then {r['fs_blocks_free_at_full']} blocks free; retention keeps 21)")
     r = _run(512, 24, 60)

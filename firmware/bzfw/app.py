@@ -129,9 +129,9 @@ class App:
         self._sync_until = self.clock.ticks_ms()
         if self.gatt is not None:
             self.gatt.touch(self._sync_until)
-        # The ended slots' records and the queue of early ones go to the log; the open encounters stay open
-        # (one record per contact and slot, at the slot's end), saved to the checkpoint.
-        self.persist(self.agg.close_before(self.clock.now_ms() if self.clock.is_set() else 0))
+        # The station pulls what is on flash: the open encounters go to the log now (the only time a contact
+        # gets a second record in a slot; the station merges them), and the emptied checkpoint after them.
+        self.persist(self.agg.flush())
         self.save_checkpoint()
 
     def ble_sync_mode(self, ms):

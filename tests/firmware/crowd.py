@@ -37,7 +37,7 @@ def _id(i, slot):
 
 
 _SUMMED = ("received", "dropped", "sightings", "evicted", "crowd_refused", "crowd_shed", "agg_dropped", "agg_lost",
-           "write_errors", "loop_errors")
+           "write_errors", "loop_errors", "ckpt_writes")
 
 
 class _Slept(Exception):
@@ -180,7 +180,7 @@ def main(img, blocks, devices=1000, close=3, minutes=16, rate=200, config=None, 
         "max_per_slot": max(per_slot.values()) if per_slot else 0, "slots": len(per_slot),
         "close_slots": len(truth), "close_records": close_recs, "close_ok": close_ok, "close_bad": close_bad,
         "close_extra": len([k for k in got if k not in truth]), "write_errors": s["write_errors"],
-        "loop_errors": s["loop_errors"], "bytes": sum(ls.size(d) for d in ls.days()),
+        "loop_errors": s["loop_errors"], "ckpt_writes": s["ckpt_writes"], "bytes": sum(ls.size(d) for d in ls.days()),
         "sleeps": len(sleeps), "heap_free": gc.mem_free(), "real_ms": time.ticks_diff(time.ticks_ms(), t_real),
     }
     print(json.dumps(out))
