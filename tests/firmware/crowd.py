@@ -134,7 +134,7 @@ def main(img, blocks, devices=1000, close=3, minutes=16, rate=200, config=None, 
     for k in _SUMMED:
         s[k] += summed[k]
     written = counted = close_recs = dups = 0
-    seen = set()  # (device, slot) of the records
+    seen = {}  # slot -> one byte per crowd device: has a record (duplicates counted; close ones apart)
     per_slot = {}
     got = {}  # the station's merge of a contact's records in a slot: first = min, last = max, count = sum
     ls = app.logstore
@@ -148,10 +148,13 @@ def main(img, blocks, devices=1000, close=3, minutes=16, rate=200, config=None, 
                 sl = day * 96 + r[1]
                 per_slot[sl] = per_slot.get(sl, 0) + 1
                 cid = r[3]
-                key = cid[0] | cid[1] << 8 | (sl & 0x7FFF) << 16  # a small int: (device, slot), see _id
-                if key in seen:
-                    dups += 1
-                seen.add(key)
+                i = cid[0] | cid[1] << 8  # the device, see _id
+                if i < devices and cid[3] == 0x5A:
+                    bm = seen.get(sl)
+                    if bm is None:
+                        bm = seen[sl] = bytearray(devices)
+                    dups += bm[i]
+                    bm[i] = 1
                 c = cid[0] + (cid[1] << 8) - 60000
                 if 0 <= c < close and cid[3] == 0x5A:
                     k = (c, sl)
