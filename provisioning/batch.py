@@ -66,12 +66,17 @@ class BatchResult:
                 "failed": self.count("failed"), "tokens": [asdict(o) for o in self.outcomes]}
 
 
-def open_client(port: str, timeout: float = 2.0):
-    """A sync-protocol client on a serial port (host_tools.sync); `timeout`: seconds per answer."""
+def open_client(port: str, timeout: float = 2.0, wake_wait: float | None = None):
+    """A sync-protocol client on a serial port (host_tools.sync); `timeout`: seconds per answer. Its first
+    hello waits up to `wake_wait` s for a sleeping (eco) token (default: host_tools.sync.wake.default_wait_s(),
+    $BZTOKEN_WAKE_WAIT), showing a line on a terminal."""
+    from host_tools.sync import wake
     from host_tools.sync.client import SyncClient
     from host_tools.sync.transport import open_transport
 
-    return SyncClient(open_transport(port), timeout=timeout)
+    wait = wake.default_wait_s() if wake_wait is None else wake_wait
+    return SyncClient(open_transport(port, lazy=wait > 0), timeout=timeout, wake_wait=wait,
+                      on_wait=wake.status_line())
 
 
 def read_csv(text: str, where: str = "CSV") -> list[WearerRow]:

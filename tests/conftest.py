@@ -17,6 +17,9 @@ settings.register_profile("fast", max_examples=200, deadline=None)
 settings.register_profile("deep", max_examples=20000, deadline=None)
 settings.load_profile("deep" if os.environ.get("BZ_DEEP") else "fast")
 DEEP = bool(os.environ.get("BZ_DEEP"))
+# Tests of dead or pulled ports expect a quick failure, so the wake wait for sleeping tokens
+# (host_tools/sync/wake.py) is off unless a test gives its own; set it for a real eco token.
+os.environ.setdefault("BZTOKEN_WAKE_WAIT", "0")
 
 
 def pytest_addoption(parser):

@@ -12,13 +12,18 @@ from host_tools.errors import AuthError, UsageError
 from host_tools.timeutil import iso_ms
 
 
-def _port_args(p: argparse.ArgumentParser) -> None:
+def _port_args(p: argparse.ArgumentParser, wait_alias: bool = False) -> None:
+    """The link options; `wait_alias`: also spell --wake-wait as --wait (export-keys' --wait is the button)."""
     p.add_argument("--port", "-p", default=os.environ.get("BZTOKEN_PORT"), metavar="PORT",
                    help="pyserial URL: /dev/ttyUSB0, socket://HOST:PORT, loop:// (default: $BZTOKEN_PORT)")
     p.add_argument("--ble", metavar="ADDRESS", default=None,
                    help="instead of --port: a token in BLE sync mode at this address (bztoken scan lists them)")
     p.add_argument("--baud", type=int, default=115200, help="baud rate of a UART bridge (default 115200)")
     p.add_argument("--timeout", type=float, default=1.0, help="seconds to wait for each answer (default 1)")
+    p.add_argument(*(("--wait", "--wake-wait") if wait_alias else ("--wake-wait",)), dest="wake_wait", type=float,
+                   default=None, metavar="S",
+                   help="seconds to keep knocking until a sleeping (eco) token wakes; its port may come and go "
+                        "meanwhile (default: its longest sleep plus a margin, or $BZTOKEN_WAKE_WAIT; 0: no wait)")
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
 
 
@@ -30,22 +35,22 @@ def _secret_args(p: argparse.ArgumentParser) -> None:
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("pull", help="authenticate, set the clock, pull the token's logs into the station database")
-    _port_args(p)
+    _port_args(p, wait_alias=True)
     _secret_args(p)
     p.set_defaults(func=cmd_pull)
 
     s = sub.add_parser("status", help="a token's state: ID, clock, battery, log extent, free flash (no secret)")
-    _port_args(s)
+    _port_args(s, wait_alias=True)
     s.set_defaults(func=cmd_status)
 
     t = sub.add_parser("time", help="a token's clock and its offset from this station; --set corrects it")
-    _port_args(t)
+    _port_args(t, wait_alias=True)
     _secret_args(t)
     t.add_argument("--set", action="store_true", help="authenticate and set the token clock (recorded in --db)")
     t.set_defaults(func=cmd_time)
 
     w = sub.add_parser("wipe", help="erase a token's logs (--all: also its keys, secret and config)")
-    _port_args(w)
+    _port_args(w, wait_alias=True)
     _secret_args(w)
     w.add_argument("--all", action="store_true", help="also keys, secret and config: the token becomes unprovisioned")
     w.add_argument("--yes", action="store_true", help="really: records not yet pulled are lost")
@@ -90,16 +95,23 @@ def secret_lookup(args: argparse.Namespace, db_path: Path) -> Callable[[str], by
 
 
 def _client(args: argparse.Namespace):
+    from host_tools.sync import wake
     from host_tools.sync.client import SyncClient
     from host_tools.sync.transport import open_transport
 
     if getattr(args, "ble", None):  # BLE GATT: same frames, same client (host_tools/ble)
         from host_tools.ble.transport import BleTransport
 
-        return SyncClient(BleTransport(args.ble), timeout=args.timeout)
+        return SyncClient(BleTransport(args.ble), timeout=args.timeout)  # in sync mode a token is awake
     if not args.port:
         raise UsageError("no port", hint="--port /dev/ttyUSB0 (or set BZTOKEN_PORT), or --ble ADDRESS")
-    return SyncClient(open_transport(args.port, args.baud), timeout=args.timeout)
+    wait = getattr(args, "wake_wait", None)
+    wait = wake.default_wait_s() if wait is None else wait
+    if wait < 0:
+        raise UsageError(f"--wake-wait {wait:g}: seconds must be 0 or more")
+    # With a wait the port is opened by the first hello: it may be absent while the token sleeps.
+    return SyncClient(open_transport(args.port, args.baud, lazy=wait > 0), timeout=args.timeout, wake_wait=wait,
+                      on_wait=wake.status_line(args.json))
 
 
 def _print(args: argparse.Namespace, obj: dict, lines: list[str]) -> None:

@@ -64,6 +64,24 @@ def _safe_summary(s: dict) -> dict:
             "clock_offset_ms": c.get("offset_ms"), "clock_residual_ms": c.get("residual_ms")}
 
 
+def _waking_row(ps: PortState):
+    """The wake-wait callback of a port's worker: its row says "waiting for the token to wake" while the first
+    hello knocks, then shows again what it said before."""
+    before: list = []
+
+    def on_wait(waited: float, limit: float, what: str) -> None:
+        if what == "awake":
+            if before:
+                ps.msg_key, ps.msg_args, ps.message = before.pop()
+            return
+        if not before:
+            before.append((ps.msg_key, ps.msg_args, ps.message))
+        ps.say(None, "m_waking", f"waiting for the token to wake ({waited:.0f} of {limit:.0f} s)",
+               waited=int(waited), limit=int(limit), port_gone=what == "gone")
+
+    return on_wait
+
+
 def warnings_for(status: dict, clock_offset_ms: int | None = None) -> list[str]:
     """Warning keys (translated by the UI) for a token's last status."""
     out = []
@@ -87,7 +105,7 @@ class Station:
     def __init__(self, db_path: str | Path, passphrase: str, *, extra_ports: list[str] | None = None,
                  usb: bool = True, exposures_dir: str | Path | None = None, data_dir: str | Path | None = None,
                  poll_s: float = 0.5, serial_timeout: float = 2.0, auto_sync: bool = True, export_wait_s: float = 30,
-                 ble_scan_s: float = 5.0):
+                 ble_scan_s: float = 5.0, wake_wait_s: float | None = None):
         self.db = Path(db_path)
         self._passphrase = passphrase
         self.extra_ports = list(extra_ports or [])
@@ -107,6 +125,10 @@ class Station:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.ble_scan_s = ble_scan_s
+        from host_tools.sync import wake
+
+        # a sleeping (eco) token answers within its longest sleep: the first hello keeps trying that long
+        self.wake_wait_s = wake.default_wait_s() if wake_wait_s is None else wake_wait_s
         store.init(self.db)
         self.exposures_dir.mkdir(parents=True, exist_ok=True)
         self.exports_dir.mkdir(parents=True, exist_ok=True)
@@ -160,6 +182,9 @@ class Station:
         with self._lock:
             for p in present:
                 ps = self.ports.get(p)
+                if ps is not None and not ps.present and ps.lock.locked():
+                    ps.present = True  # back while its worker waits: an eco token's USB port sleeps with it
+                    continue
                 if ps is None or not ps.present:
                     self.ports[p] = ps = PortState(p)
                     new.append(ps)
@@ -196,7 +221,7 @@ class Station:
             raise UsageError(f"no token on port {port}", hint="plug it in and wait until it shows")
         return ps
 
-    def _client(self, port: str):
+    def _client(self, port: str, ps: PortState | None = None):
         from host_tools.sync.client import SyncClient
         from host_tools.sync.transport import open_transport
 
@@ -204,7 +229,9 @@ class Station:
             from host_tools.ble.transport import BleTransport
 
             return SyncClient(BleTransport(port[len(BLE_PREFIX):]), timeout=max(self.serial_timeout, 2.0))
-        return SyncClient(open_transport(port), timeout=self.serial_timeout)
+        wait = self.wake_wait_s
+        return SyncClient(open_transport(port, lazy=wait > 0), timeout=self.serial_timeout, wake_wait=wait,
+                          on_wait=_waking_row(ps) if ps is not None else None)
 
     def sync_port(self, port: str, who: str) -> dict:
         """Hello, status, then the whole pull (authenticate, set the clock, pull, confirm); then re-match."""
@@ -228,7 +255,7 @@ class Station:
         client = None
         token_id = None
         try:
-            client = self._client(ps.port)
+            client = self._client(ps.port, ps)
             info = client.hello()
             status = client.status()
             status.pop("nonce", None)
@@ -318,7 +345,7 @@ class Station:
                 row = WearerRow(name=name, ref=(ref or "").strip() or name, phone=(phone or "").strip() or None)
                 with StationDB(self.db) as sdb:
                     out = provision_one(reg, row, port, db=sdb, another=True,
-                                        connect=lambda p: self._client(p))
+                                        connect=lambda p: self._client(p, ps))
             except BzError as e:
                 err = str(e).splitlines()[0]
                 ps.say("failed", "m_provision_failed", f"provisioning failed: {err}", error=err)
@@ -392,7 +419,7 @@ class Station:
         try:
             ps.export_file = None
             ps.say("busy", "press_button", "press the token's button now")
-            client = self._client(ps.port)
+            client = self._client(ps.port, ps)
             info = client.hello()
             reg = self.registry(secrets=True)
             try:

@@ -4,16 +4,23 @@ Each request waits `timeout` seconds for its response and is sent again (same se
 from its cache and never runs a command twice) up to `retries` times; corrupted frames are dropped by the
 codec and count as a lost response. After `auth` every frame both ways carries a session tag; a response
 with a bad or missing tag is treated as corrupted. A token that rebooted (or a session otherwise lost)
-answers E_AUTH_REQUIRED: that raises SessionLost, which the pull handles by authenticating again."""
+answers E_AUTH_REQUIRED: that raises SessionLost, which the pull handles by authenticating again.
+
+A token that sleeps (eco profile) is reached by the session's first `hello`, retried for `wake_wait` seconds
+(host_tools.sync.wake): a port that goes away meanwhile (native USB while the chip deep-sleeps) is reopened."""
 
 import hmac
 import json
 import os
 import time
+from collections.abc import Callable
 
 from bzfw import syncserver, wire
 from host_tools.errors import AuthError, BzError, LinkError
 from host_tools.sync.transport import Transport
+
+WaitFn = Callable[[float, float, str], None]
+REOPEN_POLL_S = 0.25  # how often a vanished port is looked for again
 
 
 class ProtocolError(BzError):
@@ -22,6 +29,10 @@ class ProtocolError(BzError):
 
 class SessionLost(BzError):
     """The token no longer knows our session (it rebooted): authenticate again."""
+
+
+class NoAnswer(LinkError):
+    """The link is there but the token did not answer (asleep, busy booting, not running its firmware)."""
 
 
 class Refused(BzError):
@@ -41,10 +52,16 @@ def _version_error(theirs: int) -> ProtocolError:
 
 
 class SyncClient:
-    def __init__(self, transport: Transport, timeout: float = 1.0, retries: int = 5):
+    def __init__(self, transport: Transport, timeout: float = 1.0, retries: int = 5, wake_wait: float = 0.0,
+                 on_wait: WaitFn | None = None):
         self.t = transport
         self.timeout = timeout
         self.retries = retries
+        self.wake_wait = wake_wait  # seconds the session's first hello keeps trying (0: plain retries)
+        self.on_wait = on_wait  # on_wait(waited_s, wake_wait, "silent" | "gone" | "awake") while it does
+        self.woke_after_s: float | None = None  # how long the first hello waited, once it got an answer
+        self.reopens = 0
+        self._awake = False
         self._dec = wire.Decoder()
         self._seq = int.from_bytes(os.urandom(2), "little")
         self._key: bytes | None = None
@@ -58,17 +75,24 @@ class SyncClient:
         return self._dec.bad
 
     # -- framing ---------------------------------------------------------------------------------
-    def request(self, cmd: int, payload: bytes = b"", timeout: float | None = None) -> wire.Frame:
+    def request(self, cmd: int, payload: bytes = b"", timeout: float | None = None,
+                retries: int | None = None) -> wire.Frame:
         """Send one request and return its OK response; Refused for any other status."""
+        seq, line = self._frame(cmd, payload)
+        return self._send(seq, cmd, line, self.timeout if timeout is None else timeout,
+                          self.retries if retries is None else retries)
+
+    def _frame(self, cmd: int, payload: bytes = b"") -> tuple[int, bytes]:
         self._seq = (self._seq + 1) & 0xFFFF
         seq = self._seq
         tag = None
         if self._key is not None:
             hdr = wire.header(wire.VERSION, wire.FLAG_MAC, seq, cmd, 0)
             tag = syncserver.tag(self._key, hdr + payload)
-        line = wire.encode(0, seq, cmd, 0, payload, tag)
-        wait = self.timeout if timeout is None else timeout
-        for attempt in range(self.retries + 1):
+        return seq, wire.encode(0, seq, cmd, 0, payload, tag)
+
+    def _send(self, seq: int, cmd: int, line: bytes, wait: float, retries: int) -> wire.Frame:
+        for attempt in range(retries + 1):
             if attempt:
                 self.retransmits += 1
             self.t.write(line)
@@ -76,8 +100,8 @@ class SyncClient:
             f = self._await(seq, cmd, wait)
             if f is not None:
                 return self._check(f)
-        raise LinkError(
-            f"no answer from the token to {wire.NAMES.get(cmd, cmd)} after {self.retries + 1} tries on {self.t.name}",
+        raise NoAnswer(
+            f"no answer from the token to {wire.NAMES.get(cmd, cmd)} after {retries + 1} tries on {self.t.name}",
             hint="is the token connected and running its firmware? rerun to resume",
         )
 
@@ -117,10 +141,53 @@ class SyncClient:
     # -- commands --------------------------------------------------------------------------------
     def hello(self) -> dict:
         self._key = None
-        info = json.loads(self.request(wire.HELLO).payload)
+        f = self._wake_hello() if not self._awake and self.wake_wait > 0 else self.request(wire.HELLO)
+        self._awake = True
+        info = json.loads(f.payload)
         self._nonce = bytes.fromhex(info["nonce"])
         self.token_id = info.get("token_id") or ""
         return info
+
+    def _wake_hello(self) -> wire.Frame:
+        """The session's first hello: one try per `timeout`, all with the same seq (a token that wakes to a
+        queue of them answers the first and the rest from its cache, with the same nonce), for up to
+        `wake_wait` seconds; a link that is lost or not there is reopened every REOPEN_POLL_S."""
+        seq, line = self._frame(wire.HELLO)
+        start = time.monotonic()
+        # a lazily made transport (the port may be absent while the token sleeps) is opened by the loop
+        gone: LinkError | None = None if self.t.is_open else LinkError(f"port {self.t.name} not opened yet")
+        told = False
+        while True:
+            try:
+                if gone is not None:
+                    self.t.reopen()
+                    gone = None
+                    self.reopens += 1
+                f = self._send(seq, wire.HELLO, line, self.timeout, 0)
+                break
+            except NoAnswer:
+                pass
+            except LinkError as e:
+                if not self.t.reopenable:
+                    raise
+                gone = e
+                time.sleep(max(0.0, min(REOPEN_POLL_S, start + self.wake_wait - time.monotonic())))
+            waited = time.monotonic() - start
+            if waited >= self.wake_wait:
+                self.t.close()
+                raise LinkError(
+                    f"no token answered on {self.t.name} within {self.wake_wait:.0f} s"
+                    + (f" (the port is not there: {str(gone).splitlines()[0]})" if gone is not None else ""),
+                    hint="press the token's button (an eco token then stays awake), check the cable and that "
+                         "it runs its firmware, or wait longer: --wake-wait S",
+                )
+            if self.on_wait is not None:
+                self.on_wait(waited, self.wake_wait, "gone" if gone is not None else "silent")
+                told = True
+        self.woke_after_s = round(time.monotonic() - start, 3)
+        if told and self.on_wait is not None:
+            self.on_wait(self.woke_after_s, self.wake_wait, "awake")
+        return f
 
     def auth(self, secret: bytes) -> None:
         """Challenge-response with the nonce of the last hello; checks the token's proof too."""

@@ -22,6 +22,15 @@ class Transport:
         """Whatever arrived within `timeout` seconds (b"" if nothing); LinkError when the link is gone."""
         raise NotImplementedError
 
+    # A transport that can be opened again after its link went away (a native-USB serial port that vanishes
+    # while the token deep-sleeps and comes back at its wake); BLE and in-memory links cannot.
+    reopenable = False
+    is_open = True
+
+    def reopen(self) -> None:
+        """Open the link again; LinkError while it is not there (yet)."""
+        raise LinkError(f"link {self.name} cannot be reopened")
+
     def close(self) -> None:
         pass
 
@@ -33,14 +42,17 @@ class Transport:
 
 
 class SerialTransport(Transport):
-    def __init__(self, url: str, baudrate: int = 115200):
+    """A pyserial URL. `lazy`: do not open yet (the port may be absent while an eco token sleeps); the first
+    `reopen()` opens it, and reads and writes before that raise LinkError."""
+
+    reopenable = True
+
+    def __init__(self, url: str, baudrate: int = 115200, lazy: bool = False):
         import serial  # pyserial
 
         self.name = url
-        try:
-            self._ser = serial.serial_for_url(url, baudrate=baudrate, timeout=0, write_timeout=5)
-        except (serial.SerialException, OSError, ValueError) as e:
-            raise LinkError(f"cannot open port {url}: {e}", hint="check the cable and the port name") from None
+        self._baud = baudrate
+        self._ser = None
         self._exc: tuple = (serial.SerialException, OSError)
         try:
             import termios  # tcdrain on a vanished pty raises termios.error, not OSError
@@ -48,28 +60,53 @@ class SerialTransport(Transport):
             self._exc += (termios.error,)
         except ImportError:
             pass
+        if not lazy:
+            self.reopen()
+
+    def reopen(self) -> None:
+        import serial
+
+        self.close()
+        try:
+            self._ser = serial.serial_for_url(self.name, baudrate=self._baud, timeout=0, write_timeout=5)
+        except (serial.SerialException, OSError, ValueError) as e:
+            raise LinkError(f"cannot open port {self.name}: {e}", hint="check the cable and the port name") from None
+
+    @property
+    def is_open(self) -> bool:  # type: ignore[override]
+        return self._ser is not None
+
+    def _port(self):
+        if self._ser is None:
+            raise LinkError(f"port {self.name} is not open", hint="check the cable and the port name")
+        return self._ser
 
     def write(self, data: bytes) -> None:
+        ser = self._port()
         try:
-            self._ser.write(data)
-            self._ser.flush()
+            ser.write(data)
+            ser.flush()
         except self._exc as e:
             raise LinkError(f"port {self.name} lost while writing: {e}", hint="rerun to resume") from None
 
     def read(self, timeout: float) -> bytes:
+        ser = self._port()
         try:
-            self._ser.timeout = max(0.0, timeout)
-            first = self._ser.read(1)
+            ser.timeout = max(0.0, timeout)
+            first = ser.read(1)
             if not first:
                 return b""
-            n = self._ser.in_waiting
-            return first + (self._ser.read(n) if n else b"")
+            n = ser.in_waiting
+            return first + (ser.read(n) if n else b"")
         except self._exc as e:
             raise LinkError(f"port {self.name} lost: {e}", hint="rerun to resume") from None
 
     def close(self) -> None:
+        ser, self._ser = self._ser, None
+        if ser is None:
+            return
         try:
-            self._ser.close()
+            ser.close()
         except self._exc:
             pass
 
@@ -93,8 +130,8 @@ class FeedTransport(Transport):
         return data
 
 
-def open_transport(url: str, baudrate: int = 115200) -> Transport:
-    return SerialTransport(url, baudrate)
+def open_transport(url: str, baudrate: int = 115200, lazy: bool = False) -> Transport:
+    return SerialTransport(url, baudrate, lazy)
 
 
 class FaultyTransport(Transport):
@@ -128,6 +165,17 @@ class FaultyTransport(Transport):
                 data = self._flip(data)
                 self.damaged += 1
         return data
+
+    @property
+    def reopenable(self) -> bool:  # type: ignore[override]
+        return self.inner.reopenable
+
+    @property
+    def is_open(self) -> bool:  # type: ignore[override]
+        return self.inner.is_open
+
+    def reopen(self) -> None:
+        self.inner.reopen()
 
     def close(self) -> None:
         self.inner.close()
