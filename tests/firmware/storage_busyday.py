@@ -1,6 +1,7 @@
 # A busy day for the token's storage, run on the MicroPython unix port by tests/test_storage_memory.py
 # and bench/bench_storage.py: `n_dev` distinct Bluezone devices nearby for `hours`, each seen once per
-# scan cycle, going through the Aggregator into the LogStore in batches, as the app does.
+# scan cycle, going through the Aggregator into the LogStore in batches, as the app does, with the open
+# encounters saved to the checkpoint file every 3 minutes (bzfw/checkpoint.py).
 #
 # Devices: two in three advertise their ID (Android phones and tokens), one in three is an iOS phone read
 # over GATT. Each has its own clock error (up to +-2 s), so its ID changes a little before or after our
@@ -8,6 +9,7 @@
 import gc
 import struct
 
+from bzfw import checkpoint
 from bzfw.encounters import Aggregator
 from bzfw.keystore import KeyStore
 from bzfw.logstore import LogStore
@@ -48,6 +50,8 @@ def run(root, n_dev=60, hours=8, cycle_s=30, max_open=64, capacity=1 << 21, star
             struct.pack_into("<HIHI", cid, 0, d, (ts + skew[d]) // SLOT_MS, 0xB2, d * 7919)
             agg.add(kind[d], bytes(cid), base[d] - rng.next(9), ts)
         t += cycle_s * 1000
+        if t % 180000 < cycle_s * 1000:  # the app's periodic save
+            checkpoint.save(root + "/encounters.ckpt", agg, store)
         if t % 60000 < cycle_s * 1000:  # once a minute, write what has closed
             out = agg.close_before(t)
             by_day = {}
