@@ -75,13 +75,14 @@ def test_a_vanished_link_is_reopened_until_the_token_is_back(tmp_path):
     assert c.hello()["token_id"] == "BZT-W1"
     assert t.opens == 4 and c.reopens == 1  # three failed opens while gone, the fourth got it
     assert "gone" in seen and seen[-1] == "awake" and c.woke_after_s is not None
+    assert "stopped" not in seen
     assert c.status()["token_id"] == "BZT-W1"  # the session goes on as usual
 
 
 def test_a_link_that_stays_gone_ends_in_a_link_error_naming_it(tmp_path):
     ctx = TokenCtx(str(tmp_path / "tok"), "BZT-W1", bytes(32))
     c = SyncClient(Vanishing(SyncServer(ctx), gone_opens=10**6), timeout=0.2, wake_wait=0.6)
-    with pytest.raises(LinkError, match="within 1 s.*not there") as e:
+    with pytest.raises(LinkError, match="within 0.6 s; the port: cannot open port vanishing") as e:
         c.hello()
     assert "--wake-wait" in (e.value.hint or "")
 
@@ -141,7 +142,7 @@ def test_cli_a_port_that_never_answers_exits_4_with_a_hint(tmp_path, capsys):
     rc = cli.main(["pull", "--port", str(tmp_path / "nothing"), "--wake-wait", "0.5", "--secret-file",
                    str(tmp_path / "secret"), "--db", str(tmp_path / "st.db")])
     err = capsys.readouterr().err
-    assert rc == 4 and "the port is not there" in err and "hint:" in err
+    assert rc == 4 and "within 0.5 s; the port: cannot open port" in err and "hint:" in err
 
 
 def test_station_waits_for_a_sleeping_token_and_syncs_it_once(tmp_path):
@@ -174,3 +175,15 @@ def test_station_waits_for_a_sleeping_token_and_syncs_it_once(tmp_path):
         st.stop()
     with StationDB(db) as sdb:
         assert [p["status"] for p in sdb.pulls()] == ["complete"]  # one sync: the port's return started no other
+
+
+def test_terminal_line_while_waiting_is_cleared_once_awake():
+    import io
+
+    out = io.StringIO()
+    line = wake.StatusLine(out)
+    line(3.2, 116, "gone")
+    assert "waiting for the token to wake ... 3 of 116 s (no port: asleep?)" in out.getvalue()
+    line(4.0, 116, "awake")
+    assert out.getvalue().endswith("\r" + " " * 79 + "\r")
+    assert wake.status_line(json_mode=True) is None

@@ -70,7 +70,7 @@ def _waking_row(ps: PortState):
     before: list = []
 
     def on_wait(waited: float, limit: float, what: str) -> None:
-        if what == "awake":
+        if what not in ("silent", "gone"):  # awake (or stopped: the worker then says why)
             if before:
                 ps.msg_key, ps.msg_args, ps.message = before.pop()
             return

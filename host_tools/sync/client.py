@@ -58,7 +58,9 @@ class SyncClient:
         self.timeout = timeout
         self.retries = retries
         self.wake_wait = wake_wait  # seconds the session's first hello keeps trying (0: plain retries)
-        self.on_wait = on_wait  # on_wait(waited_s, wake_wait, "silent" | "gone" | "awake") while it does
+        # on_wait(waited_s, wake_wait, what) while it does: "silent" or "gone" (the port) about every try,
+        # then once "awake" (answered) or "stopped" (gave up, interrupted)
+        self.on_wait = on_wait
         self.woke_after_s: float | None = None  # how long the first hello waited, once it got an answer
         self.reopens = 0
         self._awake = False
@@ -156,15 +158,25 @@ class SyncClient:
         start = time.monotonic()
         # a lazily made transport (the port may be absent while the token sleeps) is opened by the loop
         gone: LinkError | None = None if self.t.is_open else LinkError(f"port {self.t.name} not opened yet")
-        told = False
+        try:
+            f = self._knock(seq, line, start, gone)
+        except BaseException:  # no answer, or Ctrl-C: the waiting line goes before the error is shown
+            if self.on_wait is not None:
+                self.on_wait(time.monotonic() - start, self.wake_wait, "stopped")
+            raise
+        self.woke_after_s = round(time.monotonic() - start, 3)
+        if self.on_wait is not None:
+            self.on_wait(self.woke_after_s, self.wake_wait, "awake")
+        return f
+
+    def _knock(self, seq: int, line: bytes, start: float, gone: LinkError | None) -> wire.Frame:
         while True:
             try:
                 if gone is not None:
                     self.t.reopen()
                     gone = None
                     self.reopens += 1
-                f = self._send(seq, wire.HELLO, line, self.timeout, 0)
-                break
+                return self._send(seq, wire.HELLO, line, self.timeout, 0)
             except NoAnswer:
                 pass
             except LinkError as e:
@@ -176,18 +188,13 @@ class SyncClient:
             if waited >= self.wake_wait:
                 self.t.close()
                 raise LinkError(
-                    f"no token answered on {self.t.name} within {self.wake_wait:.0f} s"
-                    + (f" (the port is not there: {str(gone).splitlines()[0]})" if gone is not None else ""),
+                    f"no token answered on {self.t.name} within {self.wake_wait:g} s"
+                    + (f"; the port: {str(gone).splitlines()[0]}" if gone is not None else ""),
                     hint="press the token's button (an eco token then stays awake), check the cable and that "
                          "it runs its firmware, or wait longer: --wake-wait S",
                 )
             if self.on_wait is not None:
                 self.on_wait(waited, self.wake_wait, "gone" if gone is not None else "silent")
-                told = True
-        self.woke_after_s = round(time.monotonic() - start, 3)
-        if told and self.on_wait is not None:
-            self.on_wait(self.woke_after_s, self.wake_wait, "awake")
-        return f
 
     def auth(self, secret: bytes) -> None:
         """Challenge-response with the nonce of the last hello; checks the token's proof too."""

@@ -54,7 +54,7 @@ class StatusLine:
         self._shown = False
 
     def __call__(self, waited_s: float, limit_s: float, what: str) -> None:
-        if what == "awake":
+        if what not in ("silent", "gone"):  # awake, or stopped waiting
             if self._shown:
                 self.stream.write("\r" + " " * 79 + "\r")
                 self.stream.flush()
@@ -64,8 +64,8 @@ class StatusLine:
         if now - self._last < 1.0:
             return
         self._last = now
-        why = "port gone while it sleeps" if what == "gone" else "no answer yet"
-        text = f"waiting for the token to wake ... {waited_s:3.0f} s of {limit_s:.0f} s ({why}; Ctrl-C stops)"
+        why = "no port: asleep?" if what == "gone" else "no answer yet"
+        text = f"waiting for the token to wake ... {waited_s:.0f} of {limit_s:g} s ({why}) Ctrl-C stops"
         self.stream.write("\r" + text[:79].ljust(79))
         self.stream.flush()
         self._shown = True
