@@ -26,6 +26,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--names-on-labels", action="store_true", help="print the wearer's name under the token ID")
     p.add_argument("--wait", action="store_true",
                    help="batch on one port: ask for the next token before each one (default on a terminal)")
+    p.add_argument("--wake-wait", type=float, default=None, metavar="S",
+                   help="seconds to keep knocking for a sleeping (eco) token (default: $BZTOKEN_WAKE_WAIT or "
+                        "the longest sleep of any profile)")
     p.add_argument("--db", type=Path, default=None, help="station database (default: $BZTOKEN_DB or the user data dir)")
     p.add_argument("--passphrase-file", help="the registry passphrase (default: $BZTOKEN_PASSPHRASE)")
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
@@ -57,12 +60,17 @@ def cmd_provision(args: argparse.Namespace) -> int:
         rows = [batch.WearerRow(name=args.wearer, ref=args.ref or args.wearer, phone=args.phone, note=args.note,
                                 token_id=args.token_id)]
     passphrase = secrets.passphrase_from(args.passphrase_file)
+
+    def connect(port: str):
+        return batch.open_client(port, wake_wait=args.wake_wait)
+
     with Registry(db_path, passphrase) as reg, StationDB(db_path) as db:
         if args.batch:
             one_port = not any(r.port for r in rows)
             wait = args.wait or (one_port and len(rows) > 1 and sys.stdin.isatty() and not args.json)
             result = batch.run_batch(reg, rows, port=args.port, board=args.board, profile=args.profile,
-                                     progress=for_cli(args.json), before_each=_wait_prompt if wait else None, db=db)
+                                     connect=connect, progress=for_cli(args.json),
+                                     before_each=_wait_prompt if wait else None, db=db)
         else:
             w = reg.wearer(rows[0].ref)
             if w and not args.another and any(t["status"] == "provisioned" for t in reg.tokens_of(w["id"])):
@@ -70,7 +78,8 @@ def cmd_provision(args: argparse.Namespace) -> int:
                 raise UsageError(f"wearer {rows[0].ref!r} already has token {tid}",
                                  hint="--another for a second token, or --ref to tell two people apart")
             result = batch.BatchResult([batch.provision_one(reg, rows[0], args.port, board=args.board,
-                                                            profile=args.profile, another=args.another, db=db)])
+                                                            profile=args.profile, another=args.another, db=db,
+                                                            connect=connect)])
         if args.labels:
             wanted = {o.token_id for o in result.outcomes if o.status != "failed" and o.token_id}
             names = {o.token_id: o.name for o in result.outcomes}
