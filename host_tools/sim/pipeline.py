@@ -33,6 +33,7 @@ from host_tools.sim.profiles import get as get_profile
 from host_tools.sim.scenario import Scenario
 from host_tools.stationdb import StationDB
 from host_tools.sync.client import SyncClient
+from host_tools.sync.hostctx import HostTokenCtx
 from host_tools.sync.pull import pull, sync_clock
 from host_tools.sync.transport import FeedTransport
 from provisioning import secrets
@@ -85,30 +86,17 @@ class TokenClock:
         return a - b
 
 
-class TokenCtx:
+class TokenCtx(HostTokenCtx):
     """What SyncServer needs from a token (firmware/README.md, "Sync protocol"), over the sim's storage."""
 
     def __init__(self, tok: Token, clock: TokenClock):
+        super().__init__()
         self.logstore = tok.logstore
         self.keystore = tok.keystore
         self.clock = clock
         self.fs_root = str(tok.root) + "/"
         self.config = fwconfig.load(self.fs_root + "config.json")
         self.secret = _read(self.fs_root + "secret")
-        self.board = None
-        self.presses = 0  # the wearer's button presses not yet consumed
-
-    def battery_mv(self) -> int:
-        return 3900
-
-    def confirm_pressed(self) -> bool:
-        if self.presses:
-            self.presses -= 1
-            return True
-        return False
-
-    def request_sync_mode(self) -> None:
-        return None
 
 
 def _read(path: str) -> bytes | None:

@@ -13,6 +13,7 @@ from bzfw import config as fwconfig
 from bzfw.keystore import KeyStore
 from bzfw.logstore import LogStore
 from bzfw.syncserver import SyncServer
+from host_tools.sync.hostctx import HostTokenCtx
 
 
 class SimClock:
@@ -45,11 +46,12 @@ class SimClock:
         return a - b
 
 
-class TokenCtx:
+class TokenCtx(HostTokenCtx):
     """The context SyncServer gets (contract: firmware/README.md, "Sync protocol")."""
 
     def __init__(self, root: str, token_id: str | None, secret: bytes | None, clock: SimClock | None = None,
                  capacity: int = 8 << 20):
+        super().__init__()
         os.makedirs(root, exist_ok=True)
         self.fs_root = root.rstrip("/") + "/"
         self.logstore = LogStore(self.fs_root + "log", capacity)
@@ -57,21 +59,6 @@ class TokenCtx:
         self.clock = clock or SimClock()
         self.config = fwconfig.Config({"token_id": token_id} if token_id else None)
         self.secret = secret
-        self.board = None
-        self.presses = 0  # button presses not yet consumed
-        self.sync_requests = 0
-
-    def battery_mv(self) -> int:
-        return 3900
-
-    def confirm_pressed(self) -> bool:
-        if self.presses:
-            self.presses -= 1
-            return True
-        return False
-
-    def request_sync_mode(self) -> None:
-        self.sync_requests += 1
 
 
 class PtyToken:
