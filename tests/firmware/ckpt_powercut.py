@@ -14,6 +14,7 @@
 import gc
 
 import vfs
+from lcg import Rng
 from ramblockdev import PowerCut, RAMBlockDev
 
 from bzfw import checkpoint, records
@@ -28,15 +29,6 @@ SLOTS = ((DAY0, 93), (DAY0, 94), (DAY0, 95), (DAY0 + 1, 0), (DAY0 + 1, 1))
 SAVES = 3  # periodic saves a slot
 DEVICES = 10
 CKPT = "/flash/encounters.ckpt"
-
-
-class Rng:
-    def __init__(self, seed):
-        self.x = seed
-
-    def next(self, n):
-        self.x = (self.x * 1103515245 + 12345) & 0x7FFFFFFF
-        return (self.x >> 8) % n
 
 
 class Truth:

@@ -9,6 +9,8 @@
 import gc
 import struct
 
+from lcg import Rng
+
 from bzfw import checkpoint
 from bzfw.encounters import Aggregator
 from bzfw.keystore import KeyStore
@@ -16,15 +18,6 @@ from bzfw.logstore import LogStore
 
 DAY_MS = 86400000
 SLOT_MS = 900000
-
-
-class Rng:
-    def __init__(self, seed):
-        self.x = seed
-
-    def next(self, n):
-        self.x = (self.x * 1103515245 + 12345) & 0x7FFFFFFF
-        return (self.x >> 8) % n
 
 
 def run(root, n_dev=60, hours=8, cycle_s=30, max_open=64, capacity=1 << 21, start_ms=20415 * DAY_MS + 8 * 3600000,

@@ -9,6 +9,7 @@
 import gc
 
 import vfs
+from lcg import Rng
 from ramblockdev import PowerCut, RAMBlockDev
 
 from bzfw import records
@@ -27,15 +28,6 @@ SLOTS = (0, 10, 20) + tuple(range(32, 64)) + (90,)  # a night's few, a busy 8 ho
 
 
 STATS = {}
-
-
-class Rng:
-    def __init__(self, seed):
-        self.x = seed
-
-    def next(self, n):
-        self.x = (self.x * 1103515245 + 12345) & 0x7FFFFFFF
-        return (self.x >> 8) % n
 
 
 class Log:
