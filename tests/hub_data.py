@@ -73,3 +73,19 @@ def make_station(db: Path, tokens: dict[str, bytes], wearers: dict[str, str], pu
     with StationDB(db) as sdb:
         for i, (tid, rows) in enumerate(pulls):
             sdb.store_pull({"token_id": tid, "started_ms": i, "finished_ms": i, "status": "complete"}, rows)
+
+
+def spark_session():
+    """The test session's SparkSession (getOrCreate: every module gets the same one): local[1], no UI,
+    few shuffle partitions; skipped when pyspark or Java is missing."""
+    import shutil
+
+    import pytest
+
+    pytest.importorskip("pyspark")
+    if shutil.which("java") is None and not __import__("os").environ.get("JAVA_HOME"):
+        pytest.skip("Spark needs a Java runtime (Debian: openjdk-17-jre-headless)")
+    from host_tools.hub import spark_engine
+
+    return spark_engine.session("local[1]", {"spark.ui.enabled": "false", "spark.sql.shuffle.partitions": "2",
+                                             "spark.default.parallelism": "1"})

@@ -25,9 +25,9 @@ def join(files: list[str], ids: pa.Table, threads: int | None = None, memory_lim
         con.register("ids", ids)
         cols = ", ".join(f"i.{c}" if c == "entry" else f"l.{c}" for c in JOINED_COLUMNS)
         try:
-            return con.execute(
-                f"SELECT {cols} FROM read_parquet(?, hive_partitioning = true, hive_types_autocast = false) AS l"
-                " JOIN ids AS i ON l.contact_id = i.contact_id", [files]).to_arrow_table()
+            return con.sql(
+                f"SELECT {cols} FROM read_parquet($files, hive_partitioning = true, hive_types_autocast = false)"
+                " AS l JOIN ids AS i ON l.contact_id = i.contact_id", params={"files": files}).to_arrow_table()
         except duckdb.Error as e:
             msg = (str(e).strip().splitlines() or ["?"])[0][:300]
             raise UsageError(f"cannot read the logs dataset: {msg}") from None
