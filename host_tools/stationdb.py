@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from host_tools import paths
+from host_tools import dbfiles, paths
 from host_tools.errors import BzError, UsageError
 from host_tools.match import query
 
@@ -72,6 +72,9 @@ CREATE TABLE IF NOT EXISTS pulls (
 );
 """
 
+SQLITE_COMPONENT = "stationdb"
+SQLITE_STEPS = [SCHEMA]  # step 1: round 1's syncs and pulls (IF NOT EXISTS: an old file keeps its rows)
+
 ENCOUNTER_COLUMNS = (
     "token_id", "day", "file_offset", "contact_id", "kind", "slot", "first_seen_ms", "last_seen_ms",
     "raw_first_seen_ms", "raw_last_seen_ms", "correction_ms", "count", "rssi_min", "rssi_max", "rssi_mean",
@@ -80,10 +83,10 @@ ENCOUNTER_COLUMNS = (
 
 # --- the encounter store (DuckDB) -------------------------------------------------------------------------
 
-STORE_SCHEMA_VERSION = 1
+STORE_COMPONENT = "encounters"
 LOCK_WAIT_S = 60.0  # how long an operation waits for another process to release the store
 # Stored columns: the contact ID as two integers (query.split_ids), so joins compare integers, not blobs.
-STORE_DDL = """
+STORE_V1 = """
 CREATE TABLE IF NOT EXISTS store_meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
 CREATE TABLE IF NOT EXISTS encounters (
   token_id VARCHAR NOT NULL, day INTEGER NOT NULL, file_offset BIGINT NOT NULL,
@@ -98,6 +101,8 @@ CREATE OR REPLACE VIEW match_encounters AS
          cid_hi, cid_lo, first_seen_ms, last_seen_ms, count, rssi_min, rssi_max, rssi_mean
   FROM encounters;
 """
+STORE_STEPS = [STORE_V1]  # host_tools.dbfiles: step i takes the store from version i to i + 1
+STORE_SCHEMA_VERSION = len(STORE_STEPS)
 # numpy dtypes of the stored columns (token_id aside), in STORE_COLUMNS order
 _STORE_TYPES = {"day": np.int32, "file_offset": np.int64, "cid_hi": np.int64, "cid_lo": np.int32,
                 "kind": np.int16, "slot": np.int16, "first_seen_ms": np.int64, "last_seen_ms": np.int64,
@@ -122,70 +127,45 @@ def _is_lock_error(e: Exception) -> bool:
     return "lock" in str(e).lower()
 
 
-_umask = {"depth": 0, "saved": 0}
-_umask_lock = threading.Lock()
-
-
-@contextlib.contextmanager
-def _private_files():
-    """New files (the store, its write-ahead log) readable by this user only: they hold personal data. The
-    umask is the process's, so nested and concurrent uses count, and the last one out restores it."""
-    with _umask_lock:
-        if _umask["depth"] == 0:
-            _umask["saved"] = os.umask(0o077)
-        _umask["depth"] += 1
-    try:
-        yield
-    finally:
-        with _umask_lock:
-            _umask["depth"] -= 1
-            if _umask["depth"] == 0:
-                os.umask(_umask["saved"])
-
-
 def connect_store(station_db: str | Path, wait_s: float | None = None):
-    """A DuckDB connection to the encounter store of `station_db`, created (mode 0600) and migrated forward on
-    first open; round-1 encounters are moved over from SQLite. Close it soon: while it is open, no other
-    process can open the store (threads of this process share it)."""
-    import duckdb
-
+    """A DuckDB connection to the encounter store of `station_db`: created 0600 and migrated forward on open
+    (host_tools.dbfiles); round-1 encounters are moved over from SQLite on the first open. Close it soon
+    (`close_store`): while it is open, no other process can open the store (threads of this process share it)."""
     path = paths.encounter_store(station_db)
     wait = LOCK_WAIT_S if wait_s is None else wait_s
     deadline = time.monotonic() + wait
     delay = 0.005
     while True:
         try:
-            with _private_files(), _open_lock:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                con = duckdb.connect(str(path))
+            with _open_lock:
+                con = dbfiles.open_duckdb(path, STORE_COMPONENT, STORE_STEPS)
             break
-        except duckdb.IOException as e:
+        except UsageError as e:
             if not _is_lock_error(e):
-                raise UsageError(f"cannot open the encounter store {path}: {str(e).splitlines()[0]}") from None
+                raise
             if time.monotonic() >= deadline:
                 raise StoreBusy(f"the encounter store {path} is in use by another program",
                                 hint="stop the station (or the other bztoken command) and try again") from None
             time.sleep(delay)
             delay = min(delay * 2, 0.1)
-        except duckdb.Error as e:
-            raise UsageError(f"cannot open the encounter store {path}: {str(e).splitlines()[0]}") from None
     try:
-        os.chmod(path, 0o600)
         key = (str(path.resolve()), path.stat().st_ino)
         if key not in _ready:
             with _ready_lock:
-                if key not in _ready:
-                    _prepare(con, Path(station_db))
-                    _ready.add(key)
+                if key not in _ready and Path(station_db).is_file():
+                    _migrate_round1(con, Path(station_db))
+                _ready.add(key)
     except BaseException:
         close_store(con)
         raise
     return con
 
 
-def close_store(con) -> None:
+def close_store(con, station_db: str | Path | None = None) -> None:
     with _open_lock:
         con.close()
+    if station_db is not None:  # a write may have left a WAL: keep it private too
+        dbfiles.private_file(paths.encounter_store(station_db), create=False)
 
 
 @contextlib.contextmanager
@@ -194,27 +174,9 @@ def store(station_db: str | Path):
     a file once per process, with one configuration, for all its connections.)"""
     con = connect_store(station_db)
     try:
-        with _private_files():
-            yield con
+        yield con
     finally:
-        close_store(con)
-
-
-def _prepare(con, station_db: Path) -> None:
-    """Create or migrate the store's schema forward, then move round-1 encounters over from SQLite."""
-    con.execute("CREATE TABLE IF NOT EXISTS store_meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)")
-    row = con.execute("SELECT value FROM store_meta WHERE key = 'schema_version'").fetchone()
-    version = int(row[0]) if row else 0
-    if version > STORE_SCHEMA_VERSION:
-        raise UsageError(f"{paths.encounter_store(station_db)}: encounter store version {version} is newer than "
-                         f"this bztoken ({STORE_SCHEMA_VERSION})", hint="update bztoken")
-    if version < STORE_SCHEMA_VERSION:  # version 0 -> 1: a new store. Later versions add their steps here.
-        con.execute("BEGIN")
-        con.execute(STORE_DDL)
-        con.execute("INSERT OR REPLACE INTO store_meta VALUES ('schema_version', ?)", [str(STORE_SCHEMA_VERSION)])
-        con.execute("COMMIT")
-    if station_db.is_file():
-        _migrate_round1(con, station_db)
+        close_store(con, station_db)
 
 
 def _migrate_round1(con, station_db: Path) -> None:
@@ -333,10 +295,7 @@ class StationDB:
         self.path = Path(path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with _private_files():
-                self.con = sqlite3.connect(str(self.path), timeout=30, isolation_level=None)
-            self.con.row_factory = sqlite3.Row
-            self.con.executescript(SCHEMA)
+            self.con = dbfiles.open_sqlite(self.path, SQLITE_COMPONENT, SQLITE_STEPS)
         except (sqlite3.Error, OSError) as e:
             raise UsageError(f"cannot open the station database {self.path}: {e}") from None
         self._extents: dict[str, dict[int, tuple[int, int]]] = {}

@@ -11,7 +11,7 @@ from conftest import DEEP
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from host_tools import paths, stationdb
+from host_tools import dbfiles, paths, stationdb
 from host_tools.errors import UsageError
 from host_tools.stationdb import ENCOUNTER_COLUMNS, ROUND1_ENCOUNTERS_SCHEMA, StationDB
 
@@ -82,11 +82,10 @@ def test_store_has_a_schema_version_and_mode_0600_beside_the_database(tmp_path):
     assert p.parent == db.parent and p.name == "station.encounters.duckdb"
     assert stat.S_IMODE(os.stat(p).st_mode) == 0o600
     with stationdb.store(db) as con:
-        assert con.execute("SELECT value FROM store_meta WHERE key = 'schema_version'").fetchone()[0] == str(
-            stationdb.STORE_SCHEMA_VERSION)
-        con.execute("UPDATE store_meta SET value = '99' WHERE key = 'schema_version'")
+        assert dbfiles.version(con, "encounters") == stationdb.STORE_SCHEMA_VERSION == 1
+        con.execute("UPDATE schema_versions SET version = 99 WHERE component = 'encounters'")
     stationdb._ready.clear()
-    with pytest.raises(UsageError, match="newer than this bztoken"):
+    with pytest.raises(UsageError, match="newer bztoken"):
         StationDB(db)
 
 
