@@ -28,7 +28,6 @@ the clock lost (power loss: the offset then says nothing about drift)."""
 
 import bisect
 import contextlib
-import os
 import sqlite3
 import threading
 import time
@@ -155,6 +154,8 @@ def connect_store(station_db: str | Path, wait_s: float | None = None):
                 if key not in _ready and Path(station_db).is_file():
                     _migrate_round1(con, Path(station_db))
                 _ready.add(key)
+        # a fetchone() leaves its result open, and DuckDB 2 then refuses to register relations: finish it
+        con.execute("SELECT 1").fetchall()
     except BaseException:
         close_store(con)
         raise
