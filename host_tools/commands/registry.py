@@ -92,10 +92,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     with Registry(_db(args), secrets.passphrase_from(args.passphrase_file)) as reg:
         data = reg.export(_transfer_passphrase(args) if not args.without_secrets else "",
                           with_secrets=not args.without_secrets)
+    from host_tools.match.export import atomic_write_text
+
     try:
-        fd = os.open(args.file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f, indent=1, ensure_ascii=False)
+        atomic_write_text(args.file, json.dumps(data, indent=1, ensure_ascii=False))  # mode 0600 (mkstemp)
     except OSError as e:
         raise UsageError(f"cannot write {args.file}: {e.strerror or e}") from e
     print(f"{len(data['tokens'])} tokens, {len(data['wearers'])} wearers written to {args.file}")
@@ -103,14 +103,11 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from host_tools.errors import UsageError
     from provisioning import secrets
-    from provisioning.registry import Registry
+    from provisioning.registry import Registry, check_export, load_export
 
-    try:
-        data = json.loads(Path(args.file).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise UsageError(f"{args.file}: {getattr(e, 'strerror', None) or e}") from e
+    data = load_export(args.file)
+    check_export(data)  # every field, before a passphrase is asked for or a byte is written
     with Registry(_db(args), secrets.passphrase_from(args.passphrase_file)) as reg:
         counts = reg.import_(data, _transfer_passphrase(args) if isinstance(data, dict) and "kdf" in data else None)
     if args.json:
