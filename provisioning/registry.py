@@ -360,8 +360,8 @@ def _text(v: object, where: str, limit: int, required: bool = False, lines: bool
     if len(v) > limit:
         raise UsageError(f"{where}: {len(v)} characters, at most {limit}")
     bad = next((c for c in v if ord(c) < 32 and not (lines and c in "\t\n") or 0x7F <= ord(c) < 0xA0), None)
-    if bad is not None or "\ufffd" in v:
-        raise UsageError(f"{where}: control character U+{ord(bad or chr(0xFFFD)):04X}")
+    if bad is not None:
+        raise UsageError(f"{where}: control character U+{ord(bad):04X}")
     return v
 
 

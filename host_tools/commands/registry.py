@@ -19,7 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     ls = rsub.add_parser("list", help="tokens with their wearer and state (no secrets)")
     common(ls, secret=False)
-    ls.add_argument("--status", choices=["pending", "provisioned", "retired"])
+    ls.add_argument("--status", choices=["pending", "provisioned", "retired"], help="only tokens in this state")
     ls.add_argument("--json", action="store_true", help="JSON list on stdout")
     ls.set_defaults(func=cmd_list)
 
@@ -33,10 +33,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     im = rsub.add_parser("import", help="merge another station's export")
     common(im)
-    im.add_argument("file")
+    im.add_argument("file", help="a file written by bztoken registry export")
     im.add_argument("--transfer-passphrase-file",
                     help=f"the export's passphrase (default: ${TRANSFER_ENV}, else the station's)")
-    im.add_argument("--json", action="store_true")
+    im.add_argument("--json", action="store_true", help="the counts as one JSON object on stdout")
     im.set_defaults(func=cmd_import)
 
     lb = rsub.add_parser("labels", help="a printable label sheet (PDF): QR code and token ID per token")
@@ -48,7 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     rt = rsub.add_parser("retire", help="take a token out of service (kept for past encounters)")
     common(rt, secret=False)
-    rt.add_argument("token_id")
+    rt.add_argument("token_id", help="the token to retire")
     rt.set_defaults(func=cmd_retire)
 
 
