@@ -74,9 +74,7 @@ def _run(argv: list[str] | None) -> int:
         from host_tools.portnames import resolve_port
 
         resolve_port(args, args.global_port, args.command)
-        rc = int(args.func(args) or 0)
-        sys.stdout.flush()  # a closed pipe shows here, inside the handlers, not at interpreter exit
-        return rc
+        return int(args.func(args) or 0)
     except BzError as e:
         sys.stdout.flush()
         for line in str(e).splitlines() or [type(e).__name__]:
@@ -100,7 +98,9 @@ def main(argv: list[str] | None = None) -> int:
     """The console script: returns the exit code (0 ok, 1 failed, 2 bad input, 3 auth, 4 link, 5 partial,
     130 interrupted, 141 broken pipe)."""
     try:
-        return _run(argv)
+        rc = _run(argv)
+        sys.stdout.flush()  # a closed pipe shows here, inside the handlers, not at interpreter exit
+        return rc
     except KeyboardInterrupt:
         try:
             sys.stderr.write("bztoken: interrupted\n")

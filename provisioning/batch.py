@@ -198,7 +198,7 @@ def read_csv(text: str, where: str = "CSV") -> list[WearerRow]:
     old_limit = csv.field_size_limit()
     csv.field_size_limit(max(old_limit, len(text) + 1))  # our own limits say which field is too big
     try:
-        reader = csv.reader(io.StringIO(text, newline=""))
+        reader = csv.reader(io.StringIO(text, newline=""), strict=True)  # a stray quote is an error
         rows = []
         for row in reader:
             rows.append((reader.line_num, row))

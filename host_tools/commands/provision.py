@@ -45,11 +45,10 @@ def _wait_prompt(row, port: str) -> None:
 
 def cmd_provision(args: argparse.Namespace) -> int:
     from host_tools import paths
-    from host_tools.errors import PartialError, UsageError
+    from host_tools.errors import UsageError
     from host_tools.portnames import check_port
-    from host_tools.progress import for_cli
     from host_tools.stationdb import StationDB
-    from provisioning import batch, labels, secrets
+    from provisioning import batch, secrets
     from provisioning.registry import Registry
 
     db_path = args.db or paths.default_db()
@@ -70,29 +69,40 @@ def cmd_provision(args: argparse.Namespace) -> int:
     def connect(port: str):
         return batch.open_client(port, wake_wait=args.wake_wait)
 
-    with Registry(db_path, passphrase) as reg, StationDB(db_path) as db:
-        if args.batch:
-            one_port = not any(r.port for r in rows)
-            wait = args.prompt or (one_port and len(rows) > 1 and sys.stdin.isatty() and not args.json)
-            result = batch.run_batch(reg, rows, port=args.port, board=args.board, profile=args.profile,
-                                     connect=connect, progress=for_cli(args.json),
-                                     before_each=_wait_prompt if wait else None, db=db)
-        else:
-            batch.check_rows(rows, port=args.port, board=args.board, profile=args.profile, reg=reg, where="")
-            w = reg.wearer(rows[0].ref)
-            if w and not args.another and any(t["status"] == "provisioned" for t in reg.tokens_of(w["id"])):
-                tid = [t for t in reg.tokens_of(w["id"]) if t["status"] == "provisioned"][-1]["token_id"]
-                raise UsageError(f"wearer {rows[0].ref!r} already has token {tid}",
-                                 hint="--another for a second token, or --ref to tell two people apart")
-            result = batch.BatchResult([batch.provision_one(reg, rows[0], args.port, board=args.board,
-                                                            profile=args.profile, another=args.another, db=db,
-                                                            connect=connect)])
-        if args.labels:
-            wanted = {o.token_id for o in result.outcomes if o.status != "failed" and o.token_id}
-            names = {o.token_id: o.name for o in result.outcomes}
-            labs = [labels.Label(t, names.get(t, "") if args.names_on_labels else "") for t in sorted(wanted)]
-            if labs:
-                labels.write_pdf(labs, args.labels)
+    with Registry(db_path, passphrase) as reg:
+        # against the registry too (a token ID or ref that is someone else's), before anything is written
+        batch.check_rows(rows, port=args.port, board=args.board, profile=args.profile, reg=reg,
+                         where=args.batch or "")
+        with StationDB(db_path) as db:
+            return _provision(args, reg, db, rows, connect)
+
+
+def _provision(args, reg, db, rows, connect) -> int:
+    from host_tools.errors import PartialError, UsageError
+    from host_tools.progress import for_cli
+    from provisioning import batch, labels
+
+    if args.batch:
+        one_port = not any(r.port for r in rows)
+        wait = args.prompt or (one_port and len(rows) > 1 and sys.stdin.isatty() and not args.json)
+        result = batch.run_batch(reg, rows, port=args.port, board=args.board, profile=args.profile,
+                                 connect=connect, progress=for_cli(args.json),
+                                 before_each=_wait_prompt if wait else None, db=db)
+    else:
+        w = reg.wearer(rows[0].ref)
+        if w and not args.another and any(t["status"] == "provisioned" for t in reg.tokens_of(w["id"])):
+            tid = [t for t in reg.tokens_of(w["id"]) if t["status"] == "provisioned"][-1]["token_id"]
+            raise UsageError(f"wearer {rows[0].ref!r} already has token {tid}",
+                             hint="--another for a second token, or --ref to tell two people apart")
+        result = batch.BatchResult([batch.provision_one(reg, rows[0], args.port, board=args.board,
+                                                        profile=args.profile, another=args.another, db=db,
+                                                        connect=connect)])
+    if args.labels:
+        wanted = {o.token_id for o in result.outcomes if o.status != "failed" and o.token_id}
+        names = {o.token_id: o.name for o in result.outcomes}
+        labs = [labels.Label(t, names.get(t, "") if args.names_on_labels else "") for t in sorted(wanted)]
+        if labs:
+            labels.write_pdf(labs, args.labels)
     summary = result.as_dict()
     if args.json:
         print(json.dumps(summary))
