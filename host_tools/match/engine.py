@@ -9,9 +9,8 @@ Rules (times in unix ms; a slot window is [ws, we] = [slot start, slot start + s
 - strict (Bluezone phones, section 5.4): a record matches when its ID is the slot's ID and a sighting time
   (first or last seen) lies in [ws, we], both ends inclusive;
 - scored: the record's [first, last] overlaps [ws - tolerance, we + tolerance] (clock error at slot edges;
-  `edge` marks a match found only thanks to the tolerance); per (log, entry) the matched records' intervals are
-  merged when gaps are <= merge_gap, their lengths summed into a duration, the count-weighted mean RSSI
-  gives a proximity class and duration and proximity a risk level (see Thresholds).
+  `edge` marks a match found only thanks to the tolerance); the matched rows go, as columns, to
+  host_tools.match.scoring, which gives one exposure per (log, entry).
 """
 
 import time
@@ -24,40 +23,12 @@ from host_tools.errors import UsageError
 from host_tools.match import derive
 from host_tools.match.exposures import Entry, KeyDay
 from host_tools.match.logs import LogData, LogSource
+from host_tools.match.scoring import Rows, Thresholds, exposures
 from host_tools.progress import ProgressFn, no_progress
 
 MODES = ("strict", "scored")
 _ID_DTYPE = np.dtype([("a", ">u8"), ("b", ">u4")])
 _POS_BITS = 25  # a chunk holds at most 2**25 IDs (max_ids is capped to it)
-
-
-@dataclass
-class Thresholds:
-    tolerance_s: int = 30  # slot-edge tolerance: clock error, and Android's up to 15 s late ID change
-    merge_gap_s: int = 300  # sightings this close form one contact (a background Android scans every 300 s)
-    near_dbm: int = -70  # mean RSSI at or above: near (about 2 m or closer for a phone in a pocket)
-    medium_dbm: int = -85  # at or above: medium; below: far
-    high_min: float = 15.0  # near for at least this many minutes: high risk
-    medium_min: float = 5.0  # near or medium for at least this many minutes: medium risk
-
-    def check(self) -> None:
-        if self.tolerance_s < 0 or self.merge_gap_s < 0:
-            raise UsageError("tolerance and merge gap must not be negative")
-        if self.medium_dbm > self.near_dbm:
-            raise UsageError(f"--medium-dbm {self.medium_dbm} is above --near-dbm {self.near_dbm}")
-        if not 0 <= self.medium_min <= self.high_min:
-            raise UsageError("--medium-min must be between 0 and --high-min")
-
-    def proximity(self, rssi: float) -> str:
-        return "near" if rssi >= self.near_dbm else "medium" if rssi >= self.medium_dbm else "far"
-
-    def risk(self, duration_ms: int, proximity: str) -> str:
-        minutes = duration_ms / 60000
-        if proximity == "near" and minutes >= self.high_min:
-            return "high"
-        if proximity in ("near", "medium") and minutes >= self.medium_min:
-            return "medium"
-        return "low"
 
 
 @dataclass
@@ -199,8 +170,9 @@ def join(chunk: _Chunk, log: LogData, sort_log: bool | None = None) -> tuple[np.
     return ci[eq], li[eq], "log" if sort_log else "exposures"
 
 
-def _match_rows(mode: str, th: Thresholds | None, chunk: _Chunk, log: LogData, ci, li) -> dict:
-    """Aggregate joined rows into matches keyed by (entry, contact ID, slot start)."""
+def _match_rows(mode: str, th: Thresholds | None, chunk: _Chunk, log: LogData, ci, li) -> tuple[dict, Rows]:
+    """Aggregate joined rows into matches keyed by (entry, contact ID, slot start); in scored mode also the
+    matched rows as columns for scoring."""
     first, last = log.first_ms[li], log.last_ms[li]
     entry, ws, we = chunk.windows(ci)
     strict_hit = ((first >= ws) & (first <= we)) | ((last >= ws) & (last <= we))
@@ -221,7 +193,7 @@ def _match_rows(mode: str, th: Thresholds | None, chunk: _Chunk, log: LogData, c
             out[key] = m = {"entry": key[0], "contact_id": cid.hex().upper(), "slot_start_ms": key[2],
                             "slot_end_ms": int(we[k]), "first_seen_ms": int(first[k]), "last_seen_ms": int(last[k]),
                             "count": 0, "rssi_min": int(log.rssi_min[r]), "rssi_max": int(log.rssi_max[r]),
-                            "_rssi_sum": 0, "rows": 0, "edge": True, "_iv": []}
+                            "_rssi_sum": 0, "rows": 0, "edge": True}
         m["first_seen_ms"] = min(m["first_seen_ms"], int(first[k]))
         m["last_seen_ms"] = max(m["last_seen_ms"], int(last[k]))
         m["count"] += cnt
@@ -229,45 +201,27 @@ def _match_rows(mode: str, th: Thresholds | None, chunk: _Chunk, log: LogData, c
         m["rssi_min"] = min(m["rssi_min"], int(log.rssi_min[r]))
         m["rssi_max"] = max(m["rssi_max"], int(log.rssi_max[r]))
         m["_rssi_sum"] += int(log.rssi_mean[r]) * cnt
-        m["_iv"].append((int(first[k]), int(last[k])))
         if strict_hit[k]:
             m["edge"] = False
-    return out
+    if mode == "strict":
+        return out, Rows.empty()
+    sel = np.nonzero(ok)[0]
+    lr = li[sel]
+    cids = np.frombuffer(log.cid, dtype="V12")
+    rows = Rows(entry[sel].astype(np.int64), ws[sel].astype(np.int64), first[sel], last[sel], log.count[lr],
+                log.rssi_min[lr], log.rssi_max[lr], log.rssi_mean[lr], ~strict_hit[sel], cids[lr])
+    return out, rows
 
 
-def _finish(mode: str, th: Thresholds | None, found: dict) -> tuple[list[dict], list[dict]]:
-    matches, per_entry = [], {}
+def _finish(mode: str, found: dict) -> list[dict]:
+    matches = []
     for key in sorted(found, key=lambda k: (k[0], k[2], k[1])):
         m = found[key]
         m["rssi_mean"] = round(m.pop("_rssi_sum") / m["count"]) if m["count"] else m["rssi_max"]
-        iv = m.pop("_iv")
         if mode == "strict":
             m.pop("edge")
-        else:
-            per_entry.setdefault(key[0], []).append((m, iv))
         matches.append(m)
-    exposures = []
-    if mode == "scored":
-        assert th is not None
-        for e, items in sorted(per_entry.items()):
-            ivs = sorted(x for _, iv in items for x in iv)
-            merged: list[list[int]] = []
-            for a, b in ivs:
-                if merged and a - merged[-1][1] <= th.merge_gap_s * 1000:
-                    merged[-1][1] = max(merged[-1][1], b)
-                else:
-                    merged.append([a, b])
-            duration = sum(b - a for a, b in merged)
-            count = sum(m["count"] for m, _ in items)
-            rssi = sum(m["rssi_mean"] * m["count"] for m, _ in items) / count if count else -127
-            prox = th.proximity(rssi)
-            exposures.append({"entry": e, "first_seen_ms": merged[0][0], "last_seen_ms": merged[-1][1],
-                              "duration_ms": duration, "intervals": merged, "count": count,
-                              "slots": len(items), "contact_ids": sorted({m["contact_id"] for m, _ in items}),
-                              "rssi_max": max(m["rssi_max"] for m, _ in items), "rssi_mean": round(rssi),
-                              "proximity": prox, "risk": th.risk(duration, prox),
-                              "edge_only": all(m["edge"] for m, _ in items)})
-    return matches, exposures
+    return matches
 
 
 def _key_day_chunks(entries: Iterable[Entry], max_ids: int) -> Iterable[list[KeyDay]]:
@@ -296,6 +250,7 @@ def run_match(entries: Iterable[Entry], sources: list[LogSource], mode: str = "s
         th.check()
     res = Result(mode, th)
     found: list[dict] = [{} for _ in sources]
+    scored_rows: list[list[Rows]] = [[] for _ in sources]
     infos: list[dict] = [{} for _ in sources]
     counted: set[int] = set()
     t_derive = t_join = 0.0
@@ -321,7 +276,9 @@ def run_match(entries: Iterable[Entry], sources: list[LogSource], mode: str = "s
             t0 = time.perf_counter()
             ci, li, side = join(chunk, log, sort_log=False if shared else None)
             sides[side] = sides.get(side, 0) + 1
-            for key, m in _match_rows(mode, th, chunk, log, ci, li).items():
+            got, rows = _match_rows(mode, th, chunk, log, ci, li)
+            scored_rows[i].append(rows)
+            for key, m in got.items():
                 if key in found[i]:  # the same window over two chunks cannot happen: one key-day is in one chunk
                     raise AssertionError("match split over chunks")
                 found[i][key] = m
@@ -332,8 +289,9 @@ def run_match(entries: Iterable[Entry], sources: list[LogSource], mode: str = "s
             infos[i] = src.load().info
     res.entries = len(counted)
     for i, src in enumerate(sources):
-        matches, exposures = _finish(mode, th, found[i])
-        res.logs.append(LogResult(src.name, infos[i], matches, exposures))
+        matches = _finish(mode, found[i])
+        exps = exposures(th, Rows.concat(scored_rows[i])) if th is not None else []
+        res.logs.append(LogResult(src.name, infos[i], matches, exps))
     res.stats = {"backend": derive.backend() if native else "python", "jobs": jobs, "chunks": chunks,
                  "derive_s": round(t_derive, 3), "join_s": round(t_join, 3), "indexed": sides}
     return res
