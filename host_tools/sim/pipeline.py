@@ -131,6 +131,8 @@ def firmware_config(profile_name: str) -> dict:
 
 def provision_all(tokens: list[Token], registry: Registry, db: StationDB, vt: VirtualTime, t0_ms: int) -> None:
     for tok in tokens:
+        if tok.synced_ms:  # each token was last synced at its own time (engine.make_devices)
+            vt.now_ms = tok.synced_ms
         secret = secrets.new_secret()
         cfg = firmware_config(tok.profile.name)
         registry.add_token(tok.token_id, secret, profile=tok.profile.name)
