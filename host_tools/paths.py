@@ -20,3 +20,10 @@ def default_db() -> Path:
 
 def virtual_registry() -> Path:
     return _user_path("BZTOKEN_VIRTUAL_REGISTRY", "XDG_STATE_HOME", ".local/state", "virtual")
+
+
+def encounter_store(station_db: str | os.PathLike) -> Path:
+    """The columnar encounter store (DuckDB) that belongs to a station database: beside it, same stem
+    (`station.db` -> `station.encounters.duckdb`)."""
+    p = Path(station_db)
+    return p.with_name(p.stem + ".encounters.duckdb") if p.suffix else p.with_name(p.name + ".encounters.duckdb")

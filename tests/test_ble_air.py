@@ -113,3 +113,46 @@ def test_the_ios_reader_drops_a_value_that_is_not_12_bytes(world):
         st = tok.app.stats()
         assert bad.reads == 2  # at most 2 connections in a minute, though heard again and again
         assert st["ios_reads"] == 0 and st["open"] == 0  # nothing logged
+
+
+def test_a_scan_irq_that_raises_once_is_counted_and_the_token_keeps_logging(world):
+    """On bumble, with MicroPython's rule that an exception escaping the IRQ handler removes it: the radio's
+    guard counts it and the token goes on logging the phone."""
+    mid = (_wall() // SLOT_MS) * SLOT_MS + SLOT_MS // 2
+    cfg = {"scan_period_ms": 1000, "scan_window_ms": 400}
+    tok = SimToken(world, clock_ms=mid, secret=SECRET, config=cfg)
+    android = AndroidPhone(world, bytes(range(32)), (2.0, 0.0), now_ms=tok.clock.now_ms).start()
+    radio = tok.app.radio
+    body = radio._irq_body
+    raised: list[int] = []
+
+    def flaky(event, data):
+        if event == 5 and not raised:
+            raised.append(event)
+            raise ValueError("a bug in the scan path")
+        return body(event, data)
+
+    radio._irq_body = flaky
+    with tok:
+        tok.wait_for(lambda: raised and tok.app.agg.sightings >= 3, timeout=10, what="sightings after the raise")
+    st = tok.app.stats()
+    assert st["irq_errors"] == 1
+    assert not tok.ble.irq_removed and tok.ble.irq_errors == []
+    assert android.current_id() in tok.app.agg._row  # the phone's encounter is open
+
+
+def test_the_stand_in_removes_a_handler_that_raises_and_the_watchdog_rearms_it(world):
+    mid = (_wall() // SLOT_MS) * SLOT_MS + SLOT_MS // 2
+    cfg = {"scan_period_ms": 1000, "scan_window_ms": 400}
+    tok = SimToken(world, clock_ms=mid, secret=SECRET, config=cfg)
+    AndroidPhone(world, bytes(range(32)), (2.0, 0.0), now_ms=tok.clock.now_ms).start()
+    with tok:
+        tok.wait_for(lambda: tok.app.agg.sightings >= 1, timeout=10, what="a first sighting")
+        tok.ble.irq(lambda e, d: 1 / 0)  # a handler that raises, as a firmware bug would
+        tok.wait_for(lambda: tok.ble.irq_removed, timeout=10, what="the stack removing the handler")
+        n = tok.app.agg.sightings
+        tok.wait_for(lambda: tok.app.radio.irq_rearms >= 1 and tok.app.agg.sightings > n + 1, timeout=10,
+                     what="re-armed at the scan's end, logging again")
+        errors = list(tok.ble.irq_errors)
+        tok.ble.irq_errors.clear()  # expected here (SimToken fails a test on any other)
+    assert "ZeroDivisionError" in errors[0]

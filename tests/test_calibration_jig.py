@@ -23,17 +23,20 @@ def _run(capsys, *argv):
     return code, out, err
 
 
+_offset = [0]
+
+
 def _insert(db, rows):
-    """rows: (contact_id, first_ms, last_ms, count, rssi_mean)"""
-    con = sqlite3.connect(db)
-    with con:
-        for k, (cid, a, b, n, r) in enumerate(rows):
-            con.execute("INSERT INTO encounters (token_id, day, file_offset, contact_id, kind, slot, first_seen_ms, "
-                        "last_seen_ms, raw_first_seen_ms, raw_last_seen_ms, correction_ms, count, rssi_min, "
-                        "rssi_max, rssi_mean, pull_id) VALUES (?,?,?,?,1,?,?,?,?,?,0,?,?,?,?,1)",
-                        (TID, a // ids.DAY_MS, 44 * (k + 1000 * len(cid)) + int(a % 997), cid,
-                         (a % ids.DAY_MS) // ids.SLOT_MS, a, b, a, b, n, r - 3, r + 3, r))
-    con.close()
+    """rows: (contact_id, first_ms, last_ms, count, rssi_mean), stored as a pull stores them."""
+    recs = []
+    for cid, a, b, n, r in rows:
+        _offset[0] += 44
+        recs.append({"token_id": TID, "day": a // ids.DAY_MS, "file_offset": _offset[0], "contact_id": cid,
+                     "kind": 1, "slot": (a % ids.DAY_MS) // ids.SLOT_MS, "first_seen_ms": a, "last_seen_ms": b,
+                     "raw_first_seen_ms": a, "raw_last_seen_ms": b, "correction_ms": 0, "count": n,
+                     "rssi_min": r - 3, "rssi_max": r + 3, "rssi_mean": r})
+    with StationDB(db) as sdb:
+        sdb.store_pull({"token_id": TID, "started_ms": 0, "finished_ms": 0, "status": "complete"}, recs)
 
 
 def _db(tmp_path):
@@ -66,7 +69,8 @@ def test_jig_step_stores_an_offset_and_match_uses_it(tmp_path, capsys):
     contact = []
     for k in range(10):  # a record per 3 minutes, as an always-on token writes them
         a = t0 + k * 180_000
-        contact.append((ids.slot_id(key, ids.slot_of(a)), a, a + 150_000, 4, round(expected - 2 - 11)))
+        worn = 2 * calibration.worn_loss("token")  # both wearers' bodies, on average
+        contact.append((ids.slot_id(key, ids.slot_of(a)), a, a + 150_000, 4, round(expected - 2 - worn - 11)))
     _insert(db, contact)
     exp = tmp_path / "f0.json"
     exp.write_text(json.dumps({"data": [{"daily_key": key.hex(), "time_start": day * 86_400, "max": 96,

@@ -3,7 +3,6 @@
 
 import json
 import os
-import sqlite3
 import threading
 import time
 
@@ -14,6 +13,7 @@ from host_tools import cli
 from host_tools.match import phones
 from host_tools.match.exposures import read_entries
 from host_tools.match.logs import read_trace
+from host_tools.stationdb import StationDB
 from host_tools.sync.ptytoken import PtyToken, SimClock, TokenCtx
 
 TID = "BZT-0007"
@@ -124,8 +124,8 @@ def test_pull_then_match_db_and_export_log(tmp_path, capsys):
         assert [m["slot_start_ms"] for m in log2["matches"]] == [m["slot_start_ms"] for m in log["matches"]]
     code, out, _ = _run(capsys, "export-log", "--db", str(db), "--format", "csv")
     assert code == 0 and out.count("\n") == 4
-    with sqlite3.connect(db) as con:
-        assert con.execute("SELECT COUNT(*) FROM encounters").fetchone()[0] == 3
+    with StationDB(db) as sdb:
+        assert sdb.count_encounters() == 3
 
 
 def test_export_keys_is_matched_by_phones_and_by_us(tmp_path, capsys):

@@ -155,18 +155,27 @@ def test_index_side_and_chunks_do_not_change_results(sc, max_ids, mode):
     assert whole.key_days == chunked.key_days and whole.entries == len(entries)
 
 
-def test_join_sorts_either_side():
+def test_query_joins_equal_ids_within_the_widened_window():
+    import duckdb
+
     key = bytes(range(32))
-    e = _entry(0, key, 18_500 * 86_400, 18_500 * 86_400 + 86_399)
-    chunk = engine._build_chunk(list(e.key_days()), 1, True)
+    t0 = 18_500 * 86_400
+    e = _entry(0, key, t0, t0 + 86_399)
+    chunk = engine.build_chunk(list(e.key_days()), 1, True)
+    assert len(chunk) == 96
     day = ids.day_ids(key)
-    log = _log([(day[3], 0, 0), (day[3], 1, 1), (bytes(12), 0, 0), (day[90], 2, 2)])
-    a = engine.join(chunk, log, sort_log=True)
-    b = engine.join(chunk, log, sort_log=False)
-    assert a[2] == "log" and b[2] == "exposures"
-    pairs_a = sorted(zip(a[0].tolist(), a[1].tolist(), strict=True))
-    pairs_b = sorted(zip(b[0].tolist(), b[1].tolist(), strict=True))
-    assert pairs_a == pairs_b == [(3, 0), (3, 1), (90, 3)]
+    ws3, ws90 = t0 * 1000 + 3 * 900_000, t0 * 1000 + 90 * 900_000
+    log = _log([(day[3], ws3, ws3 + 10), (day[3], ws3 - 20_000, ws3 - 10_000), (bytes(12), ws3, ws3),
+                (day[90], ws90 + 900_000 + 30_000, ws90 + 900_000 + 40_000), (day[3], ws3 - 40_000, ws3 - 31_000)])
+    con = duckdb.connect()
+    con.register("enc", engine.file_relation([log]))
+    got = engine.run_query(con, chunk, 30_000, "enc")
+    # row 0: inside; row 1: 10-20 s before the window (edge); row 3: 30 s after (edge, the limit is inclusive);
+    # row 2: unknown ID; row 4: 31 s before, beyond the tolerance
+    assert got["row_no"].tolist() == [0, 1, 3]
+    assert got["slot"].tolist() == [3, 3, 90] and got["is_strict"].tolist() == [True, False, False]
+    strict = engine.run_query(con, chunk, 0, "enc")
+    assert strict["row_no"].tolist() == [0]
 
 
 @pytest.mark.slow

@@ -21,8 +21,10 @@ def _entry():
     return Entry(0, "test", 0, KEY, T0, 96, T0 + 86_399)
 
 
-def _rssi(d: float, kind: str = "token") -> float:
-    return calibration.rssi_1m(kind) - 10 * N_PATH * math.log10(d)
+def _rssi(d: float, rcv: str = "token") -> float:
+    """A token's advert d metres away as a worn `rcv` reads it: path loss and both wearers' bodies."""
+    return (calibration.rssi_1m("token") - 10 * N_PATH * math.log10(d) - calibration.worn_loss("token")
+            - calibration.worn_loss(rcv))
 
 
 def _token_log(segments, rng, period_s=50, flush_s=180, offset_db=0.0, noise_db=4.0, name="tok"):
@@ -51,7 +53,7 @@ def _phone_log(segments, rng, scan_on_s=40, period_s=300, noise_db=4.0):
             for t in np.arange(c, c + scan_on_s, 5):
                 if a <= t < b:
                     t_ms = int((T0 + t) * 1000)
-                    r = round(_rssi(d) + rng.normal(0, noise_db))
+                    r = round(_rssi(d, "android") + rng.normal(0, noise_db))
                     rows.append((ids.slot_id(KEY, ids.slot_of(t_ms) % 96), t_ms, t_ms, 1, r, r, r))
     return make_log("phone", rows, {"source": "sim-phone", "platform": "android"})
 
@@ -146,13 +148,18 @@ def test_calibration_table_is_complete_and_sourced():
         assert row["source"] and isinstance(row["rssi_1m_dbm"], float)
     edges, names, weights = calibration.buckets()
     assert edges == sorted(edges) and weights == sorted(weights, reverse=True) and weights[-1] == 0
-    assert calibration.tx_dbm("token") - calibration.rssi_1m("token") == pytest.approx(t["fspl_1m_db"])
+    for k in calibration.KINDS:
+        assert calibration.tx_dbm(k) - calibration.rssi_1m(k) == pytest.approx(t["fspl_1m_db"]
+                                                                              - calibration.worn_loss(k))
 
 
 def test_simulator_senders_agree_with_the_table():
     """The simulated world and the station's table describe the same devices (one source of figures each:
     if one changes, this says so)."""
-    from host_tools.sim.scenario import TX_1M_DEFAULTS
+    from host_tools.sim.scenario import TX_1M_DEFAULTS, WEAR_DEFAULTS, WEAR_POSITIONS
 
     for k in calibration.KINDS:
         assert TX_1M_DEFAULTS[k] == pytest.approx(calibration.rssi_1m(k), abs=1.0), k
+        shares = WEAR_DEFAULTS[k]
+        worn = sum(w * (WEAR_POSITIONS[p]["base"] + WEAR_POSITIONS[p]["back"] / 2) for p, w in shares.items())
+        assert worn / sum(shares.values()) == pytest.approx(calibration.worn_loss(k), abs=1.0), k

@@ -43,7 +43,7 @@ class App:
         self.counters = {"console_ignored": 0, "write_errors": 0, "loop_errors": 0, "ios_seen": 0,
                          "not_bluezone": 0, "written": 0, "lost_unset": 0, "wakes": 0,
                          "rotate_errors": 0, "ckpt_writes": 0, "ckpt_restored": 0, "ckpt_logged": 0,
-                         "ckpt_bad": 0, "ckpt_refused": 0}
+                         "ckpt_bad": 0, "ckpt_refused": 0, "scan_busy": 0}
         self.config = config.load(self.path("config.json"))
         self.secret = self._read_secret()
         self.keystore = KeyStore(self.path("keys"), self._urandom)
@@ -214,7 +214,8 @@ class App:
                                   cfg.long_press_ms)
             if g.register():
                 self.gatt = g
-        self.central = ioscentral.IosCentral(self._ble, self.clock, self.agg.add, cfg.ios_reads_per_min)
+        self.central = ioscentral.IosCentral(self._ble, self.clock, self.agg.add, cfg.ios_reads_per_min,
+                                              self.agg.add_run)
         self.radio.on_irq = self._ble_irq
 
     def _ble_irq(self, event, data):
@@ -328,13 +329,18 @@ class App:
     def _rotate(self, now, slot):
         key = self.keystore.key_for(now // _DAY_MS)
         bz_id = ids.slot_id(key, slot % ids.SLOTS_PER_DAY)
+        if self.central is not None:
+            self.central.cancel()  # a pending connect keeps the controller initiating: it would refuse
         try:
             resume = self.radio.rotate(bz_id)
         except OSError as e:
-            # The controller refused the new address (busy, e.g. a station connected): the new ID must not
-            # go out from the old address, so the token stays silent and retries shortly.
             self.counters["rotate_errors"] += 1
             self._say("rotate: %r" % (e,))
+            return False
+        if resume is None:
+            # The controller kept the old address (read back unchanged; nothing raises on a token): the new
+            # ID must not go out from the old address, so the token stays silent and retries shortly.
+            self.counters["rotate_errors"] += 1
             return False
         self._slot = slot
         if resume and now < self._scan_end:
@@ -350,7 +356,11 @@ class App:
             start = now - now % period  # scans aligned to UTC multiples of the period
             end = start + window
             if now < end:
-                r.scan(end - now)
+                try:
+                    r.scan(end - now)
+                except OSError:  # EBUSY: the stack still initiates a connection; try again next pass
+                    self.counters["scan_busy"] += 1
+                    return
                 self._scan_end = end
             self._next_scan = start + period
 

@@ -150,6 +150,31 @@ class Aggregator:
         t[b + _MAX] = rssi
         t[b + _SUM] = rssi
 
+    def add_run(self, kind, contact_id, first_ms, last_ms, count, rssi_min, rssi_max, rssi_sum):
+        """`count` sightings of one contact within one slot, first_ms..last_ms, given as their RSSI min, max
+        and sum (an iOS phone's sightings before its ID was read). Counted as `count` sightings."""
+        if count < 1 or last_ms < first_ms or first_ms // _SLOT_MS != last_ms // _SLOT_MS:
+            raise ValueError("sighting run: bad count or times")
+        self.add(kind, contact_id, rssi_max, first_ms)
+        if type(contact_id) is not bytes:
+            contact_id = bytes(contact_id)
+        r = self._row.get(contact_id)
+        if r is None:  # refused (a crowd): the rest is refused with it
+            self.refused += count - 1
+            self.sightings += count - 1
+            return
+        t = self._t
+        b = r * _COLS
+        off = last_ms - (last_ms // _SLOT_MS) * _SLOT_MS
+        if off > t[b + _LAST]:
+            t[b + _LAST] = off
+        if rssi_min < t[b + _MIN]:
+            t[b + _MIN] = rssi_min
+        t[b + _COUNT] += count - 1
+        t[b + _SUM] += rssi_sum - rssi_max
+        self.sightings += count - 1
+        self._weak = -1
+
     def _weakest(self):
         # The row to give up first: an ended slot's, else the weakest (lowest rssi_max), else the least
         # recently seen. A full scan, but only when the cached one changed: a refused sighting is O(1).

@@ -73,7 +73,8 @@ class GattSync:
         self._press_at = None
         self._press_used = False
         self.stats = {"ble_entered": 0, "ble_timeouts": 0, "ble_connects": 0, "ble_rx_bytes": 0,
-                      "ble_tx_bytes": 0, "ble_rx_dropped": 0, "ble_tx_retries": 0, "ble_refused": 0}
+                      "ble_tx_bytes": 0, "ble_rx_dropped": 0, "ble_tx_retries": 0, "ble_refused": 0,
+                      "ble_irq_errors": 0}
 
     def register(self):
         """Add the service to the GATT server; False when this radio has no GATT server (virtual token)."""
@@ -133,10 +134,18 @@ class GattSync:
         want = 1 if self.active and self.conn is None else 0
         if want != self._connectable:
             self._connectable = want
-            self._radio.set_sync(scan_response() if want else None)
+            if self._radio.set_sync(scan_response() if want else None) is False:
+                self._connectable = -1  # the controller refused a fresh address: try again next step
 
     # -- IRQ: copy, flag, return -----------------------------------------------------------------
     def irq(self, event, data):
+        try:
+            return self._irq(event, data)
+        except Exception:  # gatts_read/gap_disconnect can raise (OSError): never out of the IRQ
+            self.stats["ble_irq_errors"] += 1
+            return None
+
+    def _irq(self, event, data):
         if event == _IRQ_GATTS_WRITE:
             if data[1] != self._rx_h:
                 return None
@@ -183,8 +192,9 @@ class GattSync:
                 self._tx = b""
             if self.active and c.ticks_diff(self._until, tk) < _LINGER_MS:
                 self._until = tk + _LINGER_MS  # the station may come back to resume
-        if ev:
-            self._connectable = -1  # the stack stopped advertising on connect: set it again either way
+        if ev or self._connectable < 0:
+            if ev:
+                self._connectable = -1  # the stack stopped advertising on connect: set it again either way
             self._advert()  # one station at a time: not connectable while one is connected
         if self._rx:
             # Swap in an empty buffer (MicroPython's bytearray has no slice deletion); an IRQ runs between

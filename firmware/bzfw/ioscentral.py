@@ -42,17 +42,28 @@ _CLOSING = const(6)
 _FAST_MS = const(5)
 
 
+# A candidate: [addr_type, addr, rssi (last), seen_ms (last), first_ms, count, rssi_min, rssi_max, rssi_sum]:
+# its sightings in the current slot before (and while) its ID is read, logged with the ID once read, so the
+# record counts every sighting, from the first, like any other contact's.
+_C_FIRST = const(4)
+_C_COUNT = const(5)
+
+
 class IosCentral:
-    def __init__(self, ble, clock, log, reads_per_min=6):
+    def __init__(self, ble, clock, log, reads_per_min=6, log_run=None):
         self._ble = ble
         self._clock = clock
         self._log = log  # log(kind, contact_id, rssi, ts_ms): the aggregator's add
+        # log_run(kind, contact_id, first_ms, last_ms, count, rssi_min, rssi_max, rssi_sum): the aggregator's
+        # add_run, for the sightings made before the read; without it only the read's sighting is logged
+        self._log_run = log_run
         self.reads_per_min = reads_per_min
-        self._queue = []  # [addr_type, addr, rssi, seen_ms]
+        self._queue = []  # candidates (see above)
         self._cache = {}  # addr -> (slot, id)
         self._starts = []  # ticks of the connections started in the last minute
         self._state = _IDLE
         self._cand = None
+        self._retry = None  # a candidate whose read failed in an IRQ
         self._conn = None
         self._vh = None
         self._value = None
@@ -60,7 +71,7 @@ class IosCentral:
         self._deadline = 0
         self._uuid = None
         self.stats = {"ios_reads": 0, "ios_cached": 0, "ios_failed": 0, "ios_bad_len": 0, "ios_queue_full": 0,
-                      "ios_rate_limited": 0}
+                      "ios_rate_limited": 0, "ios_cancelled": 0, "ios_irq_errors": 0}
 
     @property
     def busy(self):
@@ -83,18 +94,43 @@ class IosCentral:
             return
         for q in self._queue:
             if q[1] == a:
-                q[2] = rssi
-                q[3] = now
+                _note(q, rssi, now)
                 return
-        if self._cand is not None and self._cand[1] == a:
-            return
+        for c in (self._cand, self._retry):
+            if c is not None and c[1] == a:
+                _note(c, rssi, now)
+                return
         if len(self._queue) >= _QUEUE:
             self.stats["ios_queue_full"] += 1
             return
-        self._queue.append([addr_type, a, rssi, now])
+        self._queue.append([addr_type, a, rssi, now, now, 1, rssi, rssi, rssi])
+
+    def cancel(self):
+        """Give up a pending connection attempt (gap_connect(None)), so the radio is idle for an address
+        change; the candidate goes back to the front of the queue. True if one was pending."""
+        if self._state != _CONNECTING:
+            return False
+        cand = self._cand
+        self._state = _IDLE  # before the call: the stack reports the cancel (IRQ 8) inside it
+        self._cand = None
+        self.stats["ios_cancelled"] += 1
+        try:
+            self._ble.gap_connect(None)
+        except (OSError, TypeError):  # already over, or a stack without cancel
+            pass
+        if cand is not None and len(self._queue) < _QUEUE:
+            self._queue.insert(0, cand)
+        return True
 
     # -- IRQ: copy, set the state ---------------------------------------------------------------
     def irq(self, event, data):
+        try:
+            self._irq(event, data)
+        except Exception:  # bytes()/gap_disconnect can raise: never out of the IRQ (it would be removed)
+            self.stats["ios_irq_errors"] += 1
+        return None
+
+    def _irq(self, event, data):
         if event == _IRQ_PERIPHERAL_CONNECT:
             if self._state == _CONNECTING and self._cand is not None and bytes(data[2]) == self._cand[1]:
                 self._conn = data[0]
@@ -106,6 +142,7 @@ class IosCentral:
                 self._conn = None
                 if self._state != _IDLE and self._state != _CLOSING:
                     self.stats["ios_failed"] += 1
+                    self._retry = self._cand  # step() queues it again, sightings kept
                 self._state = _IDLE
                 self._cand = None
         elif data[0] != self._conn:
@@ -131,6 +168,9 @@ class IosCentral:
         c = self._clock
         tk = c.ticks_ms()
         st = self._state
+        if self._retry is not None:
+            self._requeue(self._retry)
+            self._retry = None
         if st == _IDLE:
             return self._start(now, tk, scanning)
         if c.ticks_diff(tk, self._deadline) >= 0:
@@ -157,7 +197,7 @@ class IosCentral:
             if self._status == 0 and v is not None and len(v) == _ID_LEN and cand is not None:
                 self.stats["ios_reads"] += 1
                 self._remember(cand[1], now // _SLOT_MS, v)
-                self._log(2, v, cand[2], now)
+                self._log_cand(v, cand, now)
             else:
                 if v is not None and len(v) != _ID_LEN:
                     self.stats["ios_bad_len"] += 1
@@ -179,7 +219,7 @@ class IosCentral:
         cand = q.pop(0)
         hit = self._cache.get(cand[1])
         if hit is not None and hit[0] == now // _SLOT_MS:  # read meanwhile
-            self._log(2, hit[1], cand[2], now)
+            self._log_cand(hit[1], cand, now)
             return _FAST_MS
         if self._uuid is None:
             try:
@@ -202,10 +242,30 @@ class IosCentral:
             self.stats["ios_failed"] += 1
             self._state = _IDLE
             self._cand = None
+            self._requeue(cand)
         return _FAST_MS
+
+    def _log_cand(self, bz_id, cand, now):
+        """The candidate's sightings of this slot (before and during the read) under the ID just read."""
+        slot = now // _SLOT_MS
+        if self._log_run is not None and cand[_C_FIRST] // _SLOT_MS == slot and cand[3] // _SLOT_MS == slot:
+            self._log_run(2, bz_id, cand[_C_FIRST], cand[3], cand[_C_COUNT], cand[6], cand[7], cand[8])
+            return
+        self._log(2, bz_id, cand[2], now)  # its sightings were in the previous slot, under another ID
+
+    def _requeue(self, cand):
+        """A failed read: the candidate waits for the next attempt with its sightings (still bounded by the
+        queue, the stale time and the rate limit)."""
+        for q in self._queue:
+            if q[1] == cand[1]:
+                return
+        if len(self._queue) < _QUEUE:
+            self._queue.append(cand)  # behind the others: a phone that does not answer waits its turn
 
     def _fail(self):
         self.stats["ios_failed"] += 1
+        if self._cand is not None:
+            self._requeue(self._cand)
         self._close(self._clock.ticks_ms())
 
     def _close(self, tk):
@@ -229,3 +289,21 @@ class IosCentral:
             if len(self._cache) >= _CACHE:
                 self._cache.pop(next(iter(self._cache)))
         self._cache[addr] = (slot, bz_id)
+
+
+def _note(c, rssi, now):
+    """One more sighting of a candidate; one from a new slot starts its run again (the phone's ID changed
+    at the slot boundary, so the earlier sightings cannot be given the ID read now)."""
+    if now // _SLOT_MS != c[_C_FIRST] // _SLOT_MS:
+        c[4] = now
+        c[5] = 0
+        c[6] = c[7] = rssi
+        c[8] = 0
+    c[2] = rssi
+    c[3] = now
+    c[5] += 1
+    if rssi < c[6]:
+        c[6] = rssi
+    if rssi > c[7]:
+        c[7] = rssi
+    c[8] += rssi

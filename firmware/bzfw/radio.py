@@ -1,13 +1,23 @@
 # The token's radio over MicroPython's `bluetooth` API; the BLE object is passed in.
 #
 # Advertising: the current slot's Bluezone packet from a non-resolvable private address (NRPA).
-# rotate() stops advertising, draws a new NRPA (config(addr_mode=3) draws one and keeps it) and
-# restarts with the new ID, so address and ID change together; advertise() refuses to send from a
-# public address.
+# rotate() makes the radio idle (scan stopped, advertising stopped; the app cancels a pending connect
+# first), draws a new NRPA with config(addr_mode=3) and READS IT BACK with config("mac"): on the ESP32
+# port a refused change is silent (NimBLE only assert()s the result; the controller refuses a new
+# random address while it advertises, scans or initiates a connection) and the old address stays.
+# Then nothing goes on air: rotate() returns False, counts `addr_refused`, and the app retries. So
+# the new ID never leaves from the old address, and ID and address change together.
+# advertise() refuses to send from a public address.
 # Scanning: the IRQ handler only copies the scan result into a preallocated ring (bounded: qlen slots
 # of 72 bytes) and counts what it drops; drain(), called from the main loop, hands the results on.
-# The IRQ side writes only _w, the main loop only _r: no lock needed, as IRQs (scheduled callbacks on
-# the ESP32 port) may run between any two bytecodes of the main loop.
+# The IRQ side writes only _w, the main loop only _r: no lock needed, as IRQs (run synchronously by the
+# stack on the ESP32 port) may run between any two bytecodes of the main loop.
+# IRQ rules (firmware/README.md, "IRQ rules"): the handler's body is guarded; an exception is counted
+# (`irq_errors`) and swallowed, because one that escapes makes MicroPython print it and remove the
+# handler (modbluetooth.c, invoke_irq_handler): the token would go deaf. If the handler is gone anyway
+# (the stack never said "scan done"), stop_scan() notices: gap_scan(None) on a running scan raises the
+# scan-done IRQ inside the call, so its absence means no handler; the radio re-arms ble.irq() and
+# counts it (`irq_rearms`).
 from bzfw import adv
 from bzfw.compat import const
 
@@ -39,6 +49,10 @@ class Radio:
         self.adv_id = None  # the ID on air, or None
         self.addr = None  # the address it is sent from
         self.rotations = 0
+        self.addr_refused = 0  # address changes the controller refused (read back unchanged)
+        self.irq_errors = 0  # exceptions caught in the IRQ handler
+        self.irq_rearms = 0  # handler found removed and set again
+        self._done = True  # the stack reported the end of the last scan
         # BLE sync and the iOS reader (bzfw/gattsync.py, bzfw/ioscentral.py): every other IRQ goes to on_irq;
         # sync_resp set = sync mode: the same advert, connectable, with this scan response.
         self.on_irq = None
@@ -65,6 +79,18 @@ class Radio:
 
     # -- IRQ: copy, enqueue, count; nothing else ---------------------------------------------
     def _irq(self, event, data):
+        try:
+            return self._irq_body(event, data)
+        except Exception:  # never let it escape: the stack would remove the handler
+            self.irq_errors += 1
+            return None
+
+    def rearm(self):
+        """Set the IRQ handler again (MicroPython removes it after an exception escaped it)."""
+        self._ble.irq(self._irq)
+        self.irq_rearms += 1
+
+    def _irq_body(self, event, data):
         if event == _IRQ_SCAN_RESULT:
             self.received += 1
             w = self._w
@@ -87,6 +113,7 @@ class Radio:
             self._w = (w + 1) % n2
         elif event == _IRQ_SCAN_DONE:
             self.scanning = False
+            self._done = True
         elif self.on_irq is not None:
             return self.on_irq(event, data)
         return None
@@ -136,14 +163,31 @@ class Radio:
         self.adv_id = bytes(bz_id)
         self.addr = bytes(a)
 
+    def _mac(self):
+        try:
+            return self._ble.config("mac")
+        except OSError:  # random mode with no random address accepted yet
+            return None
+
+    def new_address(self):
+        """Radio idle (the caller made sure): ask for a fresh NRPA and read it back. True if it changed."""
+        old = self._mac()
+        self._ble.config(addr_mode=_ADDR_MODE_NRPA)
+        new = self._mac()
+        if new is None or new[0] == _ADDR_TYPE_PUBLIC or (old is not None and bytes(new[1]) == bytes(old[1])):
+            self.addr_refused += 1
+            return False
+        return True
+
     def rotate(self, bz_id):
-        """New slot: stop, draw a new private address, advertise the new ID (address and ID together)."""
-        b = self._ble
+        """New slot: radio idle, a new private address read back, then the new ID from it. Returns None when
+        the controller refused the address (nothing on air; retry), else whether a scan was stopped."""
         resume = self.scanning
         if resume:
             self.stop_scan()
         self.stop_advertising()
-        b.config(addr_mode=_ADDR_MODE_NRPA)
+        if not self.new_address():
+            return None
         self.advertise(bz_id)
         self.rotations += 1
         return resume
@@ -163,15 +207,19 @@ class Radio:
             self.advertise(self.adv_id)
         elif resp is not None:
             if not self._sync_only:  # a fresh private address: nothing links this to earlier adverts
-                b.config(addr_mode=_ADDR_MODE_NRPA)
+                self.stop_advertising()
+                if not self.new_address():
+                    return False  # refused: not connectable yet; gattsync asks again at its next step
             b.gap_advertise(self._adv_us, _FLAGS + resp, connectable=True)
             self._sync_only = True
         elif self._sync_only:
             b.gap_advertise(None)
             self._sync_only = False
+        return True
 
     # -- scanning ---------------------------------------------------------------------------
     def scan(self, duration_ms):
+        self._done = False
         self._ble.gap_scan(duration_ms, _SCAN_INTERVAL_US, _SCAN_WINDOW_US, False)
         self.scanning = True
 
@@ -179,6 +227,11 @@ class Radio:
         if self.scanning:
             self.scanning = False
             self._ble.gap_scan(None)
+            if not self._done:
+                # A running scan ends with IRQ 6 inside gap_scan(None), and one that ended by itself sent
+                # it before: neither came, so the stack dropped our handler (an exception escaped it).
+                self.rearm()
+            self._done = True
 
     def stats(self):
         return {
@@ -187,4 +240,7 @@ class Radio:
             "oversize": self.oversize,
             "queued": self.pending(),
             "rotations": self.rotations,
+            "addr_refused": self.addr_refused,
+            "irq_errors": self.irq_errors,
+            "irq_rearms": self.irq_rearms,
         }

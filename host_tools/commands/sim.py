@@ -29,12 +29,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     pw = sub.add_parser("power", help="battery life per token profile and chip (hardware/power/currents.json)")
     pw.add_argument("--profile", action="append", metavar="NAME", help="profile (repeat); default: the sweep's")
     pw.add_argument("--battery-mah", type=float, default=None, metavar="MAH", help="battery capacity (default 1000)")
-    pw.add_argument("--json", action="store_true")
+    pw.add_argument("--json", action="store_true", help="results as JSON on stdout")
     pw.set_defaults(func=cmd_power)
 
 
 def cmd_sim(args: argparse.Namespace) -> int:
     from host_tools.sim import profiles, report, scenario
+
+    if not args.list:
+        from host_tools.errors import require_extra
+
+        require_extra("sim", "sim", modules=("matplotlib",))
 
     if args.list:
         for name, path in scenario.shipped().items():

@@ -1,9 +1,10 @@
 """RSSI calibration: the per-kind table (calibration.json, one source of truth) and per-token jig offsets.
 
 Attenuation (dB of path loss) of a sighting, as GAEN computes it from a calibrated TX power and an RSSI
-correction per device model:
+correction per device model, with the average loss of the wearers' bodies made explicit:
 
-    attenuation = tx_dbm(sender kind) - (rssi + rx_correction_db(receiver kind) + jig offset(receiving token))
+    attenuation = tx_dbm(sender kind) - (rssi + rx_correction(receiver kind) + jig offset(receiving token))
+    tx_dbm = rssi_1m_dbm + fspl_1m_db - worn_loss_db;  rx_correction = rx_correction_db + worn_loss_db
 
 The jig step (`bztoken calibrate`): at provisioning, the token under test lies 1 m from a reference advertiser
 (a token of the station, the `token` kind of the table) for N seconds, is pulled, and the station compares the
@@ -52,13 +53,19 @@ def rssi_1m(kind: str) -> float:
     return float(_kind(kind)["rssi_1m_dbm"])
 
 
+def worn_loss(kind: str) -> float:
+    return float(_kind(kind)["worn_loss_db"])
+
+
 def tx_dbm(kind: str) -> float:
-    """The sender's calibrated TX level: what a reference receiver reads at 1 m plus the free-space loss at 1 m."""
-    return rssi_1m(kind) + float(table()["fspl_1m_db"])
+    """The sender's calibrated TX level as worn: what a bare reference receiver reads at 1 m, plus the free-space
+    loss at 1 m, minus what its wearer's body costs on average."""
+    return rssi_1m(kind) + float(table()["fspl_1m_db"]) - worn_loss(kind)
 
 
 def rx_correction(kind: str) -> float:
-    return float(_kind(kind)["rx_correction_db"])
+    """Added to a receiver's RSSI: its kind's correction and what its wearer's body costs on average."""
+    return float(_kind(kind)["rx_correction_db"]) + worn_loss(kind)
 
 
 def sampling_s(kind: str, profile: str | None = None) -> float:
@@ -117,17 +124,17 @@ def measure(db_path: str | Path, token_id: str, since_ms: int, reference_id: byt
             reference_kind: str = "token", min_count: int = JIG_MIN_COUNT, now_ms: int | None = None) -> JigResult:
     """The jig offset of `token_id` from its pulled records of the reference since `since_ms`; validated, not
     stored (see store())."""
+    from host_tools import stationdb
+    from host_tools.match import query
+
     expected = rssi_1m(reference_kind)
-    con = open_store(db_path)
-    try:
-        try:
-            rows = con.execute("SELECT count, rssi_mean, first_seen_ms, last_seen_ms FROM encounters "
-                               "WHERE token_id = ? AND contact_id = ? AND last_seen_ms >= ?",
-                               (token_id, reference_id, since_ms)).fetchall()
-        except sqlite3.OperationalError:
-            rows = []
-    finally:
-        con.close()
+    if not Path(db_path).is_file():
+        raise UsageError(f"{db_path}: no such station database")
+    hi, lo = query.split_ids(reference_id)
+    with stationdb.store(db_path) as con:  # the pulled encounters (DuckDB, beside the station's file)
+        rows = con.execute("SELECT count, rssi_mean, first_seen_ms, last_seen_ms FROM encounters "
+                           "WHERE token_id = ? AND cid_hi = ? AND cid_lo = ? AND last_seen_ms >= ?",
+                           [token_id, int(hi[0]), int(lo[0]), since_ms]).fetchall()
     n = sum(int(r[0]) for r in rows)
     if n < min_count:
         raise UsageError(f"token {token_id}: {n} sightings of the jig reference {reference_id.hex().upper()} "

@@ -19,10 +19,13 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from bzfw import config as fwconfig
 from bzfw import ids
 from bzfw.syncserver import SyncServer
 from host_tools.errors import BzError
+from host_tools.match import calibration
 from host_tools.match.engine import run_match
 from host_tools.match.exposures import keys_to_push_entries, read_entries
 from host_tools.match.logs import LogSource, db_logs, make_log
@@ -31,7 +34,7 @@ from host_tools.progress import ProgressFn, no_progress
 from host_tools.sim import engine, roc
 from host_tools.sim.devices import Phone, Token
 from host_tools.sim.profiles import get as get_profile
-from host_tools.sim.scenario import Scenario
+from host_tools.sim.scenario import ENVIRONMENTS, Scenario
 from host_tools.stationdb import StationDB
 from host_tools.sync.client import SyncClient
 from host_tools.sync.hostctx import HostTokenCtx
@@ -125,6 +128,8 @@ def firmware_config(profile_name: str) -> dict:
 
 def provision_all(tokens: list[Token], registry: Registry, db: StationDB, vt: VirtualTime, t0_ms: int) -> None:
     for tok in tokens:
+        if tok.synced_ms:  # each token was last synced at its own time (engine.make_devices)
+            vt.now_ms = tok.synced_ms
         secret = secrets.new_secret()
         cfg = firmware_config(tok.profile.name)
         registry.add_token(tok.token_id, secret, profile=tok.profile.name)
@@ -135,6 +140,28 @@ def provision_all(tokens: list[Token], registry: Registry, db: StationDB, vt: Vi
         sync_clock(client, db, tok.token_id, clock=vt)
         client.bye()
         registry.mark_provisioned(tok.token_id, at_ms=vt.now_ms)
+
+
+JIG_S = 120  # each token lies this long on the provisioning jig, 1 m from the reference token
+JIG_STEP_S = 2  # one sighting of the reference per simulated step
+
+
+def jig_all(tokens: list[Token], db_path: Path, sc: Scenario, vt: VirtualTime) -> None:
+    """The provisioning jig (`bztoken calibrate`): each token hears a bare reference token at 1 m for JIG_S
+    seconds; what it reads carries its own receiver offset and the air's reading noise and fading. The offset
+    is computed and stored by host_tools.match.calibration, as the station does."""
+    from host_tools.sim import air as airmod
+
+    rng = np.random.default_rng([sc.seed, 0x716])
+    n = JIG_S // JIG_STEP_S
+    expected = calibration.rssi_1m("token")
+    k_db = (sc.environments or ENVIRONMENTS)["room"]["rician_k_db"]
+    for tok in tokens:
+        fade = airmod.rician_db(k_db, (n,), rng)
+        reads = np.rint(expected + tok.rx_off_db + fade + rng.normal(0.0, sc.air["fading_db"], n))
+        r = calibration.JigResult(tok.token_id, "token", expected, float(reads.mean()), int(n), float(JIG_S),
+                                  float(expected - reads.mean()), vt.now_ms)
+        calibration.store(db_path, r)
 
 
 def pull_all(tokens: list[Token], registry: Registry, db: StationDB, vt: VirtualTime, t0_ms: int,
@@ -232,6 +259,7 @@ def run(sc: Scenario, workdir: Path, profile: str | None = None, all_positive: b
         reg = Registry(db_path, passphrase or os.urandom(16).hex(), kdf_n=2**14)
         db = StationDB(db_path)
         provision_all([d for d in devs if isinstance(d, Token)], reg, db, vt, sc.t0_ms)
+        jig_all([d for d in devs if isinstance(d, Token)], db_path, sc, vt)
         state.update(reg=reg, db=db)
         timings["provision"] = time.perf_counter() - t
 
@@ -271,12 +299,15 @@ def run(sc: Scenario, workdir: Path, profile: str | None = None, all_positive: b
         kind, name = log_name.split(":", 1)
         return by_token_id[name] if kind == "token" else by_pid[name]
 
+    jig = calibration.offsets(db_path)  # what the provisioning jig stored, as `bztoken match --db` reads it
+
     def receiver_of(info: dict) -> Receiver:
         """A sim log's reader: a token samples at its profile's period, a phone as its kind does."""
         if info.get("platform") in ("android", "ios"):
             return Receiver(info["platform"])
         prof = sim.devices[by_token_id[info["token_id"]]].profile
-        return Receiver("token", sampling_s=prof.wake_period_s if prof.eco else prof.scan_period_s)
+        return Receiver("token", jig.get(info["token_id"], 0.0),
+                        sampling_s=prof.wake_period_s if prof.eco else prof.scan_period_s)
 
     # Two matching runs: the strict rule, and the scored rule (near-minutes and the day's mean RSSI per
     # (positive, receiver), from which every threshold of every rule is applied to the one result).

@@ -1,9 +1,17 @@
 """MicroPython's `bluetooth` module (the subset the token firmware uses) on a bumble device, so the firmware's
 own radio, GATT server and GATT client code run against a real BLE stack under CPython.
 
-Semantics kept from the ESP32 port (NimBLE), because firmware bugs hide behind them:
+Semantics kept from the ESP32 port (NimBLE, synchronous IRQs), because firmware bugs hide behind them; the upstream
+code for each is cited in host_tools/virtual/vble.py's header (micropython/micropython extmod/modbluetooth.c,
+extmod/nimble/modbluetooth_nimble.c):
 - addresses are bytes MSB first, as `config("mac")` returns them; `config(addr_mode=3)` draws one
-  non-resolvable private address and keeps it; it is refused (EBUSY) while advertising;
+  non-resolvable private address and keeps it; while the controller advertises, scans or initiates a connection
+  it refuses the change SILENTLY (set_random_address only assert()s; the ESP32 build compiles that out) and
+  `config("mac")` keeps returning the old address; `refuse_addr` (a count) makes it refuse whatever its state;
+- an exception escaping the IRQ handler is printed and the handler is removed (invoke_irq_handler): no more
+  events until `irq()` is called again (`irq_errors` lists the tracebacks, `irq_removed` says so);
+- `config("rxbuf")` raises ValueError (compiled only without sync events); `gap_scan(None)` raises IRQ 6 before
+  it returns; `gap_connect(None)` cancels a pending connect (IRQ 8 with conn_handle 65535);
 - IRQ 5 (scan result) hands over memoryviews valid only during the call: the buffers are scribbled over
   afterwards; a passive scan reports no scan responses;
 - `gap_advertise(..., connectable=False)` sends a scannable, non-connectable advert (ADV_SCAN_IND); a central
@@ -20,9 +28,11 @@ scheduled callbacks do. A handler that calls a blocking method here is told so (
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import errno
 import os
+import sys
 import threading
 import traceback
 import uuid as _uuid
@@ -128,7 +138,6 @@ class BLE:
         self._irq = None
         self._addr_mode = 0
         self._addr = self._mac
-        self._rxbuf = 256
         self._mtu = 256  # NimBLE's preferred ATT MTU on the ESP32 port
         self._name = "MPY"
         self._adv_on = False
@@ -140,6 +149,7 @@ class BLE:
         self._conns: dict[int, Any] = {}  # conn_handle -> bumble Connection
         self._peers: dict[int, Peer] = {}
         self._connecting = False
+        self._connect_task: Any = None
         self._values: dict[int, bytearray] = {}
         self._bufsize: dict[int, int] = {}
         self._append: dict[int, bool] = {}
@@ -153,6 +163,10 @@ class BLE:
         self._dbuf = bytearray(_MAX_LEGACY)
         self._rbuf = bytearray(512)
         self.irq_errors: list[str] = []
+        self.irq_removed = False
+        self.refuse_addr = 0  # knob: the controller refuses this many more address changes, busy or not
+        self.addr_refused = 0
+        self._rnd: bytes | None = None
         self.notified = 0
         self.enomem = 0
         dev = self.device
@@ -167,9 +181,18 @@ class BLE:
             return None
         try:
             return h(event, data)
-        except Exception:  # MicroPython prints an IRQ handler's exception and carries on
-            self.irq_errors.append(traceback.format_exc())
+        except Exception:  # modbluetooth.c invoke_irq_handler: print it, then remove the handler
+            tb = traceback.format_exc()
+            self.irq_errors.append(tb)
+            print("Unhandled exception in IRQ callback handler\n" + tb, file=sys.stderr)
+            self._irq = None
+            self.irq_removed = True
             return None
+
+    @property
+    def busy(self) -> bool:
+        """Advertising, scanning or initiating: the controller refuses a new random address."""
+        return self._adv_on or self._scanning or self._connecting
 
     def _run(self, coro) -> Any:
         return self.world.call(coro)
@@ -191,6 +214,7 @@ class BLE:
                     self.gap_disconnect(h)
                 self._addr_mode = 0
                 self._addr = self._mac
+                self._rnd = None
             self._active = on
         return self._active
 
@@ -200,11 +224,12 @@ class BLE:
                 raise TypeError("config() takes one name or keywords")
             name = args[0]
             if name == "mac":
-                return (0 if self._addr_mode == 0 else 1, self._addr)
-            if name == "addr_mode":
-                return self._addr_mode
-            if name == "rxbuf":
-                return self._rxbuf
+                self._need_active()
+                if self._addr_mode == 0:
+                    return (0, self._mac)
+                if self._rnd is None:
+                    raise OSError(errno.EINVAL)
+                return (1, self._rnd)
             if name == "mtu":
                 return self._mtu
             if name == "gap_name":
@@ -213,20 +238,23 @@ class BLE:
         for k, v in kw.items():
             if k == "addr_mode":
                 self._need_active()
-                if self._adv_on:
-                    raise OSError(errno.EBUSY)
-                if v not in (0, 1, 2, 3):
-                    raise OSError(errno.EINVAL)
-                self._addr_mode = v
                 if v == 0:
+                    self._addr_mode = 0
                     self._addr = self._mac
-                else:
-                    a = bytearray(self._urandom(6))
-                    a[0] = (a[0] & 0x3F) | (0x00 if v == 3 else 0xC0)
-                    self._addr = bytes(a)
-                    self._run(self._set_address())
-            elif k == "rxbuf":
-                self._rxbuf = int(v)
+                    continue
+                if v not in (1, 2, 3):
+                    continue
+                self._addr_mode = v
+                a = bytearray(self._urandom(6))
+                a[0] = (a[0] & 0x3F) | (0x00 if v == 3 else 0xC0)
+                if self.refuse_addr > 0 or self.busy:  # Command Disallowed: the old address stays, silently
+                    if self.refuse_addr > 0:
+                        self.refuse_addr -= 1
+                    self.addr_refused += 1
+                    continue
+                self._rnd = bytes(a)
+                self._addr = self._rnd
+                self._run(self._set_address())
             elif k == "mtu":
                 if not 23 <= int(v) <= 517:
                     raise ValueError("invalid MTU")
@@ -246,6 +274,8 @@ class BLE:
 
     def irq(self, handler: Any) -> None:
         self._irq = handler
+        if handler is not None:
+            self.irq_removed = False
 
     # -- advertising -----------------------------------------------------------------------------
     def gap_advertise(self, interval_us: int | None, adv_data: bytes | None = None, resp_data: bytes | None = None,
@@ -259,6 +289,8 @@ class BLE:
         for d in (adv_data, resp_data):
             if d is not None and len(d) > _MAX_LEGACY:
                 raise OSError(errno.EINVAL)
+        if self._addr_mode != 0 and self._rnd is None:
+            raise OSError(errno.EINVAL)  # own address type random, no random address set
         # None keeps what the previous call set, as the port does (b"" clears it)
         if adv_data is not None:
             self._adv_data = bytes(adv_data)
@@ -377,8 +409,17 @@ class BLE:
         if peripheral:
             self._call(_IRQ_CENTRAL_CONNECT, (h, at, mp_addr(addr)))
 
-    def gap_connect(self, addr_type: int, addr: bytes, scan_duration_ms: int = 2000, *args: Any) -> None:
+    def gap_connect(self, addr_type: int | None, addr: bytes = b"", scan_duration_ms: int = 2000, *args: Any) -> None:
         self._need_active()
+        if addr_type is None:  # cancel the pending attempt (ble_gap_conn_cancel)
+            if not self._connecting:
+                raise OSError(errno.EALREADY)
+            task = self._connect_task
+            self._connecting = False
+            if task is not None:
+                self.world.loop.call_soon_threadsafe(task.cancel)
+            self._call(_IRQ_PERIPHERAL_DISCONNECT, (_NO_CONN, 0xFF, bytes(6)))
+            return
         if self._connecting:
             raise OSError(errno.EALREADY)
         if self._scanning:
@@ -387,12 +428,18 @@ class BLE:
         a = bytes(addr)
 
         async def go() -> None:
+            self._connect_task = asyncio.current_task()
             try:
                 conn = await self.device.connect(bumble_addr(addr_type, a), timeout=max(scan_duration_ms, 100) / 1000)
-            except Exception:
-                self._connecting = False
-                self._call(_IRQ_PERIPHERAL_DISCONNECT, (_NO_CONN, addr_type, a))
+            except asyncio.CancelledError:  # gap_connect(None): the canceller reported it
                 return
+            except Exception:
+                if self._connecting:
+                    self._connecting = False
+                    self._call(_IRQ_PERIPHERAL_DISCONNECT, (_NO_CONN, addr_type, a))
+                return
+            finally:
+                self._connect_task = None
             self._connecting = False
             self._peers[conn.handle] = Peer(conn)
             self._call(_IRQ_PERIPHERAL_CONNECT, (conn.handle, addr_type, a))
