@@ -126,20 +126,25 @@ def summary(sc, results: list[dict], files: dict, wall: float) -> str:
                      f"{t['simulate']:.1f} s; pulled {r['records_pulled']} records in {t['pull']:.1f} s; "
                      f"matched in {t['match']:.1f} s")
     for r in results:
-        by = r["scores"]["scored-medium"]["by_receiver"]
+        by = r["scores"]["near-minutes"]["by_receiver"]
         rec = []
         for k in ("token", "android", "ios"):
             c = by.get(k)
             if c and c["tp"] + c["fn"]:
                 rec.append(f"{k} {100 * c['tp'] / (c['tp'] + c['fn']):.0f}%")
-        lines.append(f"{r['profile']}: scored-medium recall by the detecting device: {', '.join(rec)}")
+        lines.append(f"{r['profile']}: near-minutes recall by the detecting device: {', '.join(rec)}")
     for r in results:
         nm = r.get("named_positive")
         if nm:
             truth = set(nm["true_contacts"])
             got = ", ".join(f"{len(set(nm['found'][ts]) & truth)} by {ts} (+{len(set(nm['found'][ts]) - truth)} others)"
-                            for ts in ("bluezone-strict", "scored-high"))
+                            for ts in ("bluezone-strict", "near-minutes"))
             lines.append(f"{r['profile']}: positive {nm['positive']} had {len(truth)} close contacts; found {got}")
+    from host_tools.sim import roc
+
+    for r in results:
+        if r.get("roc"):
+            lines += ["", f"{r['profile']}: the trade-off per rule", roc.text(r["roc"])]
     lines.append(f"report: {files['html']}  ({wall:.0f} s)")
     return "\n".join(lines)
 
