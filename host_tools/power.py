@@ -4,7 +4,8 @@ Average current over one period of the profile, on stock MicroPython (no automat
 
   always-on  I = I_awake + s (I_rx - I_awake) + (I_tx - I_awake) t_adv / T_adv + I_board
              (s: scan duty W/P; t_adv: one advertising event; T_adv: advertising interval)
-  eco        per wake period P: boot t_boot at I_boot, radio window w at I_rx plus advertising events,
+  eco        per wake period P (bzfw/app.py `_eco`): the boot lead t_boot at I_boot; the window w, scanning its
+             first s at I_rx and only advertising the rest at I_awake, advertising events across all of it;
              deep sleep for the rest at I_deep; plus I_board all the time
   I_board    the board's overheads, drawn awake or asleep: LDO quiescent + battery divider + power LED +
              the charger's protection IC
@@ -35,7 +36,8 @@ def load(path: Path = CURRENTS) -> dict:
     except json.JSONDecodeError as e:
         raise UsageError(f"{path}: not JSON: {e.msg} at line {e.lineno}") from None
     groups = [(f"chips.{c}", s) for c, s in data.get("chips", {}).items()]
-    groups += [(f"boards.{b}", {k: v for k, v in s.items() if k in BOARD_KEYS}) for b, s in data.get("boards", {}).items()]
+    groups += [(f"boards.{b}", {k: v for k, v in s.items() if k in BOARD_KEYS})
+               for b, s in data.get("boards", {}).items()]
     groups.append(("battery", data.get("battery", {})))
     for where, states in groups:
         for name, fig in states.items():
@@ -99,12 +101,14 @@ def average_current(p: Profile, chip: str, model: dict | None = None, board: str
         parts = {"awake": awake, "scanning": duty * (rx - awake), "advertising": (tx - awake) * ev_s * adv_per_s}
     else:
         per = p.wake_period_s
-        win = p.wake_window_s - p.boot_s
-        sleep = max(0.0, per - p.wake_window_s)
+        win = p.wake_window_s
+        scan = min(p.scan_window_s, win)
+        sleep = max(0.0, per - win - p.boot_s)
         parts = {
             "boot": _v(c, "boot_ma") * p.boot_s / per,
-            "scanning": rx * win / per,
-            "advertising": (tx - rx) * ev_s * adv_per_s * win / per,
+            "scanning": rx * scan / per,
+            "awake": awake * (win - scan) / per,
+            "advertising": (tx - awake) * ev_s * adv_per_s * win / per,
             "deep sleep": _v(c, "deep_sleep_ua") / 1000 * sleep / per,
         }
     for k, v in board_overhead_ma(board, m).items():
@@ -152,3 +156,21 @@ def readme_table(names: list[str], board: str = "esp32c3-supermini", model: dict
         lines.append(f"| `{n}` | {p.describe()} | {lives[0].avg_ma:.2f} mA | "
                      + " | ".join(f"{lf.days:.1f} days" for lf in lives) + f" | {parts} (mA) |")
     return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m host_tools.power --readme-table`: the profile table of firmware/README.md and hardware/README.md."""
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    if args != ["--readme-table"]:
+        print("usage: python -m host_tools.power --readme-table", file=sys.stderr)
+        return 2
+    from bzfw import config
+
+    print(readme_table(list(config.PROFILES)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -30,7 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="results as JSON on stdout")
     p.set_defaults(func=cmd_sim)
 
-    pw = sub.add_parser("power", help="battery life per token profile, board and battery (hardware/power/currents.json)")
+    pw = sub.add_parser("power", help="battery life per token profile, board and battery "
+                                      "(hardware/power/currents.json)")
     pw.add_argument("--profile", action="append", metavar="NAME",
                     help="profile (repeat); default: the firmware's profiles and the sweep's")
     pw.add_argument("--board", action="append", metavar="NAME", help="board (repeat); default: every board")
@@ -170,18 +171,25 @@ def cmd_power(args: argparse.Namespace) -> int:
                 life = power.board_life(p, b, cap, model)
                 rows.append({"profile": p.name, "board": b, "chip": life.chip, "battery_mah": cap,
                              "avg_ma": round(life.avg_ma, 3), "days": round(life.days, 2),
-                             "breakdown_ma": {k: round(v, 3) for k, v in life.breakdown_ma.items()}})
+                             "breakdown_ma": {k: round(v, 3) for k, v in life.breakdown_ma.items()},
+                             "_days": life.days})
+    exact = [r.pop("_days") for r in rows]  # the text rounds the model's own value, as the READMEs do
     if args.json:
         print(json.dumps(rows))
         return 0
+    for r, d in zip(rows, exact, strict=True):
+        r["days"] = d
     usable = model["battery"]["usable_fraction"]["value"]
-    print(f"Battery life in days ({usable:.0%} of the rated capacity usable), stock MicroPython, board overheads included")
+    print(f"Battery life in days ({usable:.0%} of the rated capacity usable), stock MicroPython, "
+          "board overheads included")
     for b in boards:
         print(f"\n{b}: {model['boards'][b]['description']}")
-        print(f"  {'profile':<20} {'mA':>7} " + " ".join(f"{f'{c:g} mAh':>9}" for c in caps) + "  where the current goes (mA)")
+        print(f"  {'profile':<20} {'mA':>7} " + " ".join(f"{f'{c:g} mAh':>9}" for c in caps)
+              + "  where the current goes (mA)")
         for p in profs:
             rs = [r for r in rows if r["profile"] == p.name and r["board"] == b]
             parts = ", ".join(f"{k} {v:g}" for k, v in rs[0]["breakdown_ma"].items() if v)
-            print(f"  {p.name:<20} {rs[0]['avg_ma']:>7.2f} " + " ".join(f"{r['days']:>9.1f}" for r in rs) + f"  {parts}")
+            days = " ".join(f"{r['days']:>9.1f}" for r in rs)
+            print(f"  {p.name:<20} {rs[0]['avg_ma']:>7.2f} {days}  {parts}")
     print("sources: hardware/power/currents.json", file=sys.stderr)
     return 0

@@ -217,6 +217,7 @@ class PipelineResult:
     pulls: list[dict]
     timings: dict
     roc: dict = field(default_factory=dict)  # rule -> [point per threshold] (roc.curve)
+    directions: dict = field(default_factory=dict)  # rule -> "RECEIVER hears POSITIVE" -> tp, fn, recall
 
     def to_json(self) -> dict:
         st = self.sim.stats
@@ -224,6 +225,7 @@ class PipelineResult:
                 "tokens": len(self.sim.tokens), "phones": len(self.sim.phones), "positives": len(self.positives),
                 "true_contacts": len(self.sim.truth_pairs()),
                 "scores": {k: v.to_json() for k, v in self.scores.items()}, "roc": self.roc,
+                "directions": self.directions,
                 "named_positive": self.named,
                 "records_pulled": sum(p["records"] for p in self.pulls), "timings_s": self.timings,
                 "sim_stats": {k: (round(v, 3) if isinstance(v, float) else v) for k, v in st.items()}}
@@ -284,10 +286,20 @@ def run(sc: Scenario, workdir: Path, profile: str | None = None, all_positive: b
         f = exp_dir / f"{tok.token_id}.json"
         f.write_text(json.dumps(export_keys(tok, reg, vt, sc.t0_ms, day0, day1)))
         files.append(f)
+    # phones test positive too, for the direction "token hears phone": Bluezone uploads a phone's chain keys
+    # as F0 entries (spec); their pairs are scored per direction only, never in the tokens' overall scores
+    phone_pos = [d.idx for d in sim.phones] if all_positive else []
+    for idx in phone_pos:
+        ph = sim.devices[idx]
+        f = exp_dir / f"phone-{idx}.json"
+        keys = {d: ids.chain_daily_key(ph.base_key, ph.base_day_s, d * ids.DAY_S) for d in range(day0, day1 + 1)}
+        f.write_text(json.dumps(keys_to_push_entries(keys)))
+        files.append(f)
+    owners = positives + phone_pos
     entries = list(read_entries(files))
     entry_owner = {}
     for e in entries:
-        entry_owner[e.index] = positives[files.index(Path(e.source))]
+        entry_owner[e.index] = owners[files.index(Path(e.source))]
     timings["export"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -359,6 +371,21 @@ def run(sc: Scenario, workdir: Path, profile: str | None = None, all_positive: b
             else:
                 s.tn += 1
         scores[ts_name] = s
+    # per direction (positive's kind -> receiver's kind), tokens' and phones' positives alike
+    directions: dict[str, dict[str, dict]] = {}
+    for ts_name, found in detected.items():
+        per: dict[str, dict] = {}
+        for x in owners:
+            for y in receivers:
+                if y == x or (kinds[x] != "token" and kinds[y] != "token"):
+                    continue  # phone to phone is Bluezone's own business
+                if not sim.is_contact(x, y):
+                    continue
+                c = per.setdefault(f"{kinds[y]} hears {kinds[x]}", {"tp": 0, "fn": 0})
+                c["tp" if (x, y) in found else "fn"] += 1
+        for c in per.values():
+            c["recall"] = c["tp"] / (c["tp"] + c["fn"])
+        directions[ts_name] = per
     named = None
     if named_idx is not None and named_idx in positives:
         true_c = sorted(sim.devices[y].pid for y in receivers if y != named_idx and sim.is_contact(named_idx, y))
@@ -367,4 +394,4 @@ def run(sc: Scenario, workdir: Path, profile: str | None = None, all_positive: b
                            for ts, f in detected.items()}}
     db.close()
     reg.close()
-    return PipelineResult(sim, positives, scores, named, pulls, timings, curves)
+    return PipelineResult(sim, positives, scores, named, pulls, timings, curves, directions)
