@@ -45,9 +45,11 @@ def cmd_match(args: argparse.Namespace) -> int:
     jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
     th = engine.Thresholds(args.tolerance_s, args.merge_gap_s, args.near_dbm, args.medium_dbm, args.high_min,
                            args.medium_min)
-    # Entries stream through the matcher; a bad one stops the run before anything is printed.
+    # Every exposure file is decoded and checked whole before any log is opened: nothing is matched from a
+    # file that is not valid.
+    ex = exposures.read_exposures(args.exposures, days=args.days)
     sources = logs.db_logs(args.db, args.token) if args.db else logs.file_sources(args.log)
-    res = engine.run_match(exposures.read_entries(args.exposures, days=args.days), sources, mode=args.mode,
+    res = engine.run_match(ex, sources, mode=args.mode,
                            thresholds=th, jobs=jobs, max_ids=args.max_ids, progress=progress.for_cli(args.json))
     if args.json:
         print(json.dumps(res.to_json()))
