@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 MPY_ENV := MICROPYPATH=firmware:tests/firmware
 
-.PHONY: setup demo test test-host test-firmware test-mpy lint test-deep bench clean station flash deploy provision
+.PHONY: setup demo test test-host test-firmware test-mpy lint test-deep bench clean station flash deploy provision guide-shots
 
 setup: $(STAMP)
 
@@ -26,6 +26,10 @@ demo: $(STAMP)
 #   more options: make station STATION_ARGS="--http-port 8081 --db FILE"
 station: $(STAMP)
 	$(BIN)/bztoken station $(if $(PASSPHRASE_FILE),--passphrase-file "$(PASSPHRASE_FILE)") $(STATION_ARGS)
+
+# The station guide's pictures (docs/station-guide/), taken again by the browser test.
+guide-shots: $(STAMP)
+	BZTOKEN_GUIDE_SHOTS=1 $(BIN)/pytest -q tests/test_station_browser.py
 
 test: $(STAMP) lint test-mpy test-firmware test-host
 
