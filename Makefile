@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 MPY_ENV := MICROPYPATH=firmware:tests/firmware
 
-.PHONY: setup demo test test-host test-firmware test-mpy lint test-deep bench clean station flash deploy provision
+.PHONY: setup demo test test-host test-firmware test-mpy lint test-deep bench clean station flash deploy provision guide-shots
 
 setup: $(STAMP)
 
@@ -21,9 +21,15 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/bztoken demo
 
-# The sync station on http://127.0.0.1:8080/ (passphrase: BZTOKEN_PASSPHRASE or STATION_ARGS=--passphrase-file F).
+# The sync station on http://127.0.0.1:8080/ (docs/station-guide.md). Its passphrase: typed at the terminal when
+# asked (twice for a new station), or   make station PASSPHRASE_FILE=FILE   or   BZTOKEN_PASSPHRASE=... make station
+#   more options: make station STATION_ARGS="--http-port 8081 --db FILE"
 station: $(STAMP)
-	$(BIN)/bztoken station $(STATION_ARGS)
+	$(BIN)/bztoken station $(if $(PASSPHRASE_FILE),--passphrase-file "$(PASSPHRASE_FILE)") $(STATION_ARGS)
+
+# The station guide's pictures (docs/station-guide/), taken again by the browser test.
+guide-shots: $(STAMP)
+	BZTOKEN_GUIDE_SHOTS=1 $(BIN)/pytest -q tests/test_station_browser.py
 
 test: $(STAMP) lint test-mpy test-firmware test-host
 

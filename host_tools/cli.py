@@ -8,7 +8,28 @@ This module imports nothing heavy at import time: everything happens inside main
 """
 
 import os
+import signal
 import sys
+
+
+def _interrupted_early(signum, frame):  # pragma: no cover - runs in the bztoken process
+    """Ctrl-C before main() has its handlers up (the interpreter is still importing): end quietly now."""
+    try:
+        os.write(2, b"bztoken: interrupted\n")
+    finally:
+        os._exit(130)
+
+
+def _started_as_bztoken() -> bool:
+    """This process is the `bztoken` console script or `python -m host_tools`, not a program importing us."""
+    m = sys.modules.get("__main__")
+    spec = getattr(m, "__spec__", None)
+    return (spec is not None and spec.name == "host_tools.__main__") or os.path.basename(
+        getattr(m, "__file__", None) or "").removesuffix(".exe") == "bztoken"
+
+
+if _started_as_bztoken():  # from here until main()'s try, Ctrl-C exits 130 without a traceback
+    signal.signal(signal.SIGINT, _interrupted_early)
 
 # The order `bztoken --help` lists the commands in: an engineer's and a station's day, first to last.
 # Commands not named here (added later) follow in alphabetical order.
@@ -98,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     """The console script: returns the exit code (0 ok, 1 failed, 2 bad input, 3 auth, 4 link, 5 partial,
     130 interrupted, 141 broken pipe)."""
     try:
+        if signal.getsignal(signal.SIGINT) is _interrupted_early:
+            signal.signal(signal.SIGINT, signal.default_int_handler)  # KeyboardInterrupt from here on
         rc = _run(argv)
         sys.stdout.flush()  # a closed pipe shows here, inside the handlers, not at interpreter exit
         return rc

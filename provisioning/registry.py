@@ -13,6 +13,7 @@ import sqlite3
 import time
 from pathlib import Path
 
+from host_tools import dbfiles
 from host_tools.errors import AuthError, UsageError
 from provisioning import secrets
 
@@ -35,6 +36,8 @@ CREATE TABLE IF NOT EXISTS secrets (
   sealed BLOB NOT NULL,            -- nonce || AES-256-GCM(secret), token_id as associated data
   created_ms INTEGER NOT NULL);
 """
+
+MIGRATIONS = [SCHEMA]
 
 EXPORT_FORMAT = "bztoken-registry"
 EXPORT_VERSION = 1
@@ -67,14 +70,9 @@ class Registry:
 
     def __init__(self, db_path: str | Path, passphrase: str | bytes | None, *, kdf_n: int | None = None):
         self.path = Path(db_path)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.con = sqlite3.connect(str(self.path), timeout=30, isolation_level=None)
-        except (OSError, sqlite3.Error) as e:
-            raise UsageError(f"cannot open the station database {self.path}: {e}") from e
-        self.con.row_factory = sqlite3.Row
+        # created 0600, versioned and migrated forward (host_tools.dbfiles); version 1 is round 1's schema
+        self.con = dbfiles.open_sqlite(self.path, "registry", MIGRATIONS)
         self.con.execute("PRAGMA foreign_keys = ON")
-        self.con.executescript(SCHEMA)
         self._key: bytes | None = None
         if passphrase is not None:
             self._key = self._unlock(passphrase, kdf_n)

@@ -10,7 +10,7 @@ TRANSFER_ENV = "BZTOKEN_TRANSFER_PASSPHRASE"
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("registry", help="the station's tokens and wearers: list, export, import, labels, retire")
-    rsub = p.add_subparsers(dest="registry_cmd", required=True, metavar="{list,export,import,labels,retire}")
+    rsub = p.add_subparsers(dest="registry_cmd", required=True, metavar="{list,export,import,labels,retire,passphrase}")
 
     def common(q: argparse.ArgumentParser, secret: bool = True) -> None:
         q.add_argument("--db", type=Path, default=None, help="station database (default: $BZTOKEN_DB or the data dir)")
@@ -50,6 +50,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     common(rt, secret=False)
     rt.add_argument("token_id", help="the token to retire")
     rt.set_defaults(func=cmd_retire)
+
+    pw = rsub.add_parser("passphrase", help="change the station passphrase (every secret re-sealed; an interrupted "
+                                            "change leaves the old one in place)")
+    common(pw)
+    pw.add_argument("--new-passphrase-file", help="the new passphrase (default: $BZTOKEN_NEW_PASSPHRASE, else asked "
+                                                  "twice at the terminal)")
+    pw.set_defaults(func=cmd_passphrase)
 
 
 def _db(args) -> Path:
@@ -146,4 +153,30 @@ def cmd_retire(args: argparse.Namespace) -> int:
     with Registry(_db(args), None) as reg:
         reg.retire(args.token_id)
     print(f"{args.token_id} retired")
+    return 0
+
+
+def cmd_passphrase(args: argparse.Namespace) -> int:
+    import sys
+
+    from host_tools.errors import UsageError
+    from provisioning import passphrase, secrets
+
+    db = _db(args)
+    if passphrase.is_new(db):
+        raise UsageError(f"{db} has no passphrase yet", hint="start the station once: `bztoken station` sets it")
+    tty = sys.stdin.isatty()
+    if args.passphrase_file or os.environ.get("BZTOKEN_PASSPHRASE") or not tty:
+        old = secrets.passphrase_from(args.passphrase_file)
+    else:
+        old = passphrase.ask("Current station passphrase: ")
+    if args.new_passphrase_file or os.environ.get("BZTOKEN_NEW_PASSPHRASE"):
+        new = secrets.passphrase_from(args.new_passphrase_file, env="BZTOKEN_NEW_PASSPHRASE")
+    elif tty:
+        new = passphrase.ask_new()
+    else:
+        raise UsageError("the new passphrase is missing",
+                         hint="--new-passphrase-file FILE, BZTOKEN_NEW_PASSPHRASE, or run it in a terminal")
+    n = passphrase.change(db, old, new)
+    print(f"passphrase changed: {n} token secret(s) re-sealed in {db}", file=sys.stderr)
     return 0
