@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 MPY_ENV := MICROPYPATH=firmware:tests/firmware
 
-.PHONY: setup station-install constraints demo test test-host test-firmware test-mpy lint test-deep bench clean station flash deploy provision
+.PHONY: setup station-install constraints demo test test-host test-firmware test-mpy lint test-deep bench clean station flash deploy provision guide-shots
 
 setup: $(STAMP)
 
@@ -46,6 +46,10 @@ demo: $(STAMP)
 #   more options: make station STATION_ARGS="--http-port 8081 --db FILE"
 station: $(STATION_STAMP)
 	$(STATION_VENV)/bin/bztoken station $(if $(PASSPHRASE_FILE),--passphrase-file "$(PASSPHRASE_FILE)") $(STATION_ARGS)
+
+# The station guide's pictures (docs/station-guide/), taken again by the browser test.
+guide-shots: $(STAMP)
+	BZTOKEN_GUIDE_SHOTS=1 $(BIN)/pytest -q tests/test_station_browser.py
 
 test: $(STAMP) lint test-mpy test-firmware test-host
 

@@ -151,10 +151,12 @@ def test_bad_content_length_is_400_without_reading_the_body(db, length):
 
 
 def test_a_declared_body_over_the_limit_is_refused_before_it_is_read(db):
+    from host_tools.station.server import MAX_UPLOAD
+
     with running_station(db) as (st, port):
         c = Client(port)
         c.login()
-        for path, n in (("/api/lists", (64 << 20) + 1), ("/api/login", 1 << 20), ("/api/retire", 10 << 20)):
+        for path, n in (("/api/lists", MAX_UPLOAD + 1), ("/api/login", 1 << 20), ("/api/retire", 10 << 20)):
             head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {c.cookie}\r\nX-CSRF-Token: {c.csrf}\r\n"
                     f"Content-Type: multipart/form-data; boundary=x\r\nContent-Length: {n}\r\n\r\n").encode()
             answer, still_reading = _raw_request(port, head)

@@ -17,7 +17,7 @@ Rules (times in unix ms; a slot window is [ws, we] = [slot start, slot start + s
 """
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -26,7 +26,7 @@ from host_tools.errors import UsageError
 from host_tools.match import derive, query
 from host_tools.match.exposures import Entry, KeyDay
 from host_tools.match.logs import LogData, LogSource
-from host_tools.match.scoring import Rows, Thresholds, exposures
+from host_tools.match.scoring import Receiver, Rows, Thresholds, exposures
 from host_tools.progress import ProgressFn, no_progress
 
 MODES = ("strict", "scored")
@@ -197,8 +197,10 @@ def _key_day_chunks(entries: Iterable[Entry], max_ids: int) -> Iterable[list[Key
 
 def run_match(entries: Iterable[Entry], sources: list[LogSource], mode: str = "scored",
               thresholds: Thresholds | None = None, jobs: int = 1, native: bool = True,
-              max_ids: int = 20_000_000, progress: ProgressFn = no_progress) -> Result:
-    """Match every log against every entry; the result holds what the report prints.
+              max_ids: int = 20_000_000, progress: ProgressFn = no_progress,
+              receiver_of: Callable[[dict], Receiver] = Receiver.from_info) -> Result:
+    """Match every log against every entry; the result holds what the report prints. `receiver_of(log info)`
+    says how a log is scored (its device kind, jig offset, sampling period).
 
     Logs of the station's encounter store (`logs.db_logs`) are joined where they are stored; logs read from
     files are loaded once and joined as one relation in memory."""
@@ -294,7 +296,7 @@ def run_match(entries: Iterable[Entry], sources: list[LogSource], mode: str = "s
     res.entries = len(counted)
     for i, src in enumerate(sources):
         matches = _finish(mode, found[i])
-        exps = exposures(th, Rows.concat(scored_rows[i])) if th is not None else []
+        exps = exposures(th, Rows.concat(scored_rows[i]), receiver_of(infos[i])) if th is not None else []
         res.logs.append(LogResult(src.name, infos[i], matches, exps))
     res.stats = {"backend": derive.backend() if native else "python", "jobs": jobs, "chunks": chunks,
                  "derive_s": round(t_derive, 3), "join_s": round(t_join, 3), "engine": "duckdb"}
