@@ -65,7 +65,14 @@ class Aggregator:
         self._t = array("i", bytes(4 * _COLS * max_open))
         self._ids = [None] * max_open  # type: list  # row -> contact ID (None: free row)
         self._row = {}  # contact ID -> row
-        self._pre = {}  # 30-bit key of the ID's first bytes -> row, -1 for two IDs with one key (add_at)
+        # 30-bit key of the ID's first bytes -> row, -1 for two IDs with one key (add_at). Sized for the
+        # whole table now (filled with keys no ID has, then emptied: a dict keeps its table), so it never
+        # grows, and never needs a large block, in a busy hour.
+        self._pre = {}
+        for i in range(max_open):
+            self._pre[-1 - i] = 0
+        for i in range(max_open):
+            del self._pre[-1 - i]
         self._free = list(range(max_open - 1, -1, -1))
         self._ready = []  # closed (day, record) waiting for close_before()/flush()
         self._weak = -1  # the weakest row while the table is full; -1: to be found again
