@@ -48,7 +48,10 @@ def test_match_json_schema_and_text(tmp_path, capsys):
     assert code == 0 and "tolerance 12 s" in out and "B9A665D754FE65E665D76A45" in out and "timestamps in s" in out
     code, out, _ = _run(capsys, "match", "--exposures", str(exp), "--log", str(trace), "--json")
     doc = json.loads(out)
-    assert doc["thresholds"]["tolerance_s"] == 30 and doc["logs"][0]["exposures"][0]["risk"] == "low"
+    assert doc["thresholds"]["tolerance_s"] == 30 and doc["thresholds"]["near_min"] == 15
+    (x,) = doc["logs"][0]["exposures"]  # one iPhone sighting 1 m away stands for its 5-minute scan period
+    assert x["risk"] == "medium" and not x["exposed"] and x["near_min"] == pytest.approx(5, abs=0.5)
+    assert set(x["buckets_s"]) == {"immediate", "near", "medium", "other"} and x["near_min_by_slot"]
 
 
 @pytest.mark.parametrize("content, message", [

@@ -78,25 +78,23 @@ def test_scoring_merges_durations_and_classifies():
     for k in range(11):
         t = base + 600_000 + k * 120_000
         rows.append((ids.slot_id(key, ids.slot_of(t)), t, t, 1, -60))
-    res = engine.run_match([e], [_src(_log(rows))], mode="scored")
+    phone = _log(rows)
+    phone.info["platform"] = "android"  # a sighting stands for the phone's 300 s scan period
+    res = engine.run_match([e], [_src(phone)], mode="scored")
     (x,) = res.logs[0].exposures
     assert x["duration_ms"] == 20 * 60_000 and len(x["intervals"]) == 1 and x["slots"] == 3
-    assert (x["proximity"], x["risk"], x["count"]) == ("near", "high", 11)
+    assert (x["proximity"], x["risk"], x["count"], x["exposed"]) == ("near", "high", 11, True)
+    assert x["near_min"] >= 20 and sum(s["near_min"] for s in x["near_min_by_slot"]) == pytest.approx(x["near_min"],
+                                                                                                       abs=0.05)
     far = [(c, a, b, 1, -95) for c, a, b, _, _ in rows]
     (y,) = engine.run_match([e], [_src(_log(far))], mode="scored").logs[0].exposures
-    assert (y["proximity"], y["risk"]) == ("far", "low")
-    # a gap longer than merge_gap splits the contact; durations add
-    th = engine.Thresholds(merge_gap_s=60)
-    (z,) = engine.run_match([e], [_src(_log(rows))], mode="scored", thresholds=th).logs[0].exposures
-    assert len(z["intervals"]) == 11 and z["duration_ms"] == 0 and z["risk"] == "low"
-    medium = [(c, a, b, 1, -80) for c, a, b, _, _ in rows]
-    (w,) = engine.run_match([e], [_src(_log(medium))], mode="scored").logs[0].exposures
-    assert (w["proximity"], w["risk"]) == ("medium", "medium")
+    assert (y["proximity"], y["risk"], y["near_min"]) == ("far", "low", 0)
+    assert y["buckets_s"]["other"] >= 10 * 60  # a token log: each sighting stands for its 50 s scan period
 
 
 def test_thresholds_checked():
     with pytest.raises(UsageError):
-        engine.run_match([], [], mode="scored", thresholds=engine.Thresholds(near_dbm=-90, medium_dbm=-80))
+        engine.run_match([], [], mode="scored", thresholds=engine.Thresholds(near_min=-1))
     with pytest.raises(UsageError):
         engine.run_match([], [], mode="fuzzy")
 

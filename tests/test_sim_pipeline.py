@@ -5,7 +5,7 @@ import json
 import pytest
 
 from host_tools.cli import main
-from host_tools.sim import pipeline, report, scenario
+from host_tools.sim import pipeline, report, roc, scenario
 from host_tools.stationdb import StationDB
 
 
@@ -39,8 +39,13 @@ def test_a_wearer_always_next_to_the_positive_one_is_found(tmp_path):
     named = res.named
     assert named["positive"] == "desk#0"
     assert "desk#1" in named["true_contacts"]
-    for ts in ("bluezone-strict", "scored-any", "scored-medium"):
+    for ts in ("bluezone-strict", "near-minutes"):
         assert "desk#1" in named["found"][ts], ts
+    # the trade-off: one point per threshold; raising it never finds more, the default is on the curve
+    pts = res.roc["near-minutes"]
+    assert [p["threshold"] for p in pts] == list(roc.NEAR_MIN_GRID)
+    assert all(a["tp"] + a["fp"] >= b["tp"] + b["fp"] for a, b in zip(pts, pts[1:], strict=False))
+    assert roc.default_point(res.roc, "near-minutes")["tp"] == res.scores["near-minutes"].tp
     # the two far away are neither contacts nor found
     for ts, found in named["found"].items():
         assert not {"away#0", "away#1"} & set(found), ts
@@ -86,6 +91,8 @@ def test_cli_sim_writes_report_and_json(tmp_path, capsys):
     assert doc["runs"][1]["battery"]["esp32c3"] > doc["runs"][0]["battery"]["esp32c3"]
     assert (out / "report.html").read_text().count("<tr>") == 2 * 3  # two tables: header + a row per profile
     assert (out / "detection_vs_battery.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (out / report.ROC_NAME).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "recall against precision" in (out / "report.html").read_text().lower()
 
 
 def test_cli_sim_bad_input_is_one_line(tmp_path, capsys):
@@ -120,7 +127,7 @@ def test_token_clock_drift_is_measured_at_the_pull_and_corrected(tmp_path):
     assert corr != 0
     assert abs(fixed - true_ms) < 1500  # records keep whole seconds; the error before correction is ~7 s
     assert abs(raw - true_ms) > 3000
-    assert "desk#1" in res.named["found"]["scored-any"]
+    assert "desk#1" in res.named["found"]["near-minutes"]
 
 
 @pytest.mark.slow
@@ -144,7 +151,7 @@ def test_shipped_scenarios_end_to_end(name, tmp_path):
     res = pipeline.run(sc, tmp_path, "always-on")
     assert res.sim.truth_pairs()
     assert res.scores["bluezone-strict"].recall >= 0.9  # a day together: everyone is heard at least once
-    assert res.named and set(res.named["found"]["scored-high"]) <= {d.pid for d in res.sim.devices}
+    assert res.named and set(res.named["found"]["near-minutes"]) <= {d.pid for d in res.sim.devices}
 
 
 def test_parallel_runs_give_the_serial_results(tmp_path):

@@ -144,7 +144,8 @@ def make_devices(sc: Scenario, workdir: Path, profile: str | None) -> list[Devic
             beh = sc.phones["ios" if plat == "ios" else f"android_{person.profile or 'background'}"]
             prng = np.random.default_rng([sc.seed, idx, 0xF0E])
             a, s = phone_schedules(beh, prng)
-            base_day = sc.day_s - int(key_rng.integers(0, 60)) * ids.DAY_S
+            # installed at least a day before (the local day can start on the previous UTC day)
+            base_day = sc.day_s - int(key_rng.integers(1, 60)) * ids.DAY_S
             devs.append(Phone(idx, person.pid, kind, a, s, beh["adv_interval_ms"], sc.tx_1m[plat],
                               off * 100.0, 0.0, burst_id=plat == "android", platform=plat,
                               mode=person.profile or "", base_key=key_rng.bytes(32), base_day_s=base_day, **phys))
@@ -183,7 +184,7 @@ def simulate(sc: Scenario, workdir: Path, profile: str | None = None, progress: 
     air = sc.air
     step = sc.step_s
     ph = Physics.of(sc, devs, air)
-    stats_cut = ph.cut_m
+    stats_cut = float(ph.cut_m.max()) if n else 0.0
     tokens = [d for d in devs if isinstance(d, Token)]
     contact = np.zeros((n, n))
     stats = {"steps": 0, "sightings": 0, "phone_sightings": 0, "gatt_reads": 0, "gatt_failed": 0,
@@ -232,7 +233,7 @@ class Physics:
     place_k: np.ndarray  # per place: Rician K (dB)
     room_exp: float
     room_k: float
-    cut_m: float  # pairs farther apart than this (plus their movement) are not computed
+    cut_m: np.ndarray  # (device, device): pairs farther apart than this (plus their movement) are not computed
 
     @classmethod
     def of(cls, sc: Scenario, devs: list[Device], air: dict) -> "Physics":
@@ -243,17 +244,17 @@ class Physics:
         tx = np.array([d.tx_1m + d.tx_off_db for d in devs])
         rx = np.array([d.rx_off_db for d in devs])
         room = envs["room"]["path_loss_exp"]
-        # the cut: where the strongest sender's mean RSSI at the best receiver falls CUT_MARGIN_DB below the
-        # sensitivity (no body in the way): slow shadowing, reading noise and fading together exceed that
-        # margin in well under one sample in ten thousand. Same-place pairs are bounded by the place's size,
-        # pairs in two places lose a wall and use the room exponent.
-        best = float(tx.max() + max(0.0, rx.max()) + CUT_MARGIN_DB - air["sensitivity_dbm"])
+        # the cut, per pair of devices: where the better direction's mean RSSI (its sender's power, its
+        # receiver's gain, no body in the way) falls CUT_MARGIN_DB below the sensitivity: slow shadowing,
+        # reading noise and fading together exceed that margin in well under one sample in ten thousand.
+        # Pairs in two places lose a wall and use the room's exponent; a pair in one place is bounded by its size.
+        best = np.maximum(tx[:, None] + rx[None, :], tx[None, :] + rx[:, None]) + CUT_MARGIN_DB - air["sensitivity_dbm"]
         cut = 10 ** ((best - air["wall_db"]) / (10 * room))
         for p, e in zip(places, pexp, strict=True):
-            cut = max(cut, min(10 ** (best / (10 * e)), float(np.hypot(p.w, p.h))))
+            cut = np.maximum(cut, np.minimum(10 ** (best / (10 * e)), float(np.hypot(p.w, p.h))))
         return cls(tx, rx, np.array([d.body_base_db for d in devs]), np.array([d.body_back_db for d in devs]),
                    np.array([d.adv_interval_ms for d in devs], dtype=float), pexp, pk, room,
-                   envs["room"]["rician_k_db"], float(cut))
+                   envs["room"]["rician_k_db"], cut)
 
 
 CUT_MARGIN_DB = 20.0
@@ -290,6 +291,7 @@ def _block(sc, devs, paths, tt, utc_base, t0_ms, ph, contact, air, step, air_rng
     tx, rx = ph.tx[act], ph.rx[act]
     bbase, bback = ph.body_base[act], ph.body_back[act]
     per_adv = step * 1000.0 / ph.adv_int[act]
+    cut = ph.cut_m[np.ix_(act, act)]
     chunk = max(1, int(round(CHUNK_S / step)))
     for c0 in range(0, T, chunk):
         c1 = min(T, c0 + chunk)
@@ -299,7 +301,7 @@ def _block(sc, devs, paths, tt, utc_base, t0_ms, ph, contact, air, step, air_rng
         xm, ym = x[mid], y[mid]
         reach = np.where(out.any(axis=0), np.hypot(x - xm, y - ym).max(axis=0), -np.inf)  # movement in the chunk
         dm = np.hypot(xm[:, None] - xm[None, :], ym[:, None] - ym[None, :])
-        cand = np.triu(dm <= ph.cut_m + reach[:, None] + reach[None, :], 1)
+        cand = np.triu(dm <= cut + reach[:, None] + reach[None, :], 1)
         ii, jj = np.nonzero(cand)
         stats["pairs"] = stats.get("pairs", 0) + len(ii)
         if not len(ii):

@@ -379,7 +379,36 @@ def parse(data: Any, source: str = "scenario") -> Scenario:
     )
 
 
-def load(path: str | Path) -> Scenario:
+def tile(data: dict, copies: int, gap_m: float = 5.0) -> dict:
+    """A crowd built from a scenario file's JSON: `copies` side-by-side copies of every place and group (place
+    and group names get -K), each copy `gap_m` beyond the last along y. Copies hear each other through walls."""
+    places = data.get("places") if isinstance(data, dict) else None
+    if not isinstance(places, list) or not places or copies < 1:
+        raise UsageError("tile: needs a scenario with places, and at least one copy")
+    try:
+        y0 = min(float(p["rect"][1]) for p in places)
+        y1 = max(float(p["rect"][1]) + float(p["rect"][3]) for p in places)
+    except (KeyError, TypeError, IndexError, ValueError):
+        raise UsageError("tile: every place needs a rect [x, y, width, height]") from None
+    pitch = y1 - y0 + gap_m
+    out = {k: v for k, v in data.items() if k not in ("places", "groups", "positive")}
+    out["name"] = f"{data.get('name', 'scenario')}-x{copies}"
+    out["places"], out["groups"] = [], []
+    for k in range(copies):
+        for p in places:
+            r = p["rect"]
+            out["places"].append({**p, "name": f"{p['name']}-{k}", "rect": [r[0], r[1] + pitch * k, r[2], r[3]]})
+        for g in data.get("groups", []):
+            sched = [{**e, "at": e["at"] if e.get("at") == HOME else f"{e.get('at')}-{k}"}
+                     for e in g.get("schedule", [])]
+            out["groups"].append({**g, "name": f"{g.get('name')}-{k}", "schedule": sched})
+    pos = data.get("positive")
+    if isinstance(pos, str) and "#" in pos:
+        out["positive"] = pos.replace("#", "-0#", 1)
+    return out
+
+
+def load(path: str | Path, copies: int = 1) -> Scenario:
     p = Path(path)
     try:
         text = p.read_text()
@@ -389,6 +418,9 @@ def load(path: str | Path) -> Scenario:
         data = json.loads(text)
     except json.JSONDecodeError as e:
         raise UsageError(f"{p.name}: not JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
+    if copies != 1:
+        parse(data, p.name)  # the file's own mistakes, named in the file
+        data = tile(data, copies)
     return parse(data, p.name)
 
 

@@ -43,7 +43,7 @@ log = logging.getLogger("bztoken.station")
 STATIC = Path(__file__).resolve().parent / "static"
 SESSION_S = 12 * 3600
 MAX_JSON = 64 << 10  # a form's fields
-MAX_UPLOAD = 64 << 20  # an exposure list of a few hundred thousand entries
+MAX_UPLOAD = (64 << 20) + (64 << 10)  # an exposure list of 64 MiB (half a million entries) and its form envelope
 COOKIE = "bzstation"
 CSRF_HEADER = "x-csrf-token"
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -80,6 +80,7 @@ class Session:
     who: str
     expires: float
     csrf: str
+    want_gen: int = 0  # the state generation this session's page must see (after its own change)
 
 
 class Sessions:
@@ -206,13 +207,16 @@ class StationApp:
         self.sessions = Sessions()
         self.limiter = limiter or LoginLimiter()
         self.i18n = translations()
-        self._state: tuple[float, bytes] | None = None
+        self._state: tuple[float, bytes, int] | None = None  # (built at, body, generation)
         self._state_lock = threading.Lock()
+        self._gen = 0  # bumped by every change made through this server
+        self._building = False
+        self._bg: set = set()
         api = [
             Route("/api/i18n", self.get_i18n, methods=["GET"]),
             Route("/api/login", self.login, methods=["POST"]),
             Route("/api/me", self._api(self.me), methods=["GET"]),
-            Route("/api/state", self._api(self.state, raw=True), methods=["GET"]),
+            Route("/api/state", self._api(self.state, raw=True), methods=["GET"]),  # async: no thread hop
             Route("/api/wearers", self._api(lambda r, s: {"wearers": self.station.wearers_view()}), methods=["GET"]),
             Route("/api/audit", self._api(self.audit), methods=["GET"]),
             Route("/api/settings", self._api(self.get_settings), methods=["GET"]),
@@ -270,7 +274,8 @@ class StationApp:
                     request.state.body = body
                 out = await fn(request, s) if is_async else await run_in_threadpool(fn, request, s)
                 if unsafe:
-                    self._state = None  # the next page refresh shows what this call changed
+                    self._gen += 1  # this page's next refresh shows what this call changed; the others'
+                    s.want_gen = self._gen  # soon after (stale while rebuilt), without waiting for it
             except BodyTooLarge:
                 return _err("e_too_large", 413, close=True, limit_mb=(MAX_UPLOAD if upload else MAX_JSON) >> 20 or 1)
             except StationError as e:
@@ -332,17 +337,39 @@ class StationApp:
     def me(self, request: Request, s: Session) -> dict:
         return {"who": s.who, "csrf": s.csrf, "settings": store.settings(self.station.db)}
 
-    def state(self, request: Request, s: Session) -> Response:
-        """The page's view of everything, built at most every STATE_TTL_S for all pages together."""
-        now = time.monotonic()
+    async def state(self, request: Request, s: Session) -> Response:
+        """The page's view of everything. Built in the thread pool at most every STATE_TTL_S for all pages together;
+        meanwhile pages get the last one at once (stale while it is rebuilt: a page refreshes every second). After
+        a change through this server (a POST) the next answer waits for a fresh build."""
         cached = self._state
-        if cached is None or now - cached[0] > STATE_TTL_S:
-            with self._state_lock:  # one builder; the others wait for its answer instead of building too
-                cached = self._state
-                if cached is None or time.monotonic() - cached[0] > STATE_TTL_S:
-                    body = json.dumps(self.station.state_view(), ensure_ascii=False).encode()
-                    cached = self._state = (time.monotonic(), body)
-        return Response(cached[1], media_type="application/json")
+        if cached is None or cached[2] < s.want_gen:  # this page changed something: it waits to see it
+            body = await run_in_threadpool(self._build_state, s.want_gen)
+        else:
+            stale = time.monotonic() - cached[0] > STATE_TTL_S or cached[2] < self._gen
+            if stale and not self._building:
+                self._building = True
+                self._bg.add(t := asyncio.ensure_future(self._rebuild()))
+                t.add_done_callback(self._bg.discard)
+            body = cached[1]
+        return Response(body, media_type="application/json")
+
+    async def _rebuild(self) -> None:
+        try:
+            await run_in_threadpool(self._build_state, self._gen)
+        except Exception as e:  # the next request tries again; the pages keep the last view meanwhile
+            log.error("building the station state failed: %s: %s", type(e).__name__, e)
+        finally:
+            self._building = False
+
+    def _build_state(self, gen: int) -> bytes:
+        with self._state_lock:  # one builder; others wanting the same generation take its answer
+            cached = self._state
+            if cached is not None and cached[2] >= gen and time.monotonic() - cached[0] <= STATE_TTL_S:
+                return cached[1]
+            now_gen = self._gen  # what the build will include at least
+            body = json.dumps(self.station.state_view(), ensure_ascii=False).encode()
+            self._state = (time.monotonic(), body, now_gen)
+            return body
 
     def audit(self, request: Request, s: Session) -> dict:
         return {"audit": store.audit_log(self.station.db)}

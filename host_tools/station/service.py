@@ -109,6 +109,7 @@ class Station:
                  ble_scan_s: float = 5.0, wake_wait_s: float | None = None):
         self.db = Path(db_path)
         self._passphrase = passphrase
+        self._key: bytes | None = None  # the registry's, derived from the passphrase once (registry())
         self.extra_ports = list(extra_ports or [])
         self.usb = usb
         self.data_dir = Path(data_dir) if data_dir else self.db.parent / "station"
@@ -141,9 +142,17 @@ class Station:
 
     # -- plumbing ----------------------------------------------------------------------------------
     def registry(self, secrets: bool = False):
+        """The registry; with `secrets`, unlocked by the key derived once at start (one scrypt per station run, not
+        one per sync: 128 MiB each, ten tokens syncing at once would need more than a gigabyte)."""
         from provisioning.registry import Registry
 
-        return Registry(self.db, self._passphrase if secrets else None)
+        if not secrets:
+            return Registry(self.db, None)
+        if self._key is None:
+            reg = Registry(self.db, self._passphrase)
+            self._key = reg.key
+            return reg
+        return Registry(self.db, None, key=self._key)
 
     def check_passphrase(self, given: str) -> bool:
         import hmac
