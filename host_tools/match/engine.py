@@ -192,9 +192,11 @@ def _key_day_chunks(ex: Exposures, max_ids: int) -> Iterable[KeyDays]:
 def run_match(entries: Exposures | Iterable[Entry], sources: list[LogSource], mode: str = "scored",
               thresholds: Thresholds | None = None, jobs: int = 1, native: bool = True,
               max_ids: int = 20_000_000, progress: ProgressFn = no_progress,
-              receiver_of: Callable[[dict], Receiver] = Receiver.from_info) -> Result:
+              receiver_of: Callable[[dict], Receiver] = Receiver.from_info,
+              sender_of: Callable[[int], str] | None = None) -> Result:
     """Match every log against every entry; the result holds what the report prints. `receiver_of(log info)`
-    says how a log is scored (its device kind, jig offset, sampling period).
+    says how a log is scored (its device kind, jig offset, sampling period); `sender_of(entry index)` the kind
+    of each positive's device (default: thresholds.sender_kind for all).
 
     Logs of the station's encounter store (`logs.db_logs`) are joined where they are stored; logs read from
     files are loaded once and joined as one relation in memory."""
@@ -285,7 +287,7 @@ def run_match(entries: Exposures | Iterable[Entry], sources: list[LogSource], mo
     res.entries = len(ex)
     for i, src in enumerate(sources):
         matches = _finish(mode, found[i])
-        exps = exposures(th, Rows.concat(scored_rows[i]), receiver_of(infos[i])) if th is not None else []
+        exps = exposures(th, Rows.concat(scored_rows[i]), receiver_of(infos[i]), sender_of) if th is not None else []
         res.logs.append(LogResult(src.name, infos[i], matches, exps))
     res.stats = {"backend": derive.backend() if native else "python", "jobs": jobs, "chunks": chunks,
                  "derive_s": round(t_derive, 3), "join_s": round(t_join, 3), "engine": "duckdb"}
