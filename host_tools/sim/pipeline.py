@@ -113,13 +113,15 @@ def _connect(tok: Token, vt: VirtualTime, t0_ms: int) -> tuple[SyncClient, Token
 def firmware_config(profile_name: str) -> dict:
     """The /config.json profile part for a sim profile: a firmware profile, plus overrides for variants."""
     p = get_profile(profile_name)
-    base = "eco" if p.eco else "always-on"
+    stem = profile_name.split("+", 1)[0]  # +gatt, +free: sim-only what-ifs on a firmware profile
+    base = stem if stem in fwconfig.PROFILES else ("eco" if p.eco else "always-on")
     cfg: dict = {"profile": base}
     fw = fwconfig.PROFILES.get(base, {})
     want = {"adv_interval_ms": int(p.adv_interval_ms), "scan_window_ms": int(p.scan_window_s * 1000),
             "scan_period_ms": int(p.scan_period_s * 1000)}
     if p.eco:
-        want.update(wake_window_ms=int(p.wake_window_s * 1000), wake_period_ms=int(p.wake_period_s * 1000))
+        want.update(wake_window_ms=int(p.wake_window_s * 1000), wake_period_ms=int(p.wake_period_s * 1000),
+                    wake_lead_ms=int(p.lead_s * 1000))
     for k, v in want.items():
         if fw.get(k) != v:
             cfg[k] = v
