@@ -14,7 +14,7 @@ def check(path: str, shown: str) -> dict:
     from host_tools.match import exposures
 
     try:
-        n = sum(1 for _ in exposures.read_entries([path]))
+        n = len(exposures.read_exposures([path]))
     except BzError as e:
         return {"error": str(e).replace(str(path), shown).splitlines()[0], "hint": e.hint}
     if n == 0:
