@@ -129,6 +129,16 @@ def test_hub_flags_the_wearer_at_home_from_both_stations(province, duck_results)
     # Importing again replaces the hub's rows (no duplicates).
     results.import_results(str(duck_results), province["a"], hd.PW)
     assert con.execute("SELECT COUNT(*) FROM station_matches").fetchone()[0] == 1
+    # The station's own re-match (which replaces its matches wholesale) keeps the hub's flag.
+    from host_tools.station import store
+
+    store.replace_matches(province["a"], [{"token_id": T, "wearer_id": wid, "risk": "low", "proximity": "near",
+                                          "first_seen_ms": 1, "last_seen_ms": 2, "duration_ms": 1, "rssi_mean": -60,
+                                          "list_name": "local.json"}])
+    kept = sorted(r[0] for r in con.execute("SELECT list_name FROM station_matches"))
+    assert kept == sorted(["local.json", list_name])
+    store.replace_matches(province["a"], [])
+    assert [r[0] for r in con.execute("SELECT list_name FROM station_matches")] == [list_name]
 
 
 def test_hub_matches_equal_the_station_matcher(province, duck_results):

@@ -168,6 +168,12 @@ CREATE TABLE IF NOT EXISTS hub_matches (   -- the last import's rows, kept apart
   id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, token_id TEXT NOT NULL, wearer_id INTEGER, risk TEXT NOT NULL,
   proximity TEXT NOT NULL, first_seen_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL,
   duration_ms INTEGER NOT NULL, rssi_mean INTEGER, list_name TEXT NOT NULL, stations TEXT NOT NULL);
+-- The station's own re-match replaces station_matches wholesale; the hub's rows (list_name 'hub RUN: LIST') stay
+-- until the next hub import replaces them, which it says by setting hub_state 'replacing' in its transaction.
+CREATE TABLE IF NOT EXISTS hub_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TRIGGER IF NOT EXISTS station_matches_keep_hub BEFORE DELETE ON station_matches
+  WHEN old.list_name LIKE 'hub %' AND NOT EXISTS (SELECT 1 FROM hub_state WHERE key = 'replacing')
+  BEGIN SELECT RAISE(IGNORE); END;
 """
 HUB_LIST_PREFIX = "hub "
 
@@ -251,7 +257,9 @@ def import_results(uri: str, db_path: str | Path, passphrase: str | bytes) -> di
     try:
         con.executescript(IMPORT_SCHEMA)
         con.execute("BEGIN IMMEDIATE")
+        con.execute("INSERT OR REPLACE INTO hub_state VALUES ('replacing', '1')")
         con.execute("DELETE FROM station_matches WHERE list_name LIKE ?", (HUB_LIST_PREFIX + "%",))
+        con.execute("DELETE FROM hub_state WHERE key = 'replacing'")
         con.execute("DELETE FROM hub_matches")
         now = store.now_ms()
         for r in out:
