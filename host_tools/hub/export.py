@@ -64,10 +64,20 @@ def station_code(con, given: str | None) -> str:
     return known
 
 
+def receivers(db_path, reg) -> tuple[dict[str, float], dict[str, str]]:
+    """(token -> RSSI jig offset dB, token -> registered profile): how the station scores each token's log."""
+    try:
+        from host_tools.match import calibration
+    except ImportError:  # no jig offsets in this version: profiles from the registry
+        return {}, {t["token_id"]: t["profile"] for t in reg.tokens() if t["profile"]}
+    return calibration.offsets(db_path), calibration.token_profiles(db_path)
+
+
 def _write_parquet(duck, cols: dict, path: Path) -> str:
     """One Parquet file through a temporary name, mode 0600; returns its SHA-256."""
     tmp = path.with_name("." + path.name + ".part")
-    sel = ", ".join(f"CAST({c} AS {t}) AS {c}" for c, t, _ in schema.LOG_COLUMNS)
+    sel = ", ".join(f"CAST({'NULLIF(rx_offset_db, ' + repr('NaN') + '::DOUBLE)' if c == 'rx_offset_db' else c}"
+                    f" AS {t}) AS {c}" for c, t, _ in schema.LOG_COLUMNS)
     duck.register("batch", cols)
     try:
         duck.execute(f"COPY (SELECT {sel} FROM batch) TO '{tmp}' (FORMAT PARQUET, COMPRESSION ZSTD)")
@@ -128,6 +138,7 @@ def export(db_path: str | Path, out: str | Path, passphrase: str | bytes, statio
         except OSError as e:
             raise UsageError(f"{out}: cannot write there: {e.strerror}") from None
 
+        offsets, profiles = receivers(db_path, reg)
         names: dict[str, str | None] = {}
 
         def name_of(token_id: str) -> str | None:
@@ -154,6 +165,8 @@ def export(db_path: str | Path, out: str | Path, passphrase: str | bytes, statio
             cols = {
                 "pseudonym": np.array([name_of(r[0]) for r in keep], dtype=object),
                 "contact_id": np.array([bytes(r[5]) for r in keep], dtype=object),
+                "rx_profile": np.array([profiles.get(r[0]) for r in keep], dtype=object),
+                "rx_offset_db": np.array([offsets.get(r[0], np.nan) for r in keep], dtype=np.float64),
             }
             ints = np.array([(r[1], r[2], r[3], r[4], r[6], r[7], r[8], r[9], r[10], r[11]) for r in keep],
                             dtype=np.int64)

@@ -154,7 +154,8 @@ def _empty_joined():
 
     from host_tools.hub.score import JOINED_COLUMNS
 
-    types = {"pseudonym": pa.string(), "station": pa.string(), "contact_id": pa.binary(), "entry": pa.int32()}
+    types = {"pseudonym": pa.string(), "station": pa.string(), "contact_id": pa.binary(), "entry": pa.int32(),
+             "rx_profile": pa.string(), "rx_offset_db": pa.float64()}
     return pa.table({c: pa.array([], types.get(c, pa.int64())) for c in JOINED_COLUMNS})
 
 

@@ -29,6 +29,10 @@ LOG_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("rssi_min", "SMALLINT", "smallint"),
     ("rssi_max", "SMALLINT", "smallint"),
     ("rssi_mean", "SMALLINT", "smallint"),
+    # How the token's log is scored (the same for all its rows): its registered firmware profile (its sampling
+    # period) and its RSSI jig offset in dB (NULL: not calibrated at this station).
+    ("rx_profile", "VARCHAR", "string"),
+    ("rx_offset_db", "DOUBLE", "double"),
 )
 LOG_COLUMN_NAMES = tuple(c for c, _, _ in LOG_COLUMNS)
 PARTITIONS = ("day", "station")

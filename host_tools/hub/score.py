@@ -15,9 +15,20 @@ from host_tools.hub import schema
 from host_tools.match import engine, logs
 
 JOINED_COLUMNS = ("pseudonym", "station", "log_day", "file_offset", "contact_id", "first_seen_ms", "last_seen_ms",
-                  "count", "rssi_min", "rssi_max", "rssi_mean", "entry")
+                  "count", "rssi_min", "rssi_max", "rssi_mean", "rx_profile", "rx_offset_db", "entry")
 _ARROW_TYPES = {"string": pa.string(), "int": pa.int32(), "bigint": pa.int64()}
 RESULT_SCHEMA = pa.schema([(c, _ARROW_TYPES[t]) for c, t in schema.RESULT_COLUMNS])
+
+
+def receiver_kw(profile: str | None, offset_db: float | None) -> dict:
+    """run_match's argument saying how this token's log is read (as the station's Receiver.from_info does for a
+    token with this profile and offset); nothing when the matcher has no receivers."""
+    try:
+        from host_tools.match.scoring import Receiver
+    except ImportError:
+        return {}
+    rx = Receiver("token", float(offset_db or 0.0), profile=profile)
+    return {"receiver_of": lambda info: rx}
 
 
 class Scorer:
@@ -52,9 +63,13 @@ class Scorer:
         rows = [r[1:] for _, r in sorted(records.items())]
         log = logs.make_log(name, rows, {"source": "hub"})
         entries = [self.entries[i] for i in sorted(hit)]
+        # The token's profile and jig offset, as its station reads them (a station that calibrated it wins).
+        by_station = sorted(zip(d["station"], d["rx_profile"], d["rx_offset_db"], strict=True),
+                            key=lambda x: (x[2] is None, x[0]))
+        rx = receiver_kw(by_station[0][1], by_station[0][2])
         for mode in self.modes:
             res = engine.run_match(entries, [logs.LogSource(name, lambda: log)], mode=mode,
-                                   thresholds=self.thresholds)
+                                   thresholds=self.thresholds, **rx)
             lr = res.logs[0]
             for m in lr.matches:
                 st = stations_of.get(bytes.fromhex(m["contact_id"]), set())
