@@ -32,6 +32,8 @@ def session(master: str | None = None, conf: dict | None = None):
         b = b.master("local[*]")
     # Partition values stay strings: a station code "007" is not the number 7, a day is not reparsed.
     b = b.config("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
+    if not sys.stderr.isatty():  # Spark's stage bars only where someone watches them (as host_tools.progress)
+        b = b.config("spark.ui.showConsoleProgress", "false")
     for k, v in (conf or {}).items():
         b = b.config(k, v)
     try:
