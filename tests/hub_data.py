@@ -64,12 +64,13 @@ def noise(rng: random.Random, token: str, day: int, off: int) -> dict:
     return encounter(token, day, off, rng.randbytes(12), first, first + rng.randrange(60_000), rng, slot)
 
 
-def make_station(db: Path, tokens: dict[str, bytes], wearers: dict[str, str], pulls: list[tuple[str, list[dict]]]):
+def make_station(db: Path, tokens: dict[str, bytes], wearers: dict[str, str], pulls: list[tuple[str, list[dict]]],
+                 profiles: dict[str, str] | None = None):
     """A station: tokens (ID -> secret; a wearer for those in `wearers`), then each pull (token, rows) stored."""
     with Registry(db, PW, kdf_n=2**10) as reg:
         for tid, secret in tokens.items():
             wid = reg.add_wearer(wearers[tid], phone="0912 345 678") if tid in wearers else None
-            reg.add_token(tid, secret, wid)
+            reg.add_token(tid, secret, wid, profile=(profiles or {}).get(tid))
     with StationDB(db) as sdb:
         for i, (tid, rows) in enumerate(pulls):
             sdb.store_pull({"token_id": tid, "started_ms": i, "finished_ms": i, "status": "complete"}, rows)

@@ -55,9 +55,10 @@ def province(tmp_path_factory):
     t_at_b = _rows(rng, T, [(idl[41], ws(41), ws(41) + 180_000)], day, start_off=16 * 41)
     u_at_b = _rows(rng, U, [(idl[50], ws(50) + 30_000, ws(50) + 630_000)], day)
     a, b, both = tmp / "a.db", tmp / "b.db", tmp / "both.db"
-    hd.make_station(a, {T: secrets_[T]}, {T: NAMES[T]}, [(T, t_at_a)])
-    hd.make_station(b, {T: secrets_[T], U: secrets_[U]}, {U: NAMES[U]}, [(T, t_at_b), (U, u_at_b)])
-    hd.make_station(both, {T: secrets_[T]}, {T: NAMES[T]}, [(T, t_at_a), (T, t_at_b)])
+    eco = {T: "eco"}  # how T's log is scored travels with it (its sampling period)
+    hd.make_station(a, {T: secrets_[T]}, {T: NAMES[T]}, [(T, t_at_a)], eco)
+    hd.make_station(b, {T: secrets_[T], U: secrets_[U]}, {U: NAMES[U]}, [(T, t_at_b), (U, u_at_b)], eco)
+    hd.make_station(both, {T: secrets_[T]}, {T: NAMES[T]}, [(T, t_at_a), (T, t_at_b)], eco)
     lst = hd.exposure_list(tmp / "f0-list.json", [(key, day)])
     return {"tmp": tmp, "a": a, "b": b, "both": both, "list": lst, "secrets": secrets_, "key": key}
 
@@ -96,7 +97,11 @@ def test_export_layout_and_pseudonyms(province, exported):
     names = {r[0] for r in duckdb.sql(f"SELECT DISTINCT pseudonym FROM read_parquet('{logs_dir}/**/*.parquet')")
              .fetchall()}
     # The same token has the same pseudonym at both stations: the hub can join its days.
-    assert names == {pseudonym.pseudonym(province["secrets"][T], T), pseudonym.pseudonym(province["secrets"][U], U)}
+    pt, pu = (pseudonym.pseudonym(province["secrets"][t], t) for t in (T, U))
+    assert names == {pt, pu}
+    rx = set(duckdb.sql(f"SELECT DISTINCT pseudonym, rx_profile FROM read_parquet('{logs_dir}/**/*.parquet')")
+             .fetchall())
+    assert rx == {(pt, "eco"), (pu, None)}
 
 
 def test_hub_flags_the_wearer_at_home_from_both_stations(province, duck_results):
