@@ -66,6 +66,7 @@ def _generate(report) -> None:
                    AS last_seen_ms,
                  (1 + h % 30)::INTEGER AS count, (-95 + (h // 11) % 20)::SMALLINT AS rssi_min,
                  (-60 + (h // 13) % 20)::SMALLINT AS rssi_max, (-80 + (h // 17) % 20)::SMALLINT AS rssi_mean,
+                 NULL::VARCHAR AS rx_profile, NULL::DOUBLE AS rx_offset_db,
                  strftime(DATE '1970-01-01' + log_day::INTEGER, '%Y-%m-%d') AS day, 'S{s:02d}' AS station
           FROM r) TO '{logs}' (FORMAT PARQUET, COMPRESSION ZSTD, PARTITION_BY (day, station),
                                FILENAME_PATTERN 'part-{{i}}', OVERWRITE_OR_IGNORE)""")
@@ -92,7 +93,8 @@ def _generate(report) -> None:
         con.execute(f"""COPY (SELECT substr(md5('p' || p::VARCHAR), 1, 32) AS pseudonym, log_day::INTEGER AS log_day,
           file_offset::BIGINT AS file_offset, slot::SMALLINT AS slot, 1::TINYINT AS kind, contact_id::BLOB AS
           contact_id, first_seen_ms::BIGINT AS first_seen_ms, last_seen_ms::BIGINT AS last_seen_ms,
-          12::INTEGER AS count, -70::SMALLINT AS rssi_min, -55::SMALLINT AS rssi_max, -62::SMALLINT AS rssi_mean
+          12::INTEGER AS count, -70::SMALLINT AS rssi_min, -55::SMALLINT AS rssi_max, -62::SMALLINT AS rssi_mean,
+          NULL::VARCHAR AS rx_profile, NULL::DOUBLE AS rx_offset_db
           FROM planted) TO '{d / "planted.parquet"}' (FORMAT PARQUET)""")
         con.unregister("planted")
     con.close()
