@@ -21,9 +21,11 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/bztoken demo
 
-# The sync station on http://127.0.0.1:8080/ (passphrase: BZTOKEN_PASSPHRASE or STATION_ARGS=--passphrase-file F).
+# The sync station on http://127.0.0.1:8080/ (docs/station-guide.md). Its passphrase: typed at the terminal when
+# asked (twice for a new station), or   make station PASSPHRASE_FILE=FILE   or   BZTOKEN_PASSPHRASE=... make station
+#   more options: make station STATION_ARGS="--http-port 8081 --db FILE"
 station: $(STAMP)
-	$(BIN)/bztoken station $(STATION_ARGS)
+	$(BIN)/bztoken station $(if $(PASSPHRASE_FILE),--passphrase-file "$(PASSPHRASE_FILE)") $(STATION_ARGS)
 
 test: $(STAMP) lint test-mpy test-firmware test-host
 

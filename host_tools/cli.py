@@ -1,46 +1,138 @@
-"""The `bztoken` command line: one CLI, a module per subcommand, one top-level error handler."""
+"""The `bztoken` command line: one CLI, a module per subcommand, one top-level error handler.
 
-import argparse
-import importlib
-import pkgutil
+As esptool and mpremote do: global options before the command (`bztoken -p PORT status`), the port from
+$BZTOKEN_PORT by default; errors as one line `bztoken: message` (and a `hint:` line) with a distinct exit code;
+Ctrl-C (130) and a closed pipe (141) end quietly, at any moment, the imports at start-up included.
+
+This module imports nothing heavy at import time: everything happens inside main()'s handlers.
+"""
+
+import os
+import signal
 import sys
 
-from host_tools import __version__
-from host_tools.errors import EXIT_INTERRUPTED, BzError
+
+def _interrupted_early(signum, frame):  # pragma: no cover - runs in the bztoken process
+    """Ctrl-C before main() has its handlers up (the interpreter is still importing): end quietly now."""
+    try:
+        os.write(2, b"bztoken: interrupted\n")
+    finally:
+        os._exit(130)
+
+
+def _started_as_bztoken() -> bool:
+    """This process is the `bztoken` console script or `python -m host_tools`, not a program importing us."""
+    m = sys.modules.get("__main__")
+    spec = getattr(m, "__spec__", None)
+    return (spec is not None and spec.name == "host_tools.__main__") or os.path.basename(
+        getattr(m, "__file__", None) or "").removesuffix(".exe") == "bztoken"
+
+
+if _started_as_bztoken():  # from here until main()'s try, Ctrl-C exits 130 without a traceback
+    signal.signal(signal.SIGINT, _interrupted_early)
+
+# The order `bztoken --help` lists the commands in: an engineer's and a station's day, first to last.
+# Commands not named here (added later) follow in alphabetical order.
+COMMAND_ORDER = (
+    "ports", "flash", "deploy", "provision", "status", "time", "pull", "ble-sync", "scan", "wipe", "export-keys",
+    "export-log", "match", "calibrate", "station", "registry", "hub", "sim", "power", "demo", "virtual", "bluezone",
+)
 
 
 def _command_modules() -> list[str]:
-    """Every module in host_tools.commands registers one subcommand (register(subparsers))."""
+    """Every module in host_tools.commands registers its subcommands (register(subparsers))."""
+    import pkgutil
+
     from host_tools import commands
 
     return sorted(m.name for m in pkgutil.iter_modules(commands.__path__) if not m.name.startswith("_"))
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+def _parser_class():
+    import argparse
+
+    class Parser(argparse.ArgumentParser):
+        """argparse, with a usage error as one line `bztoken: ...` (exit 2) and a hint to --help."""
+
+        def error(self, message: str):  # type: ignore[override]
+            sys.stderr.write(f"bztoken: {self.prog}: {message}\nhint: {self.prog} --help\n")
+            raise SystemExit(2)
+
+    return Parser
+
+
+def build_parser():
+    import importlib
+
+    from host_tools import __version__
+
+    p = _parser_class()(
         prog="bztoken",
         description="Flash, provision, sync and match Bluezone-compatible contact-tracing tokens.",
+        epilog="Environment: BZTOKEN_PORT (serial port), BZTOKEN_DB (station database), BZTOKEN_PASSPHRASE, "
+               "BZTOKEN_WAKE_WAIT (seconds to wait for a sleeping token); ESPTOOL_PORT for flash.",
     )
     p.add_argument("--version", action="version", version=f"bztoken {__version__}")
+    p.add_argument("--port", "-p", dest="global_port", metavar="PORT", default=None,
+                   help="serial port for the command that follows, as if given after it (default: $BZTOKEN_PORT)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in _command_modules():
         importlib.import_module(f"host_tools.commands.{name}").register(sub)
+    rank = {n: i for i, n in enumerate(COMMAND_ORDER)}
+    sub._choices_actions.sort(key=lambda a: (rank.get(a.dest, len(rank)), a.dest))  # the order of --help
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
+def _run(argv: list[str] | None) -> int:
+    from host_tools.errors import BzError
+
     parser = build_parser()
-    args = parser.parse_args(argv)
     try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # --help, --version, a usage error: argparse has written what it had to
+        return e.code if isinstance(e.code, int) else 2
+    try:
+        from host_tools.portnames import resolve_port
+
+        resolve_port(args, args.global_port, args.command)
         return int(args.func(args) or 0)
     except BzError as e:
-        print(f"bztoken: {e}", file=sys.stderr)
+        sys.stdout.flush()
+        for line in str(e).splitlines() or [type(e).__name__]:
+            print(f"bztoken: {line}", file=sys.stderr)
         if e.hint:
             print(f"hint: {e.hint}", file=sys.stderr)
         return e.exit_code
+
+
+def _stdout_gone() -> None:
+    """After EPIPE: point stdout at /dev/null so the interpreter's last flush does not complain
+    (docs.python.org/3/library/signal.html, 'Note on SIGPIPE')."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The console script: returns the exit code (0 ok, 1 failed, 2 bad input, 3 auth, 4 link, 5 partial,
+    130 interrupted, 141 broken pipe)."""
+    try:
+        if signal.getsignal(signal.SIGINT) is _interrupted_early:
+            signal.signal(signal.SIGINT, signal.default_int_handler)  # KeyboardInterrupt from here on
+        rc = _run(argv)
+        sys.stdout.flush()  # a closed pipe shows here, inside the handlers, not at interpreter exit
+        return rc
     except KeyboardInterrupt:
-        print("bztoken: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        try:
+            sys.stderr.write("bztoken: interrupted\n")
+        except (OSError, ValueError):
+            pass
+        return 130
+    except BrokenPipeError:
+        _stdout_gone()
+        return 141
 
 
 if __name__ == "__main__":

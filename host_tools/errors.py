@@ -37,3 +37,21 @@ class LinkError(BzError):
 
 class PartialError(BzError):
     exit_code = EXIT_PARTIAL
+
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a command whose reader went away
+
+
+def require_extra(extra: str, command: str, modules: tuple[str, ...] = (), programs: tuple[str, ...] = ()) -> None:
+    """UsageError (exit 2, one line) when an optional part of the install is missing: `pip install
+    'bztoken[EXTRA]'` is the fix. `modules`: importable names; `programs`: console scripts of the extra."""
+    import importlib.util
+    import shutil
+    import sys
+    from pathlib import Path
+
+    missing = [m for m in modules if importlib.util.find_spec(m) is None]
+    missing += [p for p in programs
+                if not (Path(sys.executable).parent / p).exists() and shutil.which(p) is None]
+    if missing:
+        raise UsageError(f"bztoken {command} needs the [{extra}] extra ({', '.join(missing)} not installed)",
+                         hint=f"pip install 'bztoken[{extra}]'")

@@ -1,5 +1,23 @@
-"""The station's SQLite database: pulled encounters, clock syncs and pulls (the registry's tables, owned by
-provisioning.registry, live in the same file).
+"""The station's databases: clock syncs and pulls in SQLite (the registry's tables, owned by
+provisioning.registry, and the station's own live in the same file), pulled encounters in columns, in a DuckDB
+file beside it (`host_tools.paths.encounter_store`: `station.db` -> `station.encounters.duckdb`).
+
+Why two engines: encounters are the only big table (a busy token stores about 2,000 a day, a station
+millions) and the matcher reads them whole, column by column, to join them against millions of derived IDs;
+DuckDB stores them in compressed columns and runs that join in parallel (host_tools.match.query). Everything
+else (registry, secrets, audit, lists, matches, syncs, pulls) is small, row-at-a-time, written by many threads
+and read by several processes at once: SQLite's strengths. DuckDB lets one process at a time open its file,
+so every use of the encounter store opens it for one short operation and closes it, and waits (up to
+`LOCK_WAIT_S`) while another process holds it.
+
+A pull is stored in three steps that survive a power cut at any point: its `pulls` row is committed in SQLite
+with status `storing`, its encounters in one DuckDB transaction, then the row gets its final status and counts.
+A `storing` row found later (the cut came between) is settled from what the store holds. Nothing is confirmed
+to the token before all three are done, so a pull cut short is read again and duplicates are ignored
+(`UNIQUE(token_id, day, file_offset)` is kept by the insert itself).
+
+Round-1 station databases kept encounters in SQLite (`ROUND1_ENCOUNTERS_SCHEMA`): the first open copies every
+row into the store in one transaction, checks the count, and only then drops the SQLite table.
 
 Clock drift: at every sync the station measures the token's offset (token clock minus station clock, the
 round trip's midpoint) before setting it, and the residual offset after. Between two syncs the token's error
@@ -9,13 +27,21 @@ station made get no correction (nothing to interpolate from), nor do periods tha
 the clock lost (power loss: the offset then says nothing about drift)."""
 
 import bisect
+import contextlib
 import sqlite3
+import threading
+import time
 from pathlib import Path
 
-from host_tools.errors import UsageError
+import numpy as np
 
-# The team contract's encounters table (one statement: the matcher's tests and benchmark build it alone).
-ENCOUNTERS_SCHEMA = """CREATE TABLE IF NOT EXISTS encounters (
+from host_tools import dbfiles, paths
+from host_tools.errors import BzError, UsageError
+from host_tools.match import query
+
+# Round 1's encounters table in SQLite (the team contract). New databases no longer have it; it is here to
+# migrate old ones and for tests that build a round-1 database.
+ROUND1_ENCOUNTERS_SCHEMA = """CREATE TABLE IF NOT EXISTS encounters (
   id INTEGER PRIMARY KEY, token_id TEXT NOT NULL, day INTEGER NOT NULL, file_offset INTEGER NOT NULL,
   contact_id BLOB NOT NULL, kind INTEGER NOT NULL, slot INTEGER NOT NULL,
   first_seen_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL,
@@ -23,9 +49,9 @@ ENCOUNTERS_SCHEMA = """CREATE TABLE IF NOT EXISTS encounters (
   correction_ms INTEGER NOT NULL, count INTEGER NOT NULL,
   rssi_min INTEGER NOT NULL, rssi_max INTEGER NOT NULL, rssi_mean INTEGER NOT NULL, pull_id INTEGER NOT NULL,
   UNIQUE(token_id, day, file_offset))"""
+ENCOUNTERS_SCHEMA = ROUND1_ENCOUNTERS_SCHEMA  # old name
 
-SCHEMA = ENCOUNTERS_SCHEMA + """;
-CREATE INDEX IF NOT EXISTS encounters_contact ON encounters(contact_id);
+SCHEMA = """
 CREATE TABLE IF NOT EXISTS syncs (
   id INTEGER PRIMARY KEY, token_id TEXT NOT NULL,
   host_ms INTEGER NOT NULL,        -- station clock at the measurement
@@ -38,18 +64,204 @@ CREATE INDEX IF NOT EXISTS syncs_token ON syncs(token_id, host_ms);
 CREATE TABLE IF NOT EXISTS pulls (
   id INTEGER PRIMARY KEY, token_id TEXT NOT NULL, sync_id INTEGER,
   started_ms INTEGER NOT NULL, finished_ms INTEGER NOT NULL,
-  status TEXT NOT NULL,            -- complete | interrupted (what was read is kept; a rerun resumes)
+  status TEXT NOT NULL,            -- storing (in progress) | complete | interrupted (what was read is kept)
   records INTEGER NOT NULL, new_rows INTEGER NOT NULL, duplicates INTEGER NOT NULL,
   bad_records INTEGER NOT NULL, bytes INTEGER NOT NULL,
   correction_min_ms INTEGER, correction_max_ms INTEGER, fw TEXT, battery_mv INTEGER
 );
 """
 
+SQLITE_COMPONENT = "stationdb"
+SQLITE_STEPS = [SCHEMA]  # step 1: round 1's syncs and pulls (IF NOT EXISTS: an old file keeps its rows)
+
 ENCOUNTER_COLUMNS = (
     "token_id", "day", "file_offset", "contact_id", "kind", "slot", "first_seen_ms", "last_seen_ms",
     "raw_first_seen_ms", "raw_last_seen_ms", "correction_ms", "count", "rssi_min", "rssi_max", "rssi_mean",
     "pull_id",
 )
+
+# --- the encounter store (DuckDB) -------------------------------------------------------------------------
+
+STORE_COMPONENT = "encounters"
+LOCK_WAIT_S = 60.0  # how long an operation waits for another process to release the store
+# Stored columns: the contact ID as two integers (query.split_ids), so joins compare integers, not blobs.
+STORE_V1 = """
+CREATE TABLE IF NOT EXISTS store_meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
+CREATE TABLE IF NOT EXISTS encounters (
+  token_id VARCHAR NOT NULL, day INTEGER NOT NULL, file_offset BIGINT NOT NULL,
+  cid_hi BIGINT NOT NULL, cid_lo INTEGER NOT NULL,  -- the 12-byte contact ID: bytes 0-7, 8-11, big-endian signed
+  kind SMALLINT NOT NULL, slot SMALLINT NOT NULL,
+  first_seen_ms BIGINT NOT NULL, last_seen_ms BIGINT NOT NULL,
+  raw_first_seen_ms BIGINT NOT NULL, raw_last_seen_ms BIGINT NOT NULL, correction_ms BIGINT NOT NULL,
+  count INTEGER NOT NULL, rssi_min SMALLINT NOT NULL, rssi_max SMALLINT NOT NULL, rssi_mean SMALLINT NOT NULL,
+  pull_id BIGINT NOT NULL);
+CREATE OR REPLACE VIEW match_encounters AS
+  SELECT token_id AS log, CAST(day AS BIGINT) * 4294967296 + file_offset AS row_no, token_id, day, pull_id,
+         cid_hi, cid_lo, first_seen_ms, last_seen_ms, count, rssi_min, rssi_max, rssi_mean
+  FROM encounters;
+"""
+STORE_STEPS = [STORE_V1]  # host_tools.dbfiles: step i takes the store from version i to i + 1
+STORE_SCHEMA_VERSION = len(STORE_STEPS)
+# numpy dtypes of the stored columns (token_id aside), in STORE_COLUMNS order
+_STORE_TYPES = {"day": np.int32, "file_offset": np.int64, "cid_hi": np.int64, "cid_lo": np.int32,
+                "kind": np.int16, "slot": np.int16, "first_seen_ms": np.int64, "last_seen_ms": np.int64,
+                "raw_first_seen_ms": np.int64, "raw_last_seen_ms": np.int64, "correction_ms": np.int64,
+                "count": np.int32, "rssi_min": np.int16, "rssi_max": np.int16, "rssi_mean": np.int16,
+                "pull_id": np.int64}
+STORE_COLUMNS = ("token_id", *_STORE_TYPES)
+
+_ready: set[tuple[str, int]] = set()  # stores checked (schema, migration) by this process: (path, inode)
+_ready_lock = threading.Lock()
+# DuckDB shares one database instance among a process's connections to a file; creating and closing it from
+# several threads at once races (a connection can see the instance before its Python scan functions exist), so
+# opening and closing go one at a time. Both take milliseconds; the work in between runs in parallel.
+_open_lock = threading.Lock()
+
+
+class StoreBusy(BzError):
+    """Another process keeps the encounter store open for longer than we wait."""
+
+
+def _is_lock_error(e: Exception) -> bool:
+    return "lock" in str(e).lower()
+
+
+def connect_store(station_db: str | Path, wait_s: float | None = None):
+    """A DuckDB connection to the encounter store of `station_db`: created 0600 and migrated forward on open
+    (host_tools.dbfiles); round-1 encounters are moved over from SQLite on the first open. Close it soon
+    (`close_store`): while it is open, no other process can open the store (threads of this process share it)."""
+    path = paths.encounter_store(station_db)
+    wait = LOCK_WAIT_S if wait_s is None else wait_s
+    deadline = time.monotonic() + wait
+    delay = 0.005
+    while True:
+        try:
+            with _open_lock:
+                con = dbfiles.open_duckdb(path, STORE_COMPONENT, STORE_STEPS)
+            break
+        except UsageError as e:
+            if not _is_lock_error(e):
+                raise
+            if time.monotonic() >= deadline:
+                raise StoreBusy(f"the encounter store {path} is in use by another program",
+                                hint="stop the station (or the other bztoken command) and try again") from None
+            time.sleep(delay)
+            delay = min(delay * 2, 0.1)
+    try:
+        key = (str(path.resolve()), path.stat().st_ino)
+        if key not in _ready:
+            with _ready_lock:
+                if key not in _ready and Path(station_db).is_file():
+                    _migrate_round1(con, Path(station_db))
+                _ready.add(key)
+        # a fetchone() leaves its result open, and DuckDB 2 then refuses to register relations: finish it
+        con.execute("SELECT 1").fetchall()
+    except BaseException:
+        close_store(con)
+        raise
+    return con
+
+
+def close_store(con, station_db: str | Path | None = None) -> None:
+    with _open_lock:
+        con.close()
+    if station_db is not None:  # a write may have left a WAL: keep it private too
+        dbfiles.private_file(paths.encounter_store(station_db), create=False)
+
+
+@contextlib.contextmanager
+def store(station_db: str | Path):
+    """`with store(db) as con:` the encounter store for one short operation. (Always read-write: DuckDB opens
+    a file once per process, with one configuration, for all its connections.)"""
+    con = connect_store(station_db)
+    try:
+        yield con
+    finally:
+        close_store(con, station_db)
+
+
+def _migrate_round1(con, station_db: Path) -> None:
+    """Round-1 databases: SQLite `encounters` -> the store, every row, once; then the SQLite table goes."""
+    sq = sqlite3.connect(str(station_db), timeout=30, isolation_level=None)
+    try:
+        has = sq.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'encounters'").fetchone()
+        if not has:
+            return
+        n = sq.execute("SELECT COUNT(*) FROM encounters").fetchone()[0]
+        done = con.execute("SELECT value FROM store_meta WHERE key = 'round1_rows'").fetchone()
+        if done is None:
+            con.execute("BEGIN")
+            cols = ", ".join(ENCOUNTER_COLUMNS)
+            cur = sq.execute(f"SELECT {cols} FROM encounters ORDER BY id")
+            moved = 0
+            while True:
+                batch = cur.fetchmany(200_000)
+                if not batch:
+                    break
+                _insert_rows(con, [dict(zip(ENCOUNTER_COLUMNS, r, strict=True)) for r in batch], None,
+                             dedupe=False)
+                moved += len(batch)
+            con.execute("INSERT INTO store_meta VALUES ('round1_rows', ?)", [str(moved)])
+            con.execute("COMMIT")
+            con.execute("CHECKPOINT")
+            done = (str(moved),)
+        if int(done[0]) != n:  # rows added to the old table after the copy: never drop what was not copied
+            raise UsageError(f"{station_db}: {n} round-1 encounters, but {done[0]} were moved to the encounter store",
+                             hint="restore the database from a backup taken before the upgrade")
+        sq.execute("BEGIN IMMEDIATE")
+        sq.execute("DROP INDEX IF EXISTS encounters_contact")
+        sq.execute("DROP TABLE encounters")
+        sq.execute("COMMIT")
+    finally:
+        sq.close()
+
+
+def _columns(rows: list[dict], pull_id: int | None) -> dict[str, np.ndarray]:
+    """Encounter dicts (ENCOUNTER_COLUMNS) as the store's numpy columns."""
+    n = len(rows)
+    out: dict[str, np.ndarray] = {}
+    out["token_id"] = np.array([r["token_id"] for r in rows], dtype=object)
+    cid = b"".join(bytes(r["contact_id"]) for r in rows)
+    if len(cid) != 12 * n:
+        raise UsageError("a contact_id is not 12 bytes")
+    out["cid_hi"], out["cid_lo"] = query.split_ids(cid)
+    for c, t in _STORE_TYPES.items():
+        if c in ("cid_hi", "cid_lo"):
+            continue
+        if c == "pull_id" and pull_id is not None:
+            out[c] = np.full(n, pull_id, dtype=t)
+        else:
+            out[c] = np.fromiter((r[c] for r in rows), dtype=t, count=n)
+    return out
+
+
+def _insert_rows(con, rows: list[dict], pull_id: int | None, dedupe: bool = True) -> int:
+    """Append rows (inside the caller's transaction); with `dedupe`, rows already stored (same token, day and
+    offset) and repeats within `rows` are skipped. Returns the number of new rows."""
+    if not rows:
+        return 0
+    new_rows = _columns(rows, pull_id)  # noqa: F841 - scanned by name in the SQL below
+    cols = ", ".join(STORE_COLUMNS)
+    if not dedupe:
+        con.execute(f"INSERT INTO encounters ({cols}) SELECT {cols} FROM new_rows")
+        return len(rows)
+    before = con.execute("SELECT COUNT(*) FROM encounters").fetchone()[0]
+    con.execute(
+        f"INSERT INTO encounters ({cols}) SELECT {cols} FROM ("
+        f"  SELECT *, row_number() OVER (PARTITION BY token_id, day, file_offset) AS k FROM new_rows) AS n"
+        f" WHERE n.k = 1 AND NOT EXISTS (SELECT 1 FROM encounters e WHERE e.token_id = n.token_id"
+        f"   AND e.day = n.day AND e.file_offset = n.file_offset)")
+    return con.execute("SELECT COUNT(*) FROM encounters").fetchone()[0] - before
+
+
+def _row_dicts(res) -> list[dict]:
+    cols = [d[0] for d in res.description]
+    out = []
+    for r in res.fetchall():
+        d = dict(zip(cols, r, strict=True))
+        d["contact_id"] = query.join_ids(np.array([d.pop("cid_hi")], np.int64), np.array([d.pop("cid_lo")], np.int32))
+        out.append(d)
+    return out
 
 
 class Drift:
@@ -84,11 +296,12 @@ class StationDB:
         self.path = Path(path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.con = sqlite3.connect(str(self.path), timeout=30, isolation_level=None)
-            self.con.row_factory = sqlite3.Row
-            self.con.executescript(SCHEMA)
+            self.con = dbfiles.open_sqlite(self.path, SQLITE_COMPONENT, SQLITE_STEPS)
         except (sqlite3.Error, OSError) as e:
             raise UsageError(f"cannot open the station database {self.path}: {e}") from None
+        self._extents: dict[str, dict[int, tuple[int, int]]] = {}
+        with self.store() as con:  # creates or migrates the encounter store; settles interrupted stores
+            self._settle(con)
 
     def close(self) -> None:
         self.con.close()
@@ -98,6 +311,17 @@ class StationDB:
 
     def __exit__(self, *exc):
         self.close()
+
+    def store(self):
+        """`with db.store() as con:` the DuckDB encounter store for one short operation."""
+        return store(self.path)
+
+    def _settle(self, con) -> None:
+        """Pulls whose store was cut between its steps: counts from what the encounter store holds."""
+        for r in self.con.execute("SELECT id, records FROM pulls WHERE status = 'storing'").fetchall():
+            n = con.execute("SELECT COUNT(*) FROM encounters WHERE pull_id = ?", [r["id"]]).fetchone()[0]
+            self.con.execute("UPDATE pulls SET status = 'interrupted', new_rows = ?, duplicates = ? WHERE id = ?",
+                             (n, max(0, r["records"] - n), r["id"]))
 
     # -- clock syncs -----------------------------------------------------------------------------
     def record_sync(self, token_id: str, host_ms: int, offset_ms: int, rtt_ms: int, residual_ms: int | None,
@@ -118,48 +342,58 @@ class StationDB:
     # -- pulled logs -----------------------------------------------------------------------------
     def stored_extent(self, token_id: str, day: int, record_size: int) -> int:
         """End offset of the contiguous run of records stored for this day, from 0."""
-        n = self.con.execute(
-            "SELECT COUNT(*), MAX(file_offset) FROM encounters WHERE token_id = ? AND day = ?", (token_id, day)
-        ).fetchone()
-        count, last = n[0], n[1]
+        ext = self._extents.get(token_id)
+        if ext is None:  # one query per token and pull, not per day
+            with self.store() as con:
+                rows = con.execute("SELECT day, COUNT(*), MAX(file_offset) FROM encounters WHERE token_id = ? "
+                                   "GROUP BY day", [token_id]).fetchall()
+            ext = self._extents[token_id] = {int(d): (int(c), int(m)) for d, c, m in rows}
+        count, last = ext.get(day, (0, None))
         if not count or last is None or (last + record_size) != count * record_size:
             return 0  # gaps: do not trust it, read again from what the token says is confirmed
         return count * record_size
 
     def store_pull(self, pull: dict, rows: list[dict]) -> tuple[int, int, int]:
-        """Insert the pull and its encounters in one transaction. Returns (pull_id, new_rows, duplicates)."""
+        """Store the pull and its encounters (see the module's doc). Returns (pull_id, new_rows, duplicates)."""
         con = self.con
-        try:
-            con.execute("BEGIN IMMEDIATE")
-            cur = con.execute(
-                "INSERT INTO pulls (token_id, sync_id, started_ms, finished_ms, status, records, new_rows, duplicates,"
-                " bad_records, bytes, correction_min_ms, correction_max_ms, fw, battery_mv)"
-                " VALUES (?,?,?,?,?,?,0,0,?,?,?,?,?,?)",
-                (pull["token_id"], pull.get("sync_id"), pull["started_ms"], pull["finished_ms"], pull["status"],
-                 len(rows), pull.get("bad_records", 0), pull.get("bytes", 0), pull.get("correction_min_ms"),
-                 pull.get("correction_max_ms"), pull.get("fw"), pull.get("battery_mv")),
-            )
-            pull_id = int(cur.lastrowid or 0)
-            cols = ",".join(ENCOUNTER_COLUMNS)
-            marks = ",".join("?" * len(ENCOUNTER_COLUMNS))
-            before = con.total_changes
-            con.executemany(
-                f"INSERT OR IGNORE INTO encounters ({cols}) VALUES ({marks})",
-                [tuple(pull_id if c == "pull_id" else r[c] for c in ENCOUNTER_COLUMNS) for r in rows],
-            )
-            new = con.total_changes - before
-            con.execute("UPDATE pulls SET new_rows = ?, duplicates = ? WHERE id = ?", (new, len(rows) - new, pull_id))
-            con.execute("COMMIT")
-        except BaseException:
-            if con.in_transaction:
-                con.execute("ROLLBACK")
-            raise
+        cur = con.execute(
+            "INSERT INTO pulls (token_id, sync_id, started_ms, finished_ms, status, records, new_rows, duplicates,"
+            " bad_records, bytes, correction_min_ms, correction_max_ms, fw, battery_mv)"
+            " VALUES (?,?,?,?,'storing',?,0,0,?,?,?,?,?,?)",
+            (pull["token_id"], pull.get("sync_id"), pull["started_ms"], pull["finished_ms"],
+             len(rows), pull.get("bad_records", 0), pull.get("bytes", 0), pull.get("correction_min_ms"),
+             pull.get("correction_max_ms"), pull.get("fw"), pull.get("battery_mv")),
+        )
+        pull_id = int(cur.lastrowid or 0)
+        self._extents.pop(pull["token_id"], None)
+        with self.store() as d:
+            try:
+                d.execute("BEGIN")
+                new = _insert_rows(d, rows, pull_id)
+                d.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    d.execute("ROLLBACK")
+                con.execute("DELETE FROM pulls WHERE id = ?", (pull_id,))
+                raise
+        con.execute("UPDATE pulls SET status = ?, new_rows = ?, duplicates = ? WHERE id = ?",
+                    (pull["status"], new, len(rows) - new, pull_id))
         return pull_id, new, len(rows) - new
 
-    def encounters(self, token_id: str | None = None) -> list[sqlite3.Row]:
+    def encounters(self, token_id: str | None = None) -> list[dict]:
+        """Stored encounters as dicts (ENCOUNTER_COLUMNS, contact_id as bytes), by token, day, offset."""
+        cols = ", ".join(c for c in STORE_COLUMNS)
         where = " WHERE token_id = ?" if token_id else ""
-        q = "SELECT * FROM encounters" + where + " ORDER BY token_id, day, file_offset"
-        return self.con.execute(q, (token_id,) if token_id else ()).fetchall()
+        with self.store() as con:
+            res = con.execute(f"SELECT {cols} FROM encounters{where} ORDER BY token_id, day, file_offset",
+                              [token_id] if token_id else [])
+            return _row_dicts(res)
+
+    def count_encounters(self, token_id: str | None = None) -> int:
+        where = " WHERE token_id = ?" if token_id else ""
+        with self.store() as con:
+            return int(con.execute(f"SELECT COUNT(*) FROM encounters{where}", [token_id] if token_id else []
+                                   ).fetchone()[0])
 
     def pulls(self, token_id: str | None = None) -> list[sqlite3.Row]:
         q = "SELECT * FROM pulls" + (" WHERE token_id = ?" if token_id else "") + " ORDER BY id"

@@ -111,17 +111,20 @@ class Client:
     def __init__(self, port: int):
         self.port = port
         self.cookie: str | None = None
+        self.csrf: str | None = None
 
-    def call(self, method: str, path: str, body=None, headers=None) -> tuple[int, bytes, dict]:
+    def call(self, method: str, path: str, body=None, headers=None, raw: bytes | None = None
+             ) -> tuple[int, bytes, dict]:
         c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         h = dict(headers or {})
         if self.cookie:
             h["Cookie"] = self.cookie
-        data = None
+        data = raw
         if body is not None:
             data = json.dumps(body).encode()
             h["Content-Type"] = "application/json"
-            h.setdefault("X-Station", "1")
+        if method == "POST" and self.csrf:
+            h.setdefault("X-CSRF-Token", self.csrf)
         c.request(method, path, data, h)
         r = c.getresponse()
         raw = r.read()
@@ -140,7 +143,19 @@ class Client:
         return code, json.loads(raw) if raw else {}
 
     def login(self, who="Chị Lan", pw=PW):
-        return self.post("/api/login", {"who": who, "passphrase": pw})
+        code, body = self.post("/api/login", {"who": who, "passphrase": pw})
+        if code == 200:
+            self.csrf = body["csrf"]
+        return code, body
+
+    def upload(self, name: str, content: bytes, field: str = "file"):
+        """A multipart upload of an exposure list, as the page's file input sends it."""
+        boundary = "----bztoken" + "7" * 16
+        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{name}\"\r\n"
+                f"Content-Type: application/json\r\n\r\n").encode() + content + f"\r\n--{boundary}--\r\n".encode()
+        code, raw, _ = self.call("POST", "/api/lists", raw=body,
+                                 headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+        return code, json.loads(raw) if raw else {}
 
 
 def wait_for(fn, timeout=20.0, every=0.1):

@@ -87,7 +87,7 @@ def test_pull_resumes_after_a_disconnect_mid_transfer_and_loses_nothing(world, s
         client = SyncClient(BleTransport(addr), timeout=1.0)
         with pytest.raises(LinkError, match="rerun to resume"):
             pull(client, db, lambda _t: SECRET, cut_after_two_reads)
-        first = db.con.execute("SELECT COUNT(*) FROM encounters").fetchone()[0]
+        first = db.count_encounters()
         assert 0 < first < 600
         assert tok.app.logstore.confirmed(day) == 0  # nothing confirmed: the token forgets nothing
 
@@ -96,8 +96,8 @@ def test_pull_resumes_after_a_disconnect_mid_transfer_and_loses_nothing(world, s
         client = SyncClient(BleTransport(addr), timeout=1.0)
         s = pull(client, db, lambda _t: SECRET)
         assert s["status"] == "complete"
-        rows = db.con.execute("SELECT contact_id FROM encounters WHERE token_id = 'BZT-0001'").fetchall()
-        assert {bytes(r[0]) for r in rows} == cids and len(rows) == 600
+        rows = db.encounters("BZT-0001")
+        assert {bytes(r["contact_id"]) for r in rows} == cids and len(rows) == 600
         assert s["new_rows"] == 600 - first
         assert tok.app.logstore.confirmed(day) == tok.app.logstore.size(day)
         assert s["clock"]["rtt_ms"] >= 0 and tok.app.gatt.stats["ble_connects"] == 2
@@ -173,7 +173,7 @@ def test_cli_scan_status_and_pull_over_ble(world, station, tmp_path, capsys):
         assert s["records"] == 120 and s["status"] == "complete"
         assert abs(s["clock"]["offset_ms"] + 5000) < 1000  # the token was 5 s behind; now set
         with StationDB(db) as d:
-            got = {bytes(r[0]) for r in d.con.execute("SELECT contact_id FROM encounters")}
+            got = {bytes(r["contact_id"]) for r in d.encounters()}
         assert got == cids
         assert abs(tok.clock.now_ms() - _now()) < 1000
         # Setting the clock may have crossed a slot boundary, and the token's address rotates with its ID

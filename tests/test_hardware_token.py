@@ -16,6 +16,7 @@ import sys
 import pytest
 
 from bzfw import wire
+from host_tools.stationdb import StationDB
 
 pytestmark = pytest.mark.hardware
 
@@ -88,12 +89,13 @@ def test_pull_into_a_temporary_database(port, secret_file, tmp_path):
     second = bztoken("pull", "--port", port, "--db", str(db), "--secret-file", secret_file)
     assert second["status"] == "complete" and second["duplicates"] == 0
     con = sqlite3.connect(db)
-    stored = con.execute("SELECT COUNT(*) FROM encounters WHERE token_id = ?", (token_id,)).fetchone()[0]
+    with StationDB(db) as sdb:
+        stored = sdb.count_encounters(token_id)
+        enc = [(r["contact_id"], r["raw_first_seen_ms"], r["raw_last_seen_ms"], r["count"]) for r in sdb.encounters()]
     assert stored == first["new_rows"] + second["new_rows"]
     pulls = con.execute("SELECT status, records, new_rows FROM pulls ORDER BY id").fetchall()
     assert pulls == [("complete", first["records"], first["new_rows"]),
                      ("complete", second["records"], second["new_rows"])]
     assert con.execute("SELECT COUNT(*) FROM syncs WHERE token_id = ?", (token_id,)).fetchone()[0] == 2
-    for cid, first_ms, last_ms, count in con.execute(
-            "SELECT contact_id, raw_first_seen_ms, raw_last_seen_ms, count FROM encounters"):
+    for cid, first_ms, last_ms, count in enc:
         assert len(cid) == 12 and first_ms <= last_ms and count >= 1

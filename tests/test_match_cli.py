@@ -3,7 +3,6 @@
 
 import json
 import os
-import sqlite3
 import threading
 import time
 
@@ -14,6 +13,7 @@ from host_tools import cli
 from host_tools.match import phones
 from host_tools.match.exposures import read_entries
 from host_tools.match.logs import read_trace
+from host_tools.stationdb import StationDB
 from host_tools.sync.ptytoken import PtyToken, SimClock, TokenCtx
 
 TID = "BZT-0007"
@@ -48,7 +48,10 @@ def test_match_json_schema_and_text(tmp_path, capsys):
     assert code == 0 and "tolerance 12 s" in out and "B9A665D754FE65E665D76A45" in out and "timestamps in s" in out
     code, out, _ = _run(capsys, "match", "--exposures", str(exp), "--log", str(trace), "--json")
     doc = json.loads(out)
-    assert doc["thresholds"]["tolerance_s"] == 30 and doc["logs"][0]["exposures"][0]["risk"] == "low"
+    assert doc["thresholds"]["tolerance_s"] == 30 and doc["thresholds"]["near_min"] == 15
+    (x,) = doc["logs"][0]["exposures"]  # one iPhone sighting 1 m away stands for its 5-minute scan period
+    assert x["risk"] == "medium" and not x["exposed"] and x["near_min"] == pytest.approx(5, abs=0.5)
+    assert set(x["buckets_s"]) == {"immediate", "near", "medium", "other"} and x["near_min_by_slot"]
 
 
 @pytest.mark.parametrize("content, message", [
@@ -121,8 +124,8 @@ def test_pull_then_match_db_and_export_log(tmp_path, capsys):
         assert [m["slot_start_ms"] for m in log2["matches"]] == [m["slot_start_ms"] for m in log["matches"]]
     code, out, _ = _run(capsys, "export-log", "--db", str(db), "--format", "csv")
     assert code == 0 and out.count("\n") == 4
-    with sqlite3.connect(db) as con:
-        assert con.execute("SELECT COUNT(*) FROM encounters").fetchone()[0] == 3
+    with StationDB(db) as sdb:
+        assert sdb.count_encounters() == 3
 
 
 def test_export_keys_is_matched_by_phones_and_by_us(tmp_path, capsys):

@@ -78,25 +78,23 @@ def test_scoring_merges_durations_and_classifies():
     for k in range(11):
         t = base + 600_000 + k * 120_000
         rows.append((ids.slot_id(key, ids.slot_of(t)), t, t, 1, -60))
-    res = engine.run_match([e], [_src(_log(rows))], mode="scored")
+    phone = _log(rows)
+    phone.info["platform"] = "android"  # a sighting stands for the phone's 300 s scan period
+    res = engine.run_match([e], [_src(phone)], mode="scored")
     (x,) = res.logs[0].exposures
     assert x["duration_ms"] == 20 * 60_000 and len(x["intervals"]) == 1 and x["slots"] == 3
-    assert (x["proximity"], x["risk"], x["count"]) == ("near", "high", 11)
+    assert (x["proximity"], x["risk"], x["count"], x["exposed"]) == ("near", "high", 11, True)
+    assert x["near_min"] >= 20 and sum(s["near_min"] for s in x["near_min_by_slot"]) == pytest.approx(x["near_min"],
+                                                                                                       abs=0.05)
     far = [(c, a, b, 1, -95) for c, a, b, _, _ in rows]
     (y,) = engine.run_match([e], [_src(_log(far))], mode="scored").logs[0].exposures
-    assert (y["proximity"], y["risk"]) == ("far", "low")
-    # a gap longer than merge_gap splits the contact; durations add
-    th = engine.Thresholds(merge_gap_s=60)
-    (z,) = engine.run_match([e], [_src(_log(rows))], mode="scored", thresholds=th).logs[0].exposures
-    assert len(z["intervals"]) == 11 and z["duration_ms"] == 0 and z["risk"] == "low"
-    medium = [(c, a, b, 1, -80) for c, a, b, _, _ in rows]
-    (w,) = engine.run_match([e], [_src(_log(medium))], mode="scored").logs[0].exposures
-    assert (w["proximity"], w["risk"]) == ("medium", "medium")
+    assert (y["proximity"], y["risk"], y["near_min"]) == ("far", "low", 0)
+    assert y["buckets_s"]["other"] >= 10 * 60  # a token log: each sighting stands for its 50 s scan period
 
 
 def test_thresholds_checked():
     with pytest.raises(UsageError):
-        engine.run_match([], [], mode="scored", thresholds=engine.Thresholds(near_dbm=-90, medium_dbm=-80))
+        engine.run_match([], [], mode="scored", thresholds=engine.Thresholds(near_min=-1))
     with pytest.raises(UsageError):
         engine.run_match([], [], mode="fuzzy")
 
@@ -157,18 +155,27 @@ def test_index_side_and_chunks_do_not_change_results(sc, max_ids, mode):
     assert whole.key_days == chunked.key_days and whole.entries == len(entries)
 
 
-def test_join_sorts_either_side():
+def test_query_joins_equal_ids_within_the_widened_window():
+    import duckdb
+
     key = bytes(range(32))
-    e = _entry(0, key, 18_500 * 86_400, 18_500 * 86_400 + 86_399)
-    chunk = engine._build_chunk(list(e.key_days()), 1, True)
+    t0 = 18_500 * 86_400
+    e = _entry(0, key, t0, t0 + 86_399)
+    chunk = engine.build_chunk(list(e.key_days()), 1, True)
+    assert len(chunk) == 96
     day = ids.day_ids(key)
-    log = _log([(day[3], 0, 0), (day[3], 1, 1), (bytes(12), 0, 0), (day[90], 2, 2)])
-    a = engine.join(chunk, log, sort_log=True)
-    b = engine.join(chunk, log, sort_log=False)
-    assert a[2] == "log" and b[2] == "exposures"
-    pairs_a = sorted(zip(a[0].tolist(), a[1].tolist(), strict=True))
-    pairs_b = sorted(zip(b[0].tolist(), b[1].tolist(), strict=True))
-    assert pairs_a == pairs_b == [(3, 0), (3, 1), (90, 3)]
+    ws3, ws90 = t0 * 1000 + 3 * 900_000, t0 * 1000 + 90 * 900_000
+    log = _log([(day[3], ws3, ws3 + 10), (day[3], ws3 - 20_000, ws3 - 10_000), (bytes(12), ws3, ws3),
+                (day[90], ws90 + 900_000 + 30_000, ws90 + 900_000 + 40_000), (day[3], ws3 - 40_000, ws3 - 31_000)])
+    con = duckdb.connect()
+    con.register("enc", engine.file_relation([log]))
+    got = engine.run_query(con, chunk, 30_000, "enc")
+    # row 0: inside; row 1: 10-20 s before the window (edge); row 3: 30 s after (edge, the limit is inclusive);
+    # row 2: unknown ID; row 4: 31 s before, beyond the tolerance
+    assert got["row_no"].tolist() == [0, 1, 3]
+    assert got["slot"].tolist() == [3, 3, 90] and got["is_strict"].tolist() == [True, False, False]
+    strict = engine.run_query(con, chunk, 0, "enc")
+    assert strict["row_no"].tolist() == [0]
 
 
 @pytest.mark.slow

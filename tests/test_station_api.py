@@ -4,11 +4,14 @@ cut half-way, the audit log, and no secret in any response."""
 
 import contextlib
 import json
+import re
+import socket
 import time
 
 import pytest
 from station_helpers import (
     PW,
+    SECRET,
     TOKEN,
     Client,
     assert_no_secret,
@@ -23,6 +26,7 @@ from station_helpers import (
 )
 
 from host_tools.station import store
+from provisioning.registry import Registry
 
 
 @pytest.fixture
@@ -32,35 +36,224 @@ def db(tmp_path):
     return p
 
 
-def test_requests_without_login_are_refused(db, tmp_path):
+def _routes():
+    """Every route of the server, with a method (from the app's own table: a new route cannot be forgotten)."""
+    from starlette.routing import Route
+
+    from host_tools.station.server import StationApp
+
+    class _St:
+        db = None
+
+    app = StationApp.__new__(StationApp)
+    app.station = _St()
+    StationApp.__init__(app, _St())  # builds the route table only
+    out = []
+    for r in app.asgi.app.routes:
+        if isinstance(r, Route):
+            for m in sorted((r.methods or set()) - {"HEAD"}):
+                out.append((m, r.path.replace("{name}", "x.json").replace("{wid}", "1")))
+    return out
+
+
+PUBLIC = {("GET", "/"), ("GET", "/index.html"), ("GET", "/favicon.ico"), ("GET", "/api/i18n"), ("POST", "/api/login")}
+
+
+def test_every_route_refuses_without_a_session(db):
+    routes = _routes()
+    assert len(routes) >= 20 and ("POST", "/api/lists") in routes
     with running_station(db) as (st, port):
         c = Client(port)
-        for path in ("/api/state", "/api/wearers", "/api/audit", "/api/me", "/notice/1", "/api/export/x.json"):
-            code, _ = c.get(path)
-            assert code == 401, path
-        for path in ("/api/sync", "/api/lists", "/api/provision", "/api/retire", "/api/export", "/api/ble/scan"):
-            code, body = c.post(path, {"token_id": TOKEN})
-            assert code == 401 and body["error"] == "login required", path
-        code, body = c.login(pw="not the passphrase")
-        assert code == 401 and body["error"] == "login_wrong" and c.cookie is None
-        code, body = c.post("/api/login", {"who": "", "passphrase": PW})
-        assert code == 400
+        for method, path in routes:
+            if (method, path) in PUBLIC:
+                continue
+            code, raw, _ = c.call(method, path, {"token_id": TOKEN} if method == "POST" else None)
+            assert code == 401 and json.loads(raw)["error"] == "e_login_required", (method, path)
         # a forged cookie is no session
         c.cookie = "bzstation=forged"
         assert c.get("/api/state")[0] == 401
         # the page itself and its texts are public (the login form needs them), nothing else
         assert c.get("/")[0] == 200 and c.get("/api/i18n")[0] == 200
         assert c.get("/static/../server.py")[0] == 404
+        code, body = c.login(pw="not the passphrase")
+        assert code == 401 and body["error"] == "login_wrong" and c.cookie == "bzstation=forged"
+        code, body = c.post("/api/login", {"who": "", "passphrase": PW})
+        assert code == 400 and body["error"] == "login_who_missing"
         ok = Client(port)
-        assert ok.login()[0] == 200
-        # a state-changing call without the X-Station header (another site's form) is refused
-        code, raw, _ = ok.call("POST", "/api/retire", {"token_id": TOKEN}, headers={"X-Station": "0"})
-        assert code == 403
-        assert ok.get("/api/me") == (200, {"who": "Chị Lan"})
+        code, body = ok.login()
+        assert code == 200 and len(body["csrf"]) > 20
+        assert ok.get("/api/me")[1]["who"] == "Chị Lan"
     log = store.audit_log(db)
     assert [a["action"] for a in log if a["action"].startswith("login")] == ["login", "login_failed"]
     failed = next(a for a in log if a["action"] == "login_failed")
     assert failed["who"] == "Chị Lan" and PW not in json.dumps(failed)
+
+
+def test_csrf_token_and_origin_are_required_to_change_anything(db):
+    with running_station(db) as (st, port):
+        c = Client(port)
+        c.login()
+        token = c.csrf
+        for bad in (None, "", token[:-1] + ("A" if token[-1] != "A" else "B")):
+            c.csrf = bad
+            code, body = c.post("/api/retire", {"token_id": TOKEN}, headers={"X-CSRF-Token": bad} if bad else None)
+            assert code == 403 and body["error"] == "e_csrf", bad
+        c.csrf = token
+        # a page of another origin: refused before the route runs, even with the right token
+        for hdr in ({"Origin": "http://evil.example"}, {"Origin": "null"}, {"Sec-Fetch-Site": "cross-site"},
+                    {"Origin": f"http://127.0.0.1:{port + 1}"}):
+            code, body = c.post("/api/retire", {"token_id": TOKEN}, headers=hdr)
+            assert code == 403 and body["error"] == "e_origin", hdr
+            code, body = c.post("/api/login", {"who": "x", "passphrase": PW}, headers=hdr)
+            assert code == 403, hdr
+        # the station's own origin passes
+        code, body = c.post("/api/retire", {"token_id": "BZ-NONE-0000"}, headers={"Origin": f"http://127.0.0.1:{port}"})
+        assert code == 400 and body["error"] == "e_unknown_token" and body["args"] == {"token": "BZ-NONE-0000"}
+    with Registry(db, None) as reg:
+        assert reg.token(TOKEN)["status"] == "provisioned"  # nothing was retired
+
+
+def _raw_request(port: int, head: bytes, body_after: bytes = b"", wait: float = 0.3) -> tuple[bytes, bool]:
+    """Send a request head by hand; then try to send more body. Returns (answer, whether the server still read
+    after answering)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    try:
+        s.sendall(head)
+        s.settimeout(10)
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            answer += s.recv(65536)
+        head_end = answer.index(b"\r\n\r\n") + 4
+        m = re.search(rb"(?i)content-length: *(\d+)", answer[:head_end])
+        while m and len(answer) < head_end + int(m.group(1)):
+            answer += s.recv(65536)
+        still_reading = True
+        try:
+            time.sleep(wait)
+            for _ in range(64):
+                s.sendall(body_after or b"x" * 65536)
+        except OSError:
+            still_reading = False
+        return answer, still_reading
+    finally:
+        s.close()
+
+
+@pytest.mark.parametrize("length", [b"-1", b"abc", b"1e9", b" ", b"12, 13", b"0x10"])
+def test_bad_content_length_is_400_without_reading_the_body(db, length):
+    with running_station(db) as (st, port):
+        head = (b"POST /api/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                b"Content-Length: " + length + b"\r\n\r\n")
+        answer, still_reading = _raw_request(port, head)
+        assert answer.startswith(b"HTTP/1.1 400"), answer[:80]
+        assert not still_reading  # 4 MiB more was not taken: the connection was closed
+    assert store.audit_log(db) == []  # the login route never ran
+
+
+def test_a_declared_body_over_the_limit_is_refused_before_it_is_read(db):
+    from host_tools.station.server import MAX_UPLOAD
+
+    with running_station(db) as (st, port):
+        c = Client(port)
+        c.login()
+        for path, n in (("/api/lists", MAX_UPLOAD + 1), ("/api/login", 1 << 20), ("/api/retire", 10 << 20)):
+            head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {c.cookie}\r\nX-CSRF-Token: {c.csrf}\r\n"
+                    f"Content-Type: multipart/form-data; boundary=x\r\nContent-Length: {n}\r\n\r\n").encode()
+            answer, still_reading = _raw_request(port, head)
+            assert answer.startswith(b"HTTP/1.1 413") and b"e_too_large" in answer, (path, answer[:200])
+            assert not still_reading
+
+
+def test_login_lockout_grows_per_client(db):
+    from host_tools.station.server import FREE_TRIES, LOCK_BASE_S, LoginLimiter
+
+    now = [1000.0]
+    lim = LoginLimiter(clock=lambda: now[0])
+    locks = [lim.failed("10.0.0.9") for _ in range(FREE_TRIES + 3)]
+    assert locks[:FREE_TRIES - 1] == [0.0] * (FREE_TRIES - 1)
+    assert locks[FREE_TRIES - 1:] == [LOCK_BASE_S * 2 ** i for i in range(4)]  # 5, 10, 20, 40 s
+    assert lim.locked_for("10.0.0.9") == LOCK_BASE_S * 8 and lim.locked_for("10.0.0.10") == 0  # per client
+    now[0] += LOCK_BASE_S * 8 + 1
+    assert lim.locked_for("10.0.0.9") == 0
+    assert lim.failed("10.0.0.9") == LOCK_BASE_S * 16  # it keeps growing after a lockout ends
+    lim.succeeded("10.0.0.9")
+    assert lim.failed("10.0.0.9") == 0  # a right passphrase starts over
+    small = LoginLimiter(keep=3)
+    for i in range(10):
+        small.failed(f"a{i}")
+    assert len(small._s) == 3  # bounded memory
+
+    # through the server: locked out even with the right passphrase, and the answer says for how long
+    with running_station(db) as (st, port):
+        c = Client(port)
+        codes = [c.login(pw="wrong guess")[0] for _ in range(FREE_TRIES + 1)]
+        assert codes == [401] * (FREE_TRIES - 1) + [429, 429]
+        code, body = c.login()
+        assert code == 429 and body["error"] == "login_locked" and body["args"]["seconds"] >= LOCK_BASE_S
+    acts = [a["action"] for a in store.audit_log(db)]
+    assert acts.count("login_failed") == FREE_TRIES + 1 - 1 and "login_locked" in acts and "login" not in acts
+
+
+def test_database_files_are_private(tmp_path):
+    import os
+    import stat
+
+    db = tmp_path / "fresh" / "station.db"
+    old = os.umask(0o022)
+    try:
+        with running_station(db):
+            pass
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(db.stat().st_mode) == 0o600
+    assert stat.S_IMODE(db.parent.stat().st_mode) == 0o700
+
+
+def test_a_round1_database_migrates_keeping_every_row(tmp_path):
+    import sqlite3
+    from pathlib import Path
+
+    from host_tools import dbfiles
+
+    db = tmp_path / "station.db"
+    dump = (Path(__file__).parent / "vectors" / "station-round1.sql").read_text(encoding="utf-8")
+    con = sqlite3.connect(db)
+    con.executescript(dump)
+    tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+    before = {t: sorted(map(tuple, con.execute(f"SELECT * FROM {t}"))) for t in tables}
+    con.close()
+    assert before["encounters"] and before["secrets"] and before["station_audit"]
+    with running_station(db) as (st, port):
+        c = Client(port)
+        assert c.login()[0] == 200
+        code, s = c.get("/api/state")
+        assert {t["token_id"] for t in s["tokens"]} == {"BZ-TEST-0001", "BZ-TEST-0002"}
+    con = sqlite3.connect(db)
+    try:
+        for t in tables:
+            if t == "encounters":
+                continue  # moved to the columnar encounter store (host_tools.stationdb): compared below
+            rows = sorted(map(tuple, con.execute(f"SELECT * FROM {t}")))
+            if t == "station_audit":
+                assert rows[:len(before[t])] == before[t]  # kept; the new run's rows follow
+            elif t == "station_matches":
+                assert len(rows) == len(before[t])  # recomputed, same matches
+            else:
+                assert rows == before[t], t
+        assert dbfiles.version(con, "station") == len(store.MIGRATIONS)
+        assert con.execute("SELECT count(*) FROM station_settings").fetchone() == (0,)
+    finally:
+        con.close()
+    from host_tools.stationdb import ENCOUNTER_COLUMNS, StationDB
+
+    with StationDB(db) as sdb:
+        moved = sorted(tuple(r[c] for c in ENCOUNTER_COLUMNS) for r in sdb.encounters())
+    cols = [r[1] for r in sqlite3.connect(":memory:").executescript(
+        dump[dump.index("CREATE TABLE encounters"):dump.index(";", dump.index("CREATE TABLE encounters")) + 1]
+    ).execute("PRAGMA table_info(encounters)")]
+    assert moved == sorted(tuple(r[cols.index(c)] for c in ENCOUNTER_COLUMNS) for r in before["encounters"])
+    with Registry(db, PW) as reg:  # the round-1 secrets still open with the round-1 passphrase
+        assert reg.secret_for("BZ-TEST-0001") == SECRET
 
 
 def test_token_syncs_by_itself_and_the_exposed_wearer_is_flagged(db, tmp_path):
@@ -77,9 +270,10 @@ def test_token_syncs_by_itself_and_the_exposed_wearer_is_flagged(db, tmp_path):
         assert tk["clock_offset_ms"] is not None and tk["free_bytes"] > 0 and tk["warnings"] == []
         assert s["exposed"] == []
         # an exposure list: a bad one is refused with a clear message, nothing imported
-        code, body = c.post("/api/lists", {"name": "bad.json", "content": '{"data": [{"daily_key": "zz"}]}'})
-        assert code == 400 and body["error"].startswith("bad.json") and "/" not in body["error"].split(":")[0]
-        code, body = c.post("/api/lists", {"name": "f0-today.json", "content": json.dumps(exposure_list(t0))})
+        code, body = c.upload("bad.json", b'{"data": [{"daily_key": "zz"}]}')
+        assert code == 400 and body["error"] == "e_list_refused" and body["args"]["name"] == "bad.json"
+        assert body["args"]["detail"].startswith("bad.json") and "/" not in body["args"]["detail"].split(":")[0]
+        code, body = c.upload("f0-today.json", json.dumps(exposure_list(t0)).encode())
         assert code == 200 and body["entries"] == 1
         code, s = c.get("/api/state")
         (w,) = s["exposed"]
@@ -124,7 +318,7 @@ def test_register_reassign_retire_and_export(db, tmp_path):
         # diagnosis export: refused without the typed confirmation, then waits for the button
         day = int(time.time() // 86400)
         code, body = c.post("/api/export", {"port": tok.port, "day_from": day - 1, "day_to": day, "confirm": "yes"})
-        assert code == 400 and "confirmation" in body["error"]
+        assert code == 400 and body["error"] == "e_export_confirm"
         tok.ctx.keystore.key_for(day)
         code, body = c.post("/api/export", {"port": tok.port, "day_from": day - 1, "day_to": day, "confirm": tid})
         assert code == 202
@@ -186,7 +380,7 @@ def test_no_response_holds_a_secret(db, tmp_path):
         c = Client(port)
         c.login()
         wait_for(lambda: (s := port_state(c, tok.port)) and s["state"] == "synced")
-        c.post("/api/lists", {"name": "l.json", "content": json.dumps(exposure_list(t0))})
+        c.upload("l.json", json.dumps(exposure_list(t0)).encode())
         bodies = []
         for path in ("/", "/api/state", "/api/wearers", "/api/audit", "/api/me", "/api/i18n", "/static/app.js"):
             code, raw, _ = c.call("GET", path)
@@ -268,11 +462,9 @@ def test_cli_serves_on_localhost_and_stops_cleanly(tmp_path):
     import urllib.request
 
     env = dict(os.environ, BZTOKEN_PASSPHRASE="")
-    bad = subprocess.run([sys.executable, "-m", "host_tools", "station", "--db", str(tmp_path / "s.db"), "--port", "0",
-                          "--no-usb"], env=env, capture_output=True, text=True, timeout=60)
-    assert bad.returncode == 2 and bad.stderr.startswith("bztoken: the station needs its passphrase")
     (tmp_path / "pw").write_text(PW + "\n")
-    p = subprocess.Popen([sys.executable, "-m", "host_tools", "station", "--db", str(tmp_path / "s.db"), "--port", "0",
+    p = subprocess.Popen([sys.executable, "-m", "host_tools", "station", "--db", str(tmp_path / "s.db"),
+                          "--http-port", "0",
                           "--no-usb", "--passphrase-file", str(tmp_path / "pw")], env=env, stderr=subprocess.PIPE,
                          text=True)
     try:

@@ -117,45 +117,125 @@ def hear(vt, seconds: float) -> None:
         time.sleep(0.02)
 
 
+GUIDE_SHOTS = Path(__file__).resolve().parents[1] / "docs" / "station-guide"
+CATALOGUE = json.loads((Path(__file__).resolve().parents[1] / "host_tools/station/i18n.json").read_text("utf-8"))
+
+
+def guide_shot(d, name: str) -> Path:
+    """A screenshot the guide shows (docs/station-guide.md): always in artifacts/station/; copied into the guide
+    when BZTOKEN_GUIDE_SHOTS=1 (make guide-shots), so the guide's pictures are this test's pictures."""
+    p = shot(d, name)
+    if os.environ.get("BZTOKEN_GUIDE_SHOTS") == "1":
+        GUIDE_SHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(p, GUIDE_SHOTS / p.name)
+    return p
+
+
+def _pattern(text: str) -> str:
+    return "".join(r"(.+?)" if part.startswith("{") else re.escape(part) for part in re.split(r"(\{\w+\})", text))
+
+
+VI_PATTERNS = sorted((_pattern(v) for v in CATALOGUE["vi"].values() if v.strip()), key=len, reverse=True)
+EN_WORDS = {w.lower() for v in CATALOGUE["en"].values() for w in re.findall(r"[A-Za-z]{4,}", v)} - {
+    w.lower() for v in CATALOGUE["vi"].values() for w in re.findall(r"[A-Za-z]{4,}", v)}
+
+
+def assert_all_vietnamese(d, data: list[str]) -> None:
+    """Every visible text of the page is a Vietnamese catalogue text (arguments filled) or data (names, IDs,
+    numbers, dates): strip those, and no English word of the catalogue may be left."""
+    text = d.find_element(By.TAG_NAME, "body").text
+    data = [*data, "English"]  # the language switch names each language in itself
+    for v in sorted(data, key=len, reverse=True):
+        text = text.replace(v, " ")
+    for pat in VI_PATTERNS:
+        text = re.sub(pat, " ", text)
+    left = {w.lower() for w in re.findall(r"[A-Za-z]{4,}", text)}
+    english = sorted(left & EN_WORDS)
+    assert not english, f"English on a Vietnamese page: {english}; left over: {text.split()[:60]}"
+
+
+def note_text(d, place: str) -> str:
+    els = [e for e in css(d, "[data-note]") if e.get_attribute("data-note") == place]
+    return els[0].text if els else ""
+
+
+def in_view(d, el) -> bool:
+    return d.execute_script("const r = arguments[0].getBoundingClientRect();"
+                            "return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight;", el)
+
+
 def test_token_appears_syncs_and_the_exposed_wearer_is_flagged(browser, tmp_path):
     d = browser
     for old in ARTIFACTS.glob("*.png"):
         old.unlink()
     d.delete_all_cookies()
     db = tmp_path / "station.db"
-    Registry(db, PW, kdf_n=2**10).close()
+    Registry(db, PW, kdf_n=2**10).close()  # the first run: a new station with its passphrase just set
     vdir = tmp_path / "vt"
-    with running_station(db, extra_ports=[str(vdir / "*" / "port")]) as (st, port):
+    with running_station(db, extra_ports=[str(vdir / "*" / "port")], ble_scan_s=0.5) as (st, port):
         base = f"http://127.0.0.1:{port}/"
         d.get(base)
-        # refused without the passphrase: the login form, and a wrong passphrase says so
+        d.execute_script("localStorage.removeItem('bzlang')")
+        d.get(base)
+        # a new station's page opens in Vietnamese; a wrong passphrase is refused where it was typed
         until(d, lambda d: d.find_element(By.ID, "login").is_displayed(), what="login form")
-        d.find_element(By.CSS_SELECTOR, "button.lang[data-lang='en']").click()
+        assert d.find_element(By.CSS_SELECTOR, "header h1").text == "Trạm đồng bộ thẻ"
         fill(d, "#login-who", "Chị Lan")
         fill(d, "#login-pass", "wrong")
         d.find_element(By.ID, "login-go").click()
-        until(d, lambda d: "Wrong passphrase" in d.find_element(By.ID, "flash").text, what="refusal shown")
+        until(d, lambda d: note_text(d, "login") == "Sai mật khẩu.", what="refusal shown at the form")
         assert not d.find_element(By.ID, "nav").is_displayed()
-        shot(d, "01-login-refused")
+        guide_shot(d, "01-login")
         fill(d, "#login-pass", PW)
         d.find_element(By.ID, "login-go").click()
         until(d, lambda d: d.find_element(By.ID, "nav").is_displayed(), what="logged in")
         until(d, lambda d: css(d, "#exposed") and css(d, "#ports"), what="station page")
 
+        # settings: the station's name and phone, for its notices
+        d.get(base + "#settings")
+        until(d, lambda d: css(d, "#settings input[name=station_name]"), what="settings page")
+        fill(d, "#settings input[name=station_name]", "Trạm Y tế Phường 5")
+        fill(d, "#settings input[name=station_phone]", "028 3855 1234")
+        d.find_element(By.CSS_SELECTOR, "#settings button").click()
+        until(d, lambda d: note_text(d, "settings") == "Đã lưu.", what="settings saved")
+        assert_all_vietnamese(d, ["Trạm Y tế Phường 5", "028 3855 1234", "Chị Lan"])
+        guide_shot(d, "02-settings")
+
+        # the BLE search says what it found, where the button is, and it stays through the re-renders
+        d.get(base + "#station")
+        until(d, lambda d: css(d, "#ble-scan"), what="station page")
+        d.find_element(By.ID, "ble-scan").click()
+        until(d, lambda d: note_text(d, "ble") not in ("", "Đang tìm trong khoảng 5 giây…"), what="BLE result")
+        ble = note_text(d, "ble")
+        assert ble in ("Không có BLE", "Không tìm thấy thẻ nào ở chế độ đồng bộ.") or ble.startswith("Tìm thấy"), ble
+        time.sleep(2.5)  # two re-renders of the view later, the result is still shown
+        assert note_text(d, "ble") == ble
+
         # a new token is plugged in: it appears by itself
         with virtual.VirtualToken(vdir / "t1", name="T1", speed=30) as vt:  # scans 5 s of every 50 s token time
             row = f"tr.port[data-port='{vt.port}']"
             until(d, lambda d: css(d, row + "[data-state='unprovisioned'] form.register"), what="new token shown")
-            shot(d, "02-new-token")
+            assert d.find_element(By.CSS_SELECTOR, row + " td.who").text.startswith("Thẻ mới")
+            guide_shot(d, "03-new-token")
+            # a wearer without a name is refused right at the form
+            d.find_element(By.CSS_SELECTOR, row + " form.register input[name=name]").clear()
+            d.execute_script("arguments[0].removeAttribute('required')",
+                             d.find_element(By.CSS_SELECTOR, row + " form.register input[name=name]"))
+            d.find_element(By.CSS_SELECTOR, row + " form.register button").click()
+            until(d, lambda d: note_text(d, "register:" + vt.port) == "Cần nhập tên người đeo.", what="inline error")
+            err = [e for e in css(d, "[data-note]") if e.get_attribute("data-note") == "register:" + vt.port][0]
+            assert in_view(d, err)
             fill(d, row + " form.register input[name=name]", "Nguyễn Thị Hoa")
             fill(d, row + " form.register input[name=ref]", "W-9")
             d.find_element(By.CSS_SELECTOR, row + " form.register button").click()
             until(d, lambda d: css(d, row + "[data-state='synced']"), what="provisioned and synced")
             token_id = d.find_element(By.CSS_SELECTOR, row).get_attribute("data-token")
             assert re.fullmatch(r"BZ-[0-9A-Z-]+", token_id)  # drawn by provisioning
+            # the plugged-in row shows whose token it is
+            assert d.find_element(By.CSS_SELECTOR, row + " td.who b.wearer").text == "Nguyễn Thị Hoa"
 
             # it hears the phone of a person later reported positive, then is synced again
-            pulled = re.compile(r"[1-9]\d* records \(\d+ new\)")
+            pulled = re.compile(r"[1-9]\d* bản ghi \(\d+ mới\)")
             for _attempt in range(3):  # a loaded machine may let the token miss a scan window: hear again
                 hear(vt, 4.0)
                 syncs = _count(db, "sync")
@@ -168,15 +248,20 @@ def test_token_appears_syncs_and_the_exposed_wearer_is_flagged(browser, tmp_path
             until(d, lambda d: pulled.match(d.find_element(By.CSS_SELECTOR, row + " td.msg").text),
                   what="records pulled")
             assert css(d, row + " progress")[0].get_attribute("value") == "1"
-            shot(d, "03-synced")
+            guide_shot(d, "04-synced")
 
-            # the exposure list is imported from a file
+            # an exposure list: a broken file is refused right under the file input, a good one imported
+            (tmp_path / "hong.json").write_text("{not json")
             lst = tmp_path / "f0-list.json"
             lst.write_text(json.dumps(exposure_list(int(time.time() * 1000))))
             d.get(base + "#lists")
             until(d, lambda d: css(d, "#list-file"), what="lists page")
+            d.find_element(By.ID, "list-file").send_keys(str(tmp_path / "hong.json"))
+            until(d, lambda d: note_text(d, "lists").startswith("Tệp hong.json bị từ chối"), what="list refused")
             d.find_element(By.ID, "list-file").send_keys(str(lst))
-            until(d, lambda d: "f0-list.json" in d.find_element(By.ID, "flash").text, what="list imported")
+            until(d, lambda d: note_text(d, "lists") == "Đã nhập f0-list.json: 1 mục.", what="list imported")
+            assert_all_vietnamese(d, ["f0-list.json", "Chị Lan"])
+            guide_shot(d, "05-lists")
 
             # the exposed wearer is flagged first, with a risk level, when and how long
             d.get(base + "#station")
@@ -186,48 +271,92 @@ def test_token_appears_syncs_and_the_exposed_wearer_is_flagged(browser, tmp_path
             assert "Nguyễn Thị Hoa" in text and token_id in text
             risk = d.find_element(By.CSS_SELECTOR, flagged + " span.risk").get_attribute("data-risk")
             assert risk in ("low", "medium", "high")
-            shot(d, "04-exposed-flagged")
+            assert_all_vietnamese(d, ["Nguyễn Thị Hoa", "W-9", token_id, vt.port, "Chị Lan"])
+            guide_shot(d, "06-flagged")
 
-            # the token's page
+            # the token's page: battery in percent, free space in MB
             d.get(base + "#token/" + token_id)
             until(d, lambda d: css(d, "#token-page #tk-battery"), what="token page")
             assert d.find_element(By.ID, "tk-wearer").text.startswith("Nguyễn Thị Hoa")
-            assert re.fullmatch(r"[+-]\d+\.\d s", d.find_element(By.ID, "tk-drift").text)
+            assert re.fullmatch(r"\d{1,3} %", d.find_element(By.ID, "tk-battery").text)
+            assert re.fullmatch(r"\d+(\.\d)? MB", d.find_element(By.ID, "tk-free").text)
+            assert re.fullmatch(r"[+-]\d+\.\d giây", d.find_element(By.ID, "tk-drift").text)
             assert d.find_element(By.ID, "tk-days").text == "1"
-            assert d.find_element(By.ID, "tk-sync").text != "never"
-            shot(d, "05-token-page")
+            assert_all_vietnamese(d, ["Nguyễn Thị Hoa", "W-9", token_id, "Chị Lan"])
+            guide_shot(d, "07-token")
 
-            # Vietnamese
+            # the printable notice follows the page's language and names the station
             d.get(base + "#station")
-            d.find_element(By.CSS_SELECTOR, "button.lang[data-lang='vi']").click()
-            until(d, lambda d: "Người đeo có tiếp xúc" in d.find_element(By.CSS_SELECTOR, "#exposed h2").text,
-                  what="Vietnamese")
-            assert d.find_element(By.CSS_SELECTOR, "header h1").text == "Trạm đồng bộ thẻ"
-            assert re.match(r"[1-9]\d* bản ghi", d.find_element(By.CSS_SELECTOR, row + " td.msg").text)
-            shot(d, "06-exposed-vi")
-
-            # the printable notice, in Vietnamese
+            until(d, lambda d: css(d, flagged + " a.notice-link"), what="notice link")
             href = d.find_element(By.CSS_SELECTOR, flagged + " a.notice-link").get_attribute("href")
+            assert href.endswith("?lang=vi")
             d.get(href)
             body = d.find_element(By.TAG_NAME, "body").text
             assert "Thông báo tiếp xúc" in body and "Nguyễn Thị Hoa" in body
-            shot(d, "07-notice-vi")
+            assert d.find_element(By.ID, "station-contact").text == (
+                "Cần hỏi thêm: Trạm Y tế Phường 5, điện thoại 028 3855 1234")
+            assert_all_vietnamese(d, ["Nguyễn Thị Hoa", "W-9", token_id, "Trạm Y tế Phường 5", "UTC"])
+            guide_shot(d, "08-notice")
 
-            # the other pages, in Vietnamese: tokens, exposure lists, audit log (who did what)
-            d.get(base + "#tokens")
-            until(d, lambda d: css(d, f"tr[data-token='{token_id}']"), what="tokens page")
-            shot(d, "08-tokens-vi")
-            d.get(base + "#lists")
-            until(d, lambda d: "f0-list.json" in d.find_element(By.ID, "view").text, what="lists page")
-            shot(d, "09-lists-vi")
+            # the audit log, in Vietnamese: actions and details
             d.get(base + "#audit")
             until(d, lambda d: css(d, "#audit tbody tr"), what="audit page")
             audit = d.find_element(By.ID, "audit").text
-            assert "provision" in audit and "list_import" in audit and "Chị Lan" in audit
-            shot(d, "10-audit-vi")
+            assert "đăng ký người đeo" in audit and "nhập danh sách tiếp xúc" in audit and "Chị Lan" in audit
+            assert_all_vietnamese(d, ["Nguyễn Thị Hoa", "W-9", token_id, vt.port, "Chị Lan", "f0-list.json",
+                                      "hong.json", "Trạm Y tế Phường 5", "127.0.0.1"])
+            guide_shot(d, "09-audit")
+
+            # and in English, the same page reads in English
+            d.find_element(By.CSS_SELECTOR, "button.lang[data-lang='en']").click()
+            until(d, lambda d: "wearer registered" in d.find_element(By.ID, "audit").text, what="English audit")
+            d.find_element(By.CSS_SELECTOR, "button.lang[data-lang='vi']").click()
     acts = [(a["who"], a["action"]) for a in store.audit_log(db)]
     assert ("Chị Lan", "provision") in acts and ("Chị Lan", "list_import") in acts
     assert ("Chị Lan", "login_failed") in acts and ("station", "token_plugged") in acts
+
+
+def test_export_feedback_where_the_worker_clicked(browser, tmp_path):
+    d = browser
+    db = tmp_path / "station.db"
+    registry(db)
+    with pty_token(tmp_path / "tok") as tok, \
+            running_station(db, extra_ports=[tok.port], export_wait_s=20) as (st, port):
+        base = f"http://127.0.0.1:{port}/"
+        d.get(base)
+        until(d, lambda d: css(d, "#login-who"), what="page")
+        d.delete_all_cookies()
+        d.execute_script("localStorage.setItem('bzlang', 'vi')")
+        d.get(base)
+        until(d, lambda d: d.find_element(By.ID, "login").is_displayed(), what="login form")
+        fill(d, "#login-who", "Anh Minh")
+        fill(d, "#login-pass", PW)
+        d.find_element(By.ID, "login-go").click()
+        row = f"tr.port[data-port='{tok.port}']"
+        until(d, lambda d: css(d, row + "[data-state='synced']"), what="synced")
+        tok.ctx.keystore.key_for(int(time.time() // 86400))  # today's key (the export covers the last 14 days)
+        d.get(base + "#token/" + TOKEN)
+        until(d, lambda d: css(d, "#export-go"), what="export form")
+        # without the typed confirmation: refused right under the button, in view
+        d.find_element(By.ID, "export-go").click()
+        until(d, lambda d: note_text(d, "export:" + TOKEN) == "Để xác nhận, hãy nhập đúng mã thẻ.",
+              what="export refusal at the form")
+        err = [e for e in css(d, "[data-note]") if e.get_attribute("data-note") == "export:" + TOKEN][0]
+        assert in_view(d, err)
+        fill(d, "#export input[name=confirm]", TOKEN)
+        d.find_element(By.ID, "export-go").click()
+        # the prompt to press the button appears here, on this page, next to the form
+        until(d, lambda d: css(d, "#export-status p.press"), what="press prompt on the export card")
+        assert d.find_element(By.CSS_SELECTOR, "#export-status p.press").text == "Hãy bấm nút trên thẻ ngay"
+        assert note_text(d, "export:" + TOKEN) == "Đã yêu cầu xuất khóa: làm theo hướng dẫn bên dưới."
+        assert_all_vietnamese(d, ["Nguyễn Văn An", "W-1", TOKEN, "Anh Minh"])
+        guide_shot(d, "10-export-press")
+        until(d, lambda d: tok.server._confirm_at is not None, what="token waits for its button")
+        tok.ctx.presses = 1  # the wearer presses it
+        until(d, lambda d: css(d, "#export-status a.export-link"), what="download link on the export card")
+        assert "Đã xuất xong" in d.find_element(By.ID, "export-status").text
+        guide_shot(d, "11-export-done")
+    assert _count(db, "export") == 1
 
 
 def test_a_sync_cut_half_way_shows_a_clear_message_and_loses_nothing(browser, tmp_path):
@@ -253,7 +382,7 @@ def test_a_sync_cut_half_way_shows_a_clear_message_and_loses_nothing(browser, tm
                        "Hãy cắm lại thẻ để hoàn tất."), msg
         title = d.find_element(By.CSS_SELECTOR, row + " td.msg").get_attribute("title")
         assert "85 records read were stored" in title  # the technical detail, in English
-        shot(d, "11-sync-cut-vi")
+        guide_shot(d, "12-sync-cut")
     # plugged in again: it resumes, nothing lost, nothing twice
     with pty_token(tmp_path / "tok", with_records=False) as tok2, \
             running_station(db, extra_ports=[tok2.port]) as (st, port):
@@ -265,5 +394,5 @@ def test_a_sync_cut_half_way_shows_a_clear_message_and_loses_nothing(browser, tm
         row = f"tr.port[data-port='{tok2.port}']"
         until(d, lambda d: css(d, row + "[data-state='synced']"), what="resumed")
         assert d.find_element(By.CSS_SELECTOR, row + " td.msg").text == "115 bản ghi (115 mới)"
-        shot(d, "12-sync-resumed-vi")
+        shot(d, "13-sync-resumed")
     assert TOKEN in {r["token_id"] for r in store.token_states(db).values()}

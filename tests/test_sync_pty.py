@@ -183,10 +183,11 @@ def test_newer_protocol_version_named_in_the_error(token):
             self.dec = wire.Decoder()
 
         def feed(self, data):
-            return b"".join(wire.encode(wire.FLAG_RESPONSE, f.seq, f.cmd, 0, b"{}", ver=2) for f in self.dec.feed(data))
+            return b"".join(wire.encode(wire.FLAG_RESPONSE, f.seq, f.cmd, 0, b"{}", ver=wire.VERSION + 1)
+                            for f in self.dec.feed(data))
 
     token.server = Future()
-    with pytest.raises(sclient.ProtocolError, match="v2, this bztoken speaks v1") as e:
+    with pytest.raises(sclient.ProtocolError, match=f"v{wire.VERSION + 1}, this bztoken speaks v{wire.VERSION}") as e:
         _client(token).hello()
     assert "update bztoken" in e.value.hint
 

@@ -7,7 +7,10 @@
 #   auth  <- Nh (16 random bytes from the host) + HMAC(secret, "bz-auth-host" | Nt | Nh | token_id)
 #         -> HMAC(secret, "bz-auth-token" | Nt | Nh): the host checks the token knows the secret too
 #   both derive K = HMAC(secret, "bz-session" | Nt | Nh); from then on every frame in both directions
-#   carries tag = HMAC(K, header + payload)[:16], and request seqs must increase. Nt is used once.
+#   carries its payload encrypted (AES-128-CTR, bzfw/seal.py) and tag = HMAC(K, header + ciphertext)[:16],
+#   and request seqs strictly increase (a seq that does not, a replayed or reordered frame, is refused; a
+#   wrapped one ends the session: the station authenticates again). Nt is used once.
+# Nothing of the session reaches the line in clear: log records, keys, provisioning, status, time.
 # The secret never crosses the line (except in `provision`, where it is wrapped under K once authenticated).
 # Failed proofs lock auth out for 1 s, 2 s, 4 s ... 64 s (ticks of ctx.clock), reset by a success.
 # A request that repeats the previous one (same seq, cmd, payload: the host retransmits after a corrupted or
@@ -15,7 +18,7 @@
 import json
 import os
 
-from bzfw import wire
+from bzfw import seal, wire
 from bzfw.compat import const
 from bzfw.hmac256 import equal, hmac_sha256
 from bzfw.logstore import write_atomic
@@ -47,6 +50,21 @@ def tag(key, data, more=None):
     return hmac_sha256(key, data, more)[:wire.TAG_LEN]
 
 
+def seal_request(key, seq, cmd, payload=b""):
+    """A session request as it goes on the line: payload encrypted, tag over the ciphertext (the station's
+    side; bzfw.wire stays free of crypto)."""
+    body = seal.Cipher(seal.enc_key(key)).xor(seal.REQUEST, seq, payload)
+    t = tag(key, wire.header(wire.VERSION, wire.FLAG_MAC, seq, cmd, 0), body)
+    return wire.encode(0, seq, cmd, 0, body, t)
+
+
+def open_response(key, f):
+    """The plaintext payload of a session response whose tag checks, else None."""
+    if f.tag is None or not equal(tag(key, f.mac_input()), f.tag):
+        return None
+    return seal.Cipher(seal.enc_key(key)).xor(seal.RESPONSE, f.seq, f.payload)
+
+
 def wrap_secret(key, secret):
     """The secret XORed with a pad only the two ends of an authenticated session know (involution)."""
     pad = hmac_sha256(key, b"bz-wrap")
@@ -66,6 +84,7 @@ class SyncServer:
         self._dec = wire.Decoder()
         self._nonce = None
         self._key = None
+        self._cipher = None  # seal.Cipher of the session
         self._seq = 0
         self._last_req = None
         self._last_rsp = b""
@@ -100,14 +119,17 @@ class SyncServer:
             return self._last_rsp
         authed = False
         pre = self._key
+        pre_cipher = self._cipher
         if f.tag is not None and self._key is not None:
             hdr = wire.header(f.ver, f.flags, f.seq, f.cmd, f.status)
             if not equal(tag(self._key, hdr, f.payload), f.tag):
                 return self._reply(f, wire.E_AUTH_REQUIRED, b"bad tag", None)
-            ahead = (f.seq - self._seq) & 0xFFFF
-            if ahead == 0 or ahead >= 0x8000:  # a replayed or reordered request
-                return self._reply(f, wire.E_BAD_REQUEST, b"old seq", self._key)
+            if f.seq <= self._seq:
+                # A replayed or reordered request (its counter was used), or seqs that wrapped: never twice
+                # under one key. Refused in clear; the station authenticates again (a new key).
+                return self._reply(f, wire.E_AUTH_REQUIRED, b"old seq", None)
             self._seq = f.seq
+            f.payload = self._cipher.xor(seal.REQUEST, f.seq, f.payload)  # type: ignore[union-attr]
             authed = True
         try:
             if f.cmd in _NEEDS_AUTH and not authed:
@@ -121,15 +143,21 @@ class SyncServer:
             status, payload = wire.E_INTERNAL, ("%s %s" % (type(e).__name__, e))[:80].encode()
         # The session may have started (auth) or ended (hello, bye, wipe) in dispatch: an authenticated
         # request's answer is tagged with the key it came under.
-        key = (self._key or pre) if authed else (self._key if f.cmd == wire.AUTH else None)
-        rsp = self._reply(f, status, payload, key)
+        if authed:
+            key, cipher = (self._key, self._cipher) if self._key is not None else (pre, pre_cipher)
+        elif f.cmd == wire.AUTH:
+            key, cipher = self._key, self._cipher
+        else:
+            key = cipher = None
+        rsp = self._reply(f, status, payload, key, cipher)
         self._last_req = req
         self._last_rsp = rsp
         return rsp
 
-    def _reply(self, f, status, payload, key):
+    def _reply(self, f, status, payload, key, cipher=None):
         t = None
         if key is not None:
+            payload = cipher.xor(seal.RESPONSE, f.seq, payload)  # encrypt, then MAC the ciphertext
             flags = wire.FLAG_RESPONSE | wire.FLAG_MAC
             t = tag(key, wire.header(wire.VERSION, flags, f.seq, f.cmd, status), payload)
         return wire.encode(wire.FLAG_RESPONSE, f.seq, f.cmd, status, payload, t)
@@ -178,6 +206,7 @@ class SyncServer:
 
     def _end(self):
         self._key = None
+        self._cipher = None
         self._nonce = None
         self._confirm_at = None
 
@@ -264,6 +293,7 @@ class SyncServer:
         self.failures = 0
         self._lock_ms = 0
         self._key = session_key(secret, nt, nh)
+        self._cipher = seal.Cipher(seal.enc_key(self._key))
         self._seq = seq  # tagged requests must come with later seqs
         return token_proof(secret, nt, nh)
 

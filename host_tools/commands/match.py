@@ -18,20 +18,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     src.add_argument("--db", metavar="PATH", help="the station database (every pulled token, or --token)")
     p.add_argument("--token", metavar="ID", help="with --db: only this token's log")
     p.add_argument("--mode", choices=("strict", "scored"), default="scored",
-                   help="strict: the Bluezone phones' rule; scored (default): durations, proximity, risk")
+                   help="strict: the Bluezone phones' rule; scored (default): estimated near-minutes, one threshold")
     p.add_argument("--days", type=int, default=14, help="days covered by an InfoF object (default 14)")
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="derive IDs on N cores (0: all)")
     p.add_argument("--max-ids", type=int, default=20_000_000, metavar="N",
                    help="derived IDs held at once (about 25 bytes each; default 20,000,000); a longer exposure "
                         "list is matched in chunks, reading every log once per chunk")
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
-    t = p.add_argument_group("scoring thresholds (scored mode; printed in every report)")
+    t = p.add_argument_group("scored mode (printed in every report)")
     t.add_argument("--tolerance-s", type=int, default=30, help="slot-edge tolerance for clock error (default 30)")
-    t.add_argument("--merge-gap-s", type=int, default=300, help="merge sightings this close (default 300)")
-    t.add_argument("--near-dbm", type=int, default=-70, help="mean RSSI for 'near' (default -70)")
-    t.add_argument("--medium-dbm", type=int, default=-85, help="mean RSSI for 'medium' (default -85)")
-    t.add_argument("--high-min", type=float, default=15.0, help="minutes near for high risk (default 15)")
-    t.add_argument("--medium-min", type=float, default=5.0, help="minutes near/medium for medium risk (default 5)")
+    t.add_argument("--near-min", type=float, default=None, metavar="MIN",
+                   help="flag a contact at or above this many estimated minutes within about 2 m (default "
+                        "15: Bluezone's criterion; the trade-off: bztoken sim)")
+    t.add_argument("--sender-kind", choices=("token", "android", "ios"), default="token",
+                   help="device kind of the positives whose keys are matched (default token)")
     p.set_defaults(func=cmd_match)
 
 
@@ -43,12 +43,18 @@ def cmd_match(args: argparse.Namespace) -> int:
     if args.token and not args.db:
         raise UsageError("--token goes with --db")
     jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
-    th = engine.Thresholds(args.tolerance_s, args.merge_gap_s, args.near_dbm, args.medium_dbm, args.high_min,
-                           args.medium_min)
+    from host_tools.match import calibration, scoring
+
+    th = scoring.Thresholds(args.tolerance_s, scoring.DEFAULT_NEAR_MIN if args.near_min is None else args.near_min,
+                            args.sender_kind)
     # Entries stream through the matcher; a bad one stops the run before anything is printed.
     sources = logs.db_logs(args.db, args.token) if args.db else logs.file_sources(args.log)
+    # a token's jig offset (bztoken calibrate) and registered profile say how its log is read
+    offs = calibration.offsets(args.db) if args.db else {}
+    profs = calibration.token_profiles(args.db) if args.db else {}
     res = engine.run_match(exposures.read_entries(args.exposures, days=args.days), sources, mode=args.mode,
-                           thresholds=th, jobs=jobs, max_ids=args.max_ids, progress=progress.for_cli(args.json))
+                           thresholds=th, jobs=jobs, max_ids=args.max_ids, progress=progress.for_cli(args.json),
+                           receiver_of=lambda info: scoring.Receiver.from_info(info, offs, profs))
     if args.json:
         print(json.dumps(res.to_json()))
     else:

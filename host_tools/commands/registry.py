@@ -10,7 +10,7 @@ TRANSFER_ENV = "BZTOKEN_TRANSFER_PASSPHRASE"
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("registry", help="the station's tokens and wearers: list, export, import, labels, retire")
-    rsub = p.add_subparsers(dest="registry_cmd", required=True, metavar="{list,export,import,labels,retire}")
+    rsub = p.add_subparsers(dest="registry_cmd", required=True, metavar="{list,export,import,labels,retire,passphrase}")
 
     def common(q: argparse.ArgumentParser, secret: bool = True) -> None:
         q.add_argument("--db", type=Path, default=None, help="station database (default: $BZTOKEN_DB or the data dir)")
@@ -19,7 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     ls = rsub.add_parser("list", help="tokens with their wearer and state (no secrets)")
     common(ls, secret=False)
-    ls.add_argument("--status", choices=["pending", "provisioned", "retired"])
+    ls.add_argument("--status", choices=["pending", "provisioned", "retired"], help="only tokens in this state")
     ls.add_argument("--json", action="store_true", help="JSON list on stdout")
     ls.set_defaults(func=cmd_list)
 
@@ -33,10 +33,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     im = rsub.add_parser("import", help="merge another station's export")
     common(im)
-    im.add_argument("file")
+    im.add_argument("file", help="a file written by bztoken registry export")
     im.add_argument("--transfer-passphrase-file",
                     help=f"the export's passphrase (default: ${TRANSFER_ENV}, else the station's)")
-    im.add_argument("--json", action="store_true")
+    im.add_argument("--json", action="store_true", help="the counts as one JSON object on stdout")
     im.set_defaults(func=cmd_import)
 
     lb = rsub.add_parser("labels", help="a printable label sheet (PDF): QR code and token ID per token")
@@ -48,8 +48,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     rt = rsub.add_parser("retire", help="take a token out of service (kept for past encounters)")
     common(rt, secret=False)
-    rt.add_argument("token_id")
+    rt.add_argument("token_id", help="the token to retire")
     rt.set_defaults(func=cmd_retire)
+
+    pw = rsub.add_parser("passphrase", help="change the station passphrase (every secret re-sealed; an interrupted "
+                                            "change leaves the old one in place)")
+    common(pw)
+    pw.add_argument("--new-passphrase-file", help="the new passphrase (default: $BZTOKEN_NEW_PASSPHRASE, else asked "
+                                                  "twice at the terminal)")
+    pw.set_defaults(func=cmd_passphrase)
 
 
 def _db(args) -> Path:
@@ -92,10 +99,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     with Registry(_db(args), secrets.passphrase_from(args.passphrase_file)) as reg:
         data = reg.export(_transfer_passphrase(args) if not args.without_secrets else "",
                           with_secrets=not args.without_secrets)
+    from host_tools.match.export import atomic_write_text
+
     try:
-        fd = os.open(args.file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f, indent=1, ensure_ascii=False)
+        atomic_write_text(args.file, json.dumps(data, indent=1, ensure_ascii=False))  # mode 0600 (mkstemp)
     except OSError as e:
         raise UsageError(f"cannot write {args.file}: {e.strerror or e}") from e
     print(f"{len(data['tokens'])} tokens, {len(data['wearers'])} wearers written to {args.file}")
@@ -103,14 +110,11 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from host_tools.errors import UsageError
     from provisioning import secrets
-    from provisioning.registry import Registry
+    from provisioning.registry import Registry, check_export, load_export
 
-    try:
-        data = json.loads(Path(args.file).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise UsageError(f"{args.file}: {getattr(e, 'strerror', None) or e}") from e
+    data = load_export(args.file)
+    check_export(data)  # every field, before a passphrase is asked for or a byte is written
     with Registry(_db(args), secrets.passphrase_from(args.passphrase_file)) as reg:
         counts = reg.import_(data, _transfer_passphrase(args) if isinstance(data, dict) and "kdf" in data else None)
     if args.json:
@@ -149,4 +153,30 @@ def cmd_retire(args: argparse.Namespace) -> int:
     with Registry(_db(args), None) as reg:
         reg.retire(args.token_id)
     print(f"{args.token_id} retired")
+    return 0
+
+
+def cmd_passphrase(args: argparse.Namespace) -> int:
+    import sys
+
+    from host_tools.errors import UsageError
+    from provisioning import passphrase, secrets
+
+    db = _db(args)
+    if passphrase.is_new(db):
+        raise UsageError(f"{db} has no passphrase yet", hint="start the station once: `bztoken station` sets it")
+    tty = sys.stdin.isatty()
+    if args.passphrase_file or os.environ.get("BZTOKEN_PASSPHRASE") or not tty:
+        old = secrets.passphrase_from(args.passphrase_file)
+    else:
+        old = passphrase.ask("Current station passphrase: ")
+    if args.new_passphrase_file or os.environ.get("BZTOKEN_NEW_PASSPHRASE"):
+        new = secrets.passphrase_from(args.new_passphrase_file, env="BZTOKEN_NEW_PASSPHRASE")
+    elif tty:
+        new = passphrase.ask_new()
+    else:
+        raise UsageError("the new passphrase is missing",
+                         hint="--new-passphrase-file FILE, BZTOKEN_NEW_PASSPHRASE, or run it in a terminal")
+    n = passphrase.change(db, old, new)
+    print(f"passphrase changed: {n} token secret(s) re-sealed in {db}", file=sys.stderr)
     return 0

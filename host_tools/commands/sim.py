@@ -22,6 +22,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--jobs", type=int, default=None, metavar="N", help="runs in parallel (default: CPUs, max 4)")
     p.add_argument("--one-positive", action="store_true",
                    help="only the scenario's positive wearer tests positive (default: each wearer in turn)")
+    p.add_argument("--copies", type=int, default=1, metavar="N",
+                   help="a crowd: N side-by-side copies of the scenario's places and groups (default 1)")
+    p.add_argument("--sim-only", action="store_true",
+                   help="only simulate (no provisioning, pull or matching): the simulator's own speed and memory")
     p.add_argument("--list", action="store_true", help="list shipped scenarios and token profiles")
     p.add_argument("--json", action="store_true", help="results as JSON on stdout")
     p.set_defaults(func=cmd_sim)
@@ -29,12 +33,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     pw = sub.add_parser("power", help="battery life per token profile and chip (hardware/power/currents.json)")
     pw.add_argument("--profile", action="append", metavar="NAME", help="profile (repeat); default: the sweep's")
     pw.add_argument("--battery-mah", type=float, default=None, metavar="MAH", help="battery capacity (default 1000)")
-    pw.add_argument("--json", action="store_true")
+    pw.add_argument("--json", action="store_true", help="results as JSON on stdout")
     pw.set_defaults(func=cmd_power)
 
 
 def cmd_sim(args: argparse.Namespace) -> int:
     from host_tools.sim import profiles, report, scenario
+
+    if not args.list:
+        from host_tools.errors import require_extra
+
+        require_extra("sim", "sim", modules=("matplotlib",))
 
     if args.list:
         for name, path in scenario.shipped().items():
@@ -47,7 +56,11 @@ def cmd_sim(args: argparse.Namespace) -> int:
     if not args.scenario:
         raise UsageError("--scenario is needed", hint="bztoken sim --list shows the shipped scenarios")
     path = scenario.resolve(args.scenario)
-    sc = scenario.load(path)
+    if not 1 <= args.copies <= 1000:
+        raise UsageError(f"--copies must be 1..1000, got {args.copies}")
+    if args.copies > 1 and not args.sim_only:
+        raise UsageError("--copies is for --sim-only runs (a crowd's speed and memory)")
+    sc = scenario.load(path, args.copies)
     if args.one_positive and sc.positive is None:
         raise UsageError(f"{path.name} names no positive wearer", hint="add \"positive\": \"GROUP#N\" to it")
     profs = list(profiles.SWEEP) if args.sweep else (args.profile or [sc.profile])
@@ -58,6 +71,8 @@ def cmd_sim(args: argparse.Namespace) -> int:
     if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
         raise UsageError(f"--out {args.out} is a file, not a directory")
     out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="bztoken-sim-"))
+    if args.sim_only:
+        return _sim_only(sc, out, profs, args.json)
     jobs = args.jobs or report.default_jobs()
     if jobs < 1:
         raise UsageError("--jobs must be at least 1")
@@ -70,6 +85,27 @@ def cmd_sim(args: argparse.Namespace) -> int:
         print(json.dumps({"scenario": sc.name, "wall_s": round(wall, 2), "files": files, "runs": results}))
         return 0
     print(summary(sc, results, files, wall))
+    return 0
+
+
+def _sim_only(sc, out: Path, profs: list[str], as_json: bool) -> int:
+    import resource
+
+    from host_tools.sim import engine
+
+    runs = []
+    for p in profs:
+        st = engine.simulate(sc, out / "runs" / p, p).stats
+        runs.append({"profile": p, **{k: (round(v, 3) if isinstance(v, float) else v) for k, v in st.items()}})
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+    if as_json:
+        print(json.dumps({"scenario": sc.name, "peak_rss_mb": round(peak_mb), "runs": runs}))
+        return 0
+    for r in runs:
+        print(f"{sc.name}, {r['profile']}: {r['devices']} devices, {r['simulated_s'] / 3600:.0f} h simulated in "
+              f"{r['cpu_s']:.1f} s CPU ({r['wall_s']:.1f} s wall); {r['sightings']:,} token and "
+              f"{r['phone_sightings']:,} phone sightings, {r['records']:,} records")
+    print(f"peak memory {peak_mb:.0f} MB; token logs under {out / 'runs'}")
     return 0
 
 
@@ -87,20 +123,25 @@ def summary(sc, results: list[dict], files: dict, wall: float) -> str:
                      f"{t['simulate']:.1f} s; pulled {r['records_pulled']} records in {t['pull']:.1f} s; "
                      f"matched in {t['match']:.1f} s")
     for r in results:
-        by = r["scores"]["scored-medium"]["by_receiver"]
+        by = r["scores"]["near-minutes"]["by_receiver"]
         rec = []
         for k in ("token", "android", "ios"):
             c = by.get(k)
             if c and c["tp"] + c["fn"]:
                 rec.append(f"{k} {100 * c['tp'] / (c['tp'] + c['fn']):.0f}%")
-        lines.append(f"{r['profile']}: scored-medium recall by the detecting device: {', '.join(rec)}")
+        lines.append(f"{r['profile']}: near-minutes recall by the detecting device: {', '.join(rec)}")
     for r in results:
         nm = r.get("named_positive")
         if nm:
             truth = set(nm["true_contacts"])
             got = ", ".join(f"{len(set(nm['found'][ts]) & truth)} by {ts} (+{len(set(nm['found'][ts]) - truth)} others)"
-                            for ts in ("bluezone-strict", "scored-high"))
+                            for ts in ("bluezone-strict", "near-minutes"))
             lines.append(f"{r['profile']}: positive {nm['positive']} had {len(truth)} close contacts; found {got}")
+    from host_tools.sim import roc
+
+    for r in results:
+        if r.get("roc"):
+            lines += ["", f"{r['profile']}: the trade-off per rule", roc.text(r["roc"])]
     lines.append(f"report: {files['html']}  ({wall:.0f} s)")
     return "\n".join(lines)
 

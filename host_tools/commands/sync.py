@@ -3,7 +3,6 @@ protocol (firmware/bzfw/wire.py)."""
 
 import argparse
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,17 +12,19 @@ from host_tools.timeutil import iso_ms
 
 
 def _port_args(p: argparse.ArgumentParser, wait_alias: bool = False) -> None:
-    """The link options; `wait_alias`: also spell --wake-wait as --wait (export-keys' --wait is the button)."""
-    p.add_argument("--port", "-p", default=os.environ.get("BZTOKEN_PORT"), metavar="PORT",
-                   help="pyserial URL: /dev/ttyUSB0, socket://HOST:PORT, loop:// (default: $BZTOKEN_PORT)")
+    """The link options; `wait_alias`: also accept the old spelling --wait for --wake-wait (hidden)."""
+    from host_tools.portnames import add_port_arg
+
+    add_port_arg(p, "pyserial URL: /dev/ttyUSB0, COM3, socket://HOST:PORT, rfc2217://HOST:PORT")
     p.add_argument("--ble", metavar="ADDRESS", default=None,
                    help="instead of --port: a token in BLE sync mode at this address (bztoken scan lists them)")
-    p.add_argument("--baud", type=int, default=115200, help="baud rate of a UART bridge (default 115200)")
+    p.add_argument("--baud", "-b", type=int, default=115200, help="baud rate of a UART bridge (default 115200)")
     p.add_argument("--timeout", type=float, default=1.0, help="seconds to wait for each answer (default 1)")
-    p.add_argument(*(("--wait", "--wake-wait") if wait_alias else ("--wake-wait",)), dest="wake_wait", type=float,
-                   default=None, metavar="S",
+    p.add_argument("--wake-wait", dest="wake_wait", type=float, default=None, metavar="S",
                    help="seconds to keep knocking until a sleeping (eco) token wakes; its port may come and go "
                         "meanwhile (default: its longest sleep plus a margin, or $BZTOKEN_WAKE_WAIT; 0: no wait)")
+    if wait_alias:
+        p.add_argument("--wait", dest="wake_wait", type=float, help=argparse.SUPPRESS)  # old name of --wake-wait
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
 
 
@@ -105,6 +106,9 @@ def _client(args: argparse.Namespace):
         return SyncClient(BleTransport(args.ble), timeout=args.timeout)  # in sync mode a token is awake
     if not args.port:
         raise UsageError("no port", hint="--port /dev/ttyUSB0 (or set BZTOKEN_PORT), or --ble ADDRESS")
+    from host_tools.portnames import check_port
+
+    check_port(args.port, getattr(args, "wake_wait", None))  # before any wait: a typo fails at once
     wait = getattr(args, "wake_wait", None)
     wait = wake.default_wait_s() if wait is None else wait
     if wait < 0:

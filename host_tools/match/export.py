@@ -14,26 +14,34 @@ from pathlib import Path
 from typing import TextIO
 
 from host_tools.errors import UsageError
-from host_tools.match.logs import EXPORT_COLUMNS, EXPORT_FORMAT, EXPORT_VERSION, _open_db
+from host_tools.match.logs import EXPORT_COLUMNS, EXPORT_FORMAT, EXPORT_VERSION, _check_db
 
 
 def _rows(db: str | Path, token: str | None):
-    con = _open_db(db)
-    cols = ", ".join(EXPORT_COLUMNS)
-    try:
+    """Export rows from the encounter store, in batches (a station's store may not fit in memory twice)."""
+    from host_tools import stationdb
+    from host_tools.match import query
+
+    _check_db(db)
+    sel = [c if c != "contact_id" else "cid_hi, cid_lo" for c in EXPORT_COLUMNS]
+    with stationdb.store(db) as con:
         if token is not None:
-            if con.execute("SELECT 1 FROM encounters WHERE token_id = ? LIMIT 1", (token,)).fetchone() is None:
+            if con.execute("SELECT 1 FROM encounters WHERE token_id = ? LIMIT 1", [token]).fetchone() is None:
                 raise UsageError(f"{db}: no encounters of token {token!r}")
-            cur = con.execute(f"SELECT {cols} FROM encounters WHERE token_id = ? ORDER BY day, file_offset", (token,))
+            cur = con.execute(f"SELECT {', '.join(sel)} FROM encounters WHERE token_id = ? ORDER BY day, "
+                              "file_offset", [token])
         else:
-            cur = con.execute(f"SELECT {cols} FROM encounters ORDER BY token_id, day, file_offset")
+            cur = con.execute(f"SELECT {', '.join(sel)} FROM encounters ORDER BY token_id, day, file_offset")
         ci = EXPORT_COLUMNS.index("contact_id")
-        for r in cur:
-            r = list(r)
-            r[ci] = bytes(r[ci]).hex().upper()
-            yield r
-    finally:
-        con.close()
+        while True:
+            batch = cur.fetchmany(50_000)
+            if not batch:
+                break
+            for r in batch:
+                r = list(r)
+                hi, lo = r.pop(ci), r.pop(ci)
+                r.insert(ci, query.join_ids([hi], [lo]).hex().upper())
+                yield r
 
 
 def write(db: str | Path, out: TextIO, token: str | None = None, fmt: str = "json") -> int:

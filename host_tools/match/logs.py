@@ -3,7 +3,8 @@
 Every log becomes a `LogData`: the contact IDs (12 bytes each, one blob) and numpy columns first/last seen (unix ms),
 count and RSSI min/max/mean. A phone sighting is a row with count 1 and first = last; a token record is one
 (contact ID, slot) encounter. Sources:
-- the station database (table `encounters`, read with SQL): one log per token, `token:ID`;
+- the station database's encounter store (host_tools.stationdb, DuckDB): one log per token, `token:ID`, joined
+  where it is stored (the engine runs its query on the store; `load()` reads one token's rows when asked);
 - a Bluezone `data_trace.txt`: own ID, contact ID, RSSI, timestamp, tab-separated; the timestamp unit (ms on
   Android, s on iOS) is detected per file and reported; a file mixing units is refused; broken lines are skipped
   and counted when they are at most 1 % of the file's lines, else refused with the first one named;
@@ -61,12 +62,17 @@ def make_log(name: str, rows: list[tuple], info: dict) -> LogData:
 
 
 class LogSource:
-    """A log not read yet: `load()` reads it (the station database holds one per token)."""
+    """A log not read yet: `load()` reads it. A log of the station's encounter store also carries
+    `store` = (station db path, token ID, whether every token of the store is in the run), which the engine
+    joins in place, and `info`, what the report says of it."""
 
-    def __init__(self, name: str, loader, size_hint: int = 0):
+    def __init__(self, name: str, loader, size_hint: int = 0, store: tuple | None = None,
+                 info: dict | None = None):
         self.name = name
         self._loader = loader
         self.size_hint = size_hint
+        self.store = store
+        self.info = info or {}
 
     def load(self) -> LogData:
         return self._loader()
@@ -74,53 +80,57 @@ class LogSource:
 
 # --- station database ---------------------------------------------------------------------------------------
 
-_DB_QUERY = ("SELECT contact_id, first_seen_ms, last_seen_ms, count, rssi_min, rssi_max, rssi_mean "
-             "FROM encounters WHERE token_id = ? ORDER BY day, file_offset")
 
-
-def _open_db(path: str | Path) -> sqlite3.Connection:
+def _check_db(path: str | Path) -> None:
     p = Path(path)
     if not p.is_file():
         raise UsageError(f"{path}: no such station database")
     try:
         con = sqlite3.connect(f"file:{p}?mode=ro", uri=True)
-        con.execute("SELECT token_id FROM encounters LIMIT 1").fetchall()
+        try:
+            con.execute("SELECT name FROM sqlite_master LIMIT 1").fetchall()
+        finally:
+            con.close()
     except sqlite3.DatabaseError as e:
         raise UsageError(f"{path}: not a station database ({e})") from None
-    return con
 
 
 def db_logs(path: str | Path, token: str | None = None) -> list[LogSource]:
-    """One log per token with encounters in the database (or just `token`)."""
-    con = _open_db(path)
-    try:
+    """One log per token with encounters in the database's store (or just `token`)."""
+    from host_tools import stationdb
+
+    _check_db(path)
+    with stationdb.store(path) as con:
         if token is None:
-            counts = con.execute("SELECT token_id, COUNT(*) FROM encounters GROUP BY token_id ORDER BY token_id")
-            tokens = counts.fetchall()
+            tokens = con.execute("SELECT token_id, COUNT(*) FROM encounters GROUP BY token_id ORDER BY token_id"
+                                 ).fetchall()
         else:
-            n = con.execute("SELECT COUNT(*) FROM encounters WHERE token_id = ?", (token,)).fetchone()[0]
+            n = con.execute("SELECT COUNT(*) FROM encounters WHERE token_id = ?", [token]).fetchone()[0]
             if n == 0:
                 raise UsageError(f"{path}: no encounters of token {token!r}",
                                  hint="pull its log first, or list tokens without --token")
             tokens = [(token, n)]
-    finally:
-        con.close()
 
     def loader(tok: str):
         return lambda: _load_db_token(path, tok)
 
-    return [LogSource(f"token:{t}", loader(t), n) for t, n in tokens]
+    whole = token is None
+    return [LogSource(f"token:{t}", loader(t), n, store=(str(path), t, whole),
+                      info={"source": "station-db", "token_id": t, "rows": int(n)}) for t, n in tokens]
 
 
 def _load_db_token(path: str | Path, token: str) -> LogData:
-    con = _open_db(path)
-    try:
-        rows = con.execute(_DB_QUERY, (token,)).fetchall()
-    finally:
-        con.close()
-    if any(not isinstance(r[0], bytes) or len(r[0]) != ids.ID_LEN for r in rows):
-        raise UsageError(f"{path}: token {token}: a contact_id is not {ids.ID_LEN} bytes")
-    return make_log(f"token:{token}", rows, {"source": "station-db", "token_id": token})
+    from host_tools import stationdb
+    from host_tools.match import query
+
+    with stationdb.store(path) as con:
+        c = con.execute("SELECT cid_hi, cid_lo, first_seen_ms, last_seen_ms, count, rssi_min, rssi_max, rssi_mean "
+                        "FROM encounters WHERE token_id = ? ORDER BY day, file_offset", [token]).fetchnumpy()
+    cols = {k: np.asarray(v) for k, v in c.items()}
+    return LogData(f"token:{token}", query.join_ids(cols["cid_hi"], cols["cid_lo"]),
+                   *(cols[k].astype(np.int64) for k in ("first_seen_ms", "last_seen_ms", "count", "rssi_min",
+                                                         "rssi_max", "rssi_mean")),
+                   info={"source": "station-db", "token_id": token, "rows": len(cols["cid_hi"])})
 
 
 # --- Bluezone phone export (data_trace.txt) -----------------------------------------------------------------

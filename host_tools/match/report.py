@@ -13,9 +13,9 @@ def text(res: Result) -> str:
     lines = []
     if res.thresholds is not None:
         t = res.thresholds
-        lines.append(f"mode scored: tolerance {t.tolerance_s} s at slot edges, contacts merged across gaps <= "
-                     f"{t.merge_gap_s} s; proximity near >= {t.near_dbm} dBm, medium >= {t.medium_dbm} dBm, "
-                     f"else far; risk high = near >= {t.high_min:g} min, medium = near/medium >= {t.medium_min:g} min")
+        lines.append(f"mode scored: tolerance {t.tolerance_s} s at slot edges; exposed = at least {t.near_min:g} "
+                     f"estimated minutes within about 2 m (attenuation buckets weighted by time; positives' "
+                     f"devices: {t.sender_kind})")
     else:
         lines.append("mode strict: same ID and slot start <= time <= slot end (the Bluezone phones' rule)")
     lines.append(f"exposures: {res.entries} entries, {res.key_days} key-days, {res.ids} IDs "
@@ -32,13 +32,15 @@ def text(res: Result) -> str:
         if not lr.matches:
             continue
         if lr.exposures:
-            lines.append(f"  {'entry':>5}  {'risk':<6} {'proximity':<9} {'duration':>9} {'contacts':>8} "
-                         f"{'count':>6} {'dBm mean/max':>12}  first seen")
+            names = list(lr.exposures[0]["buckets_s"])
+            lines.append(f"  {'entry':>5}  {'exposed':<7} {'near min':>8} {'seen':>9}  "
+                         + " ".join(f"{n:>9}" for n in names) + f" {'dBm max':>7}  first seen")
             for x in lr.exposures:
                 edge = "  (edge only)" if x["edge_only"] else ""
-                lines.append(f"  {x['entry']:>5}  {x['risk']:<6} {x['proximity']:<9} {_hm(x['duration_ms']):>9} "
-                             f"{len(x['intervals']):>8} {x['count']:>6} {x['rssi_mean']:>7}/{x['rssi_max']:<4} "
-                             f" {iso_ms(x['first_seen_ms'])}{edge}")
+                lines.append(f"  {x['entry']:>5}  {'YES' if x['exposed'] else 'no':<7} {x['near_min']:>8.1f} "
+                             f"{_hm(x['duration_ms']):>9}  " + " ".join(f"{_hm(1000 * x['buckets_s'][n]):>9}"
+                                                                      for n in names)
+                             + f" {x['rssi_max']:>7}  {iso_ms(x['first_seen_ms'])}{edge}")
         lines.append(f"  {'entry':>5}  {'contact ID':<24}  {'slot start':<24}  {'first seen':<24}  "
                      f"{'last seen':<24} {'count':>5} {'rssi max':>8}")
         for m in lr.matches:

@@ -1,48 +1,85 @@
-"""The scored rule: from the log records that matched a positive's IDs to an exposure per (log, positive).
+"""The scored rule: near-minutes per (log, positive), estimated slot by slot from the matched records.
 
 The interface is columnar so any join (numpy here, SQL elsewhere) can feed it: `Rows` holds the matched rows of
-one log as numpy arrays (one element per matched record), `exposures(th, rows)` returns one summary per entry
-(positive) in it.
+one log as numpy arrays (one element per matched record), `exposures(th, rows, receiver)` returns one summary per
+entry (positive) in it.
 
-Scoring (see Thresholds): the matched records' [first, last] intervals are merged when gaps are <= merge_gap,
-their lengths summed into a duration; the count-weighted mean RSSI gives a proximity class, and duration and
-proximity a risk level.
+Near-minutes, after GAEN's weighted attenuation durations (Apple ENExposureConfiguration: exposure duration =
+sum over attenuation buckets of the time in the bucket times its weight):
+1. Attenuation of each record: the sender's calibrated TX level minus the record's mean RSSI corrected for the
+   receiving device's kind and, for a token, its jig offset (calibration.py, calibration.json).
+2. Time: a receiver looks every `sampling_s` (a phone's scan period, a token's profile period), so one sighting
+   stands for that long: a record covers [first - s/2, last + s/2]. The covered time is cut in bins of `bin_s`;
+   a bin covered by several records (two IDs at a slot edge, a phone's sightings 5 s apart) counts once, at the
+   count-weighted mean attenuation of the records over it.
+3. Each bin's attenuation, averaged over SMOOTH_S of the contact's own time, falls in a bucket (immediate, near,
+   medium, other; edges in calibration.json) whose weight is the share of that time counted as near.
+   Near-minutes = sum of bin length x weight, reported per 15-minute slot and per bucket.
+Nothing is averaged over the day: ten close minutes stay ten close minutes next to eight far hours.
+
+Decision rule: exposed when near-minutes >= `near_min` (one threshold; why its default, host_tools/README.md
+"Exposure decisions"). The phones' strict rule stays in engine.py. For the station's list, `risk` is "high" when
+exposed, "medium" when some near time was estimated but under the threshold, else "low"; `duration_ms` is the
+time the contact was seen at all (spans merged across gaps of at most MERGE_GAP_S), as round 1 reported it.
 """
 
 from dataclasses import dataclass, fields
 
 import numpy as np
 
+from bzfw import ids
 from host_tools.errors import UsageError
+from host_tools.match import calibration
+
+# The default decision threshold, in near-minutes: Bluezone's public criterion of a close contact is 15 minutes
+# within 2 m (protocol spec 5.5), and the estimator targets minutes within 2 m, so the threshold is the
+# criterion itself; the sweep (bztoken sim, host_tools/README.md) shows what moving it would trade.
+DEFAULT_NEAR_MIN = 15.0
+BIN_S = 30  # time resolution of the estimate (a token scans every 50-120 s, a phone every 300 s)
+MERGE_GAP_S = 300  # seen spans this close are one contact (a background Android phone scans every 300 s)
+# Attenuation is averaged over this much of the contact's own time (centred) before it is bucketed: shadowing by
+# bodies and orientation changes about every minute (about 4 dB), so five minutes bring it near 1.8 dB, under the
+# buckets' widths, while a close contact of a few minutes still stands out from the far time around it.
+SMOOTH_S = 300
 
 
 @dataclass
 class Thresholds:
     tolerance_s: int = 30  # slot-edge tolerance: clock error, and Android's up to 15 s late ID change
-    merge_gap_s: int = 300  # sightings this close form one contact (a background Android scans every 300 s)
-    near_dbm: int = -70  # mean RSSI at or above: near (about 2 m or closer for a phone in a pocket)
-    medium_dbm: int = -85  # at or above: medium; below: far
-    high_min: float = 15.0  # near for at least this many minutes: high risk
-    medium_min: float = 5.0  # near or medium for at least this many minutes: medium risk
+    near_min: float = DEFAULT_NEAR_MIN  # exposed at or above this many near-minutes in the day
+    sender_kind: str = "token"  # the positives' devices (exported keys are tokens' unless told)
 
     def check(self) -> None:
-        if self.tolerance_s < 0 or self.merge_gap_s < 0:
-            raise UsageError("tolerance and merge gap must not be negative")
-        if self.medium_dbm > self.near_dbm:
-            raise UsageError(f"--medium-dbm {self.medium_dbm} is above --near-dbm {self.near_dbm}")
-        if not 0 <= self.medium_min <= self.high_min:
-            raise UsageError("--medium-min must be between 0 and --high-min")
+        if self.tolerance_s < 0:
+            raise UsageError("--tolerance-s must not be negative")
+        if not 0 < self.near_min <= 24 * 60:
+            raise UsageError(f"--near-min {self.near_min:g} must be above 0 and at most a day (1440)")
+        calibration.rx_correction(self.sender_kind)  # a known kind
 
-    def proximity(self, rssi: float) -> str:
-        return "near" if rssi >= self.near_dbm else "medium" if rssi >= self.medium_dbm else "far"
 
-    def risk(self, duration_ms: int, proximity: str) -> str:
-        minutes = duration_ms / 60000
-        if proximity == "near" and minutes >= self.high_min:
-            return "high"
-        if proximity in ("near", "medium") and minutes >= self.medium_min:
-            return "medium"
-        return "low"
+@dataclass
+class Receiver:
+    """How one log is read: the kind of device that logged it, its jig offset, how often it looks."""
+
+    kind: str = "token"
+    offset_db: float = 0.0
+    sampling_s: float | None = None  # None: the kind's (calibration.sampling_s)
+    profile: str | None = None  # a token's profile, for its sampling period
+
+    def period_s(self) -> float:
+        return self.sampling_s if self.sampling_s is not None else calibration.sampling_s(self.kind, self.profile)
+
+    @classmethod
+    def from_info(cls, info: dict, offsets: dict[str, float] | None = None,
+                  profiles: dict[str, str] | None = None) -> "Receiver":
+        """From a log's info (logs.py): a Bluezone export's unit tells the platform (ms: Android, s: iOS)."""
+        src = info.get("source")
+        if src == "data_trace":
+            return cls("ios" if info.get("unit") == "s" else "android")
+        if info.get("platform") in ("android", "ios"):
+            return cls(info["platform"])
+        tok = info.get("token_id")
+        return cls("token", (offsets or {}).get(tok, 0.0), profile=(profiles or {}).get(tok))
 
 
 @dataclass
@@ -81,43 +118,78 @@ class Rows:
         return Rows(*(getattr(self, f.name)[sel] for f in fields(self)))
 
 
-def exposures(th: Thresholds, rows: Rows) -> list[dict]:
+def exposures(th: Thresholds, rows: Rows, receiver: Receiver | None = None) -> list[dict]:
     """One summary per entry with matched rows, in entry order."""
-    out = []
     if not len(rows):
-        return out
+        return []
+    rcv = receiver or Receiver()
+    edges, names, weights = calibration.buckets()
+    att = calibration.tx_dbm(th.sender_kind) - (rows.rssi_mean + calibration.rx_correction(rcv.kind)
+                                                 + rcv.offset_db)
+    half = rcv.period_s() * 500.0
+    bin_ms = BIN_S * 1000
+    lo = np.floor((rows.first_ms - half) / bin_ms).astype(np.int64)
+    hi = np.ceil((rows.last_ms + half) / bin_ms).astype(np.int64) - 1
+    n = np.maximum(hi - lo + 1, 1)
+    idx = np.repeat(np.arange(len(rows)), n)
+    b = np.repeat(lo, n) + (np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n))
+    key = (rows.entry[idx] << 32) | b
+    uk, inv = np.unique(key, return_inverse=True)
+    inv = inv.ravel()
+    w = rows.count[idx].astype(float)
+    w[w <= 0] = 1.0
+    wsum = np.bincount(inv, w)
+    awsum = np.bincount(inv, w * att[idx])
+    # average over the contact's own time within +-smooth/2 (uk is sorted by entry, then bin)
+    half_bins = int(SMOOTH_S // (2 * BIN_S))
+    c_w = np.concatenate([[0.0], np.cumsum(wsum)])
+    c_a = np.concatenate([[0.0], np.cumsum(awsum)])
+    lo_i = np.searchsorted(uk, uk - half_bins, side="left")
+    hi_i = np.searchsorted(uk, uk + half_bins, side="right")
+    att_bin = (c_a[hi_i] - c_a[lo_i]) / (c_w[hi_i] - c_w[lo_i])
+    bucket = np.searchsorted(np.asarray(edges), att_bin, side="left")  # att <= edge[0]: bucket 0
+    near_s = np.asarray(weights)[bucket] * BIN_S
+    bin_entry = uk >> 32
+    bin_start = (uk & 0xFFFFFFFF) * bin_ms
+    out = []
     order = np.lexsort((rows.first_ms, rows.entry))
-    r = rows.take(order)
-    bounds = np.flatnonzero(np.diff(r.entry)) + 1
-    for sel in np.split(np.arange(len(r)), bounds):
-        out.append(_one(th, r.take(sel)))
+    r_all = rows.take(order)
+    bounds = np.flatnonzero(np.diff(r_all.entry)) + 1
+    for sel in np.split(np.arange(len(r_all)), bounds):
+        r = r_all.take(sel)
+        e = int(r.entry[0])
+        mine = bin_entry == e
+        out.append(_summary(th, r, bin_start[mine], bucket[mine], near_s[mine], names))
     return out
 
 
-def _one(th: Thresholds, r: Rows) -> dict:
-    # per matched slot (contact ID, slot): the rounded count-weighted mean, as the match list reports it
-    slot_key = np.rec.fromarrays([r.slot_start_ms, r.contact])
-    _, inv = np.unique(slot_key, return_inverse=True)
-    inv = inv.ravel()
-    n_slots = int(inv.max()) + 1
-    cnt = np.bincount(inv, weights=r.count, minlength=n_slots)
-    ssum = np.bincount(inv, weights=r.rssi_mean * r.count, minlength=n_slots)
-    smax = np.full(n_slots, -(1 << 30), np.int64)
-    np.maximum.at(smax, inv, r.rssi_max)
-    slot_mean = np.where(cnt > 0, np.round(np.divide(ssum, cnt, out=np.zeros_like(ssum), where=cnt > 0)), smax)
+def _summary(th: Thresholds, r: Rows, bin_start, bucket, near_s, names) -> dict:
+    near_min = float(near_s.sum()) / 60
+    per_bucket = np.bincount(bucket, minlength=len(names)) * BIN_S
+    slot = bin_start // ids.SLOT_MS
+    us, sinv = np.unique(slot, return_inverse=True)
+    slot_near = np.bincount(sinv.ravel(), near_s) / 60
+    slots = [{"slot_start_ms": int(s) * ids.SLOT_MS, "near_min": round(float(v), 2)}
+             for s, v in zip(us.tolist(), slot_near.tolist(), strict=True) if v > 0]
+    count = int(r.count.sum())
+    rssi = float((r.rssi_mean * r.count).sum() / count) if count else float(r.rssi_max.max())
+    # the bucket holding most of the contact's weighted time names its proximity (for the station's list)
+    strongest = int(np.argmax(per_bucket * (np.arange(len(names)) < len(names) - 1))) if near_min > 0 else -1
+    prox = "far" if strongest < 0 else ("near" if strongest <= 1 else "medium")
+    exposed = near_min >= th.near_min
+    # what was seen, as round 1 reported it: [first, last] spans merged across gaps of at most MERGE_GAP_S
     merged: list[list[int]] = []
-    gap = th.merge_gap_s * 1000
     for a, b in sorted(zip(r.first_ms.tolist(), r.last_ms.tolist(), strict=True)):
-        if merged and a - merged[-1][1] <= gap:
+        if merged and a - merged[-1][1] <= MERGE_GAP_S * 1000:
             merged[-1][1] = max(merged[-1][1], b)
         else:
             merged.append([a, b])
-    duration = sum(b - a for a, b in merged)
-    count = int(cnt.sum())
-    rssi = float((slot_mean * cnt).sum() / count) if count else -127.0
-    prox = th.proximity(rssi)
-    return {"entry": int(r.entry[0]), "first_seen_ms": merged[0][0], "last_seen_ms": merged[-1][1],
-            "duration_ms": duration, "intervals": merged, "count": count, "slots": n_slots,
+    return {"entry": int(r.entry[0]), "first_seen_ms": int(r.first_ms.min()), "last_seen_ms": int(r.last_ms.max()),
+            "duration_ms": sum(b - a for a, b in merged), "intervals": merged, "near_min": round(near_min, 2),
+            "buckets_s": {n: int(v) for n, v in zip(names, per_bucket.tolist(), strict=True)},
+            "near_min_by_slot": slots, "count": count, "records": len(r),
+            "slots": len(np.unique(r.slot_start_ms)),
             "contact_ids": sorted({c.hex().upper() for c in r.contact.tolist()}),
             "rssi_max": int(r.rssi_max.max()), "rssi_mean": round(rssi), "proximity": prox,
-            "risk": th.risk(duration, prox), "edge_only": bool(r.edge.all())}
+            "exposed": bool(exposed),
+            "risk": "high" if exposed else "medium" if near_min > 0 else "low", "edge_only": bool(r.edge.all())}

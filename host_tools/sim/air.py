@@ -31,3 +31,29 @@ def heard(rssi: np.ndarray, n_adverts: np.ndarray, air: dict, u: np.ndarray) -> 
 def range_m(tx_1m: float, air: dict) -> float:
     """Distance at which the mean RSSI falls to the sensitivity (same room, no shadowing)."""
     return float(10 ** ((tx_1m - air["sensitivity_dbm"]) / (10 * air["path_loss_exp"])))
+
+
+# --- the honest radio: bodies, multipath, per-unit spread (figures and sources: scenarios/README.md, "Physics")
+
+
+def rician_db(k_db, shape, rng: np.random.Generator) -> np.ndarray:
+    """Per-sample multipath fading (dB, mean power 0 dB) with Rician K factor k_db (broadcast over shape):
+    a dominant path of power K/(K+1) plus scattered power 1/(K+1); K -> 0 is Rayleigh fading."""
+    k = 10.0 ** (np.asarray(k_db, dtype=float) / 10.0)
+    los = np.sqrt(k / (k + 1.0))
+    s = np.sqrt(0.5 / (k + 1.0))
+    re = los + s * rng.standard_normal(shape)
+    im = s * rng.standard_normal(shape)
+    return 10.0 * np.log10(np.maximum(re * re + im * im, 1e-12))
+
+
+def body_loss_db(base, back, facing, toward) -> np.ndarray:
+    """What a wearer's body costs toward a peer: base + back * (1 - cos(toward - facing)) / 2, where
+    `toward` is the direction from the wearer to the peer and `facing` the wearer's (radians)."""
+    return base + back * (1.0 - np.cos(toward - facing)) * 0.5
+
+
+def max_range_m(tx_max: float, sens_min: float, exp_min: float, margin_db: float) -> float:
+    """Beyond this distance no sample can reach the most sensitive receiver: the strongest sender's mean RSSI
+    with `margin_db` of luck (spread, shadowing, fading all favourable) under the lowest path loss exponent."""
+    return float(10 ** ((tx_max + margin_db - sens_min) / (10 * exp_min)))

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from bzfw import adv, ids
+from host_tools.sim.clocks import UnitClock
 from host_tools.sim.profiles import Profile
 from host_tools.sim.schedule import ALWAYS, Periodic
 
@@ -54,9 +55,24 @@ class Device:
     clock_off_ms: float  # device clock minus true time at the start
     drift_ppm: float = 0.0
     burst_id: bool = False  # Android: the ID is fixed when an advertising burst starts (spec 2.2)
+    tx_off_db: float = 0.0  # this unit's transmit power against its kind's nominal (per-unit spread)
+    rx_off_db: float = 0.0  # this unit's receiver gain against its kind's nominal
+    wear: str = ""  # where it is carried (scenario.WEAR_POSITIONS)
+    body_base_db: float = 0.0  # what the wearer's body costs toward any peer ...
+    body_back_db: float = 0.0  # ... and in addition toward a peer right behind
+    clock: UnitClock | None = None  # the board's clocks (clocks.py); None: a constant drift_ppm
+    synced_ms: int = 0  # true time of the last sync (the station set the clock then)
 
     def clock_ms(self, true_ms: int, t0_ms: int) -> int:
+        if self.clock is not None:
+            return int(true_ms + self.clock_off_ms + float(self.clock.error_ms(true_ms)))
         return int(true_ms + self.clock_off_ms + self.drift_ppm * 1e-6 * (true_ms - t0_ms))
+
+    def clock_s(self, true_s: np.ndarray, t0_ms: int) -> np.ndarray:
+        """The device's clock (unix seconds) at true unix seconds, vectorised."""
+        if self.clock is not None:
+            return true_s + (self.clock_off_ms + self.clock.error_ms(true_s * 1000.0)) / 1000.0
+        return true_s + self.clock_off_ms / 1000 + self.drift_ppm * 1e-6 * (true_s - t0_ms / 1000)
 
 
 @dataclass
@@ -83,7 +99,8 @@ class Token(Device):
         p = self.profile
         if p.eco:
             period = int(p.wake_period_s * 1000)
-            self.next_flush_ms = clock_ms - clock_ms % period + int(p.wake_window_s * 1000)
+            ph = int(self.adv_sched.phase_s * 1000 - p.boot_s * 1000)  # 0 when UTC-aligned
+            self.next_flush_ms = clock_ms - (clock_ms - ph) % period + int(p.wake_window_s * 1000)
         else:
             every = int(p.flush_every_s * 1000)
             self.next_flush_ms = max(self.next_flush_ms + every, clock_ms - clock_ms % every + every)
@@ -139,10 +156,12 @@ class Phone(Device):
         return adv.build(self.id_at(clock_ms))
 
 
-def token_schedules(p: Profile) -> tuple[Periodic, Periodic]:
-    """(advertising, scanning) windows on the token's own clock."""
+def token_schedules(p: Profile, phase_u: float = 0.0) -> tuple[Periodic, Periodic]:
+    """(advertising, scanning) windows on the token's own clock; phase_u in [0, 1) places free-running
+    (not UTC-aligned) eco windows."""
     if p.eco:  # wake at UTC multiples of the period, boot, then advertise and scan to the window's end
-        w = Periodic(p.wake_period_s, p.wake_window_s - p.boot_s, p.boot_s)
+        ph = 0.0 if p.aligned else phase_u * p.wake_period_s
+        w = Periodic(p.wake_period_s, p.wake_window_s - p.boot_s, p.boot_s + ph)
         return w, w
     return ALWAYS, Periodic(p.scan_period_s, p.scan_window_s, 0.0)  # the app aligns scans to UTC too
 

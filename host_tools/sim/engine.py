@@ -27,7 +27,8 @@ from bzfw import adv, ids
 from host_tools.errors import UsageError
 from host_tools.progress import ProgressFn, no_progress
 from host_tools.sim import air as airmod
-from host_tools.sim import mobility
+from host_tools.sim import clocks, mobility
+from host_tools.sim.clocks import CLOCK_DEFAULTS
 from host_tools.sim.devices import (
     KIND_ANDROID,
     KIND_CODES,
@@ -41,7 +42,7 @@ from host_tools.sim.devices import (
     token_schedules,
 )
 from host_tools.sim.profiles import get as get_profile
-from host_tools.sim.scenario import Scenario
+from host_tools.sim.scenario import ENVIRONMENTS, UNIT_SPREAD_DEFAULTS, WEAR_DEFAULTS, WEAR_POSITIONS, Scenario
 
 CONTACT_M = 2.0  # Bluezone's public criterion: within 2 m ...
 CONTACT_S = 15 * 60  # ... for at least 15 minutes in the day
@@ -88,11 +89,23 @@ def _prepare_workdir(workdir: Path) -> Path:
     return workdir
 
 
+SYNC_LEAD_MS = 600_000  # a token synced "now" was synced this long before the simulated start
+
+
+def _wear_draw(shares: dict[str, float], u: float) -> str:
+    names = sorted(shares)
+    w = np.array([shares[k] for k in names], dtype=float)
+    c = np.cumsum(w / w.sum())
+    return names[min(int(np.searchsorted(c, u, side="right")), len(names) - 1)]
+
+
 def make_devices(sc: Scenario, workdir: Path, profile: str | None) -> list[Device]:
     ss = np.random.SeedSequence(sc.seed).spawn(8)
     dev_rng = np.random.default_rng(ss[1])
     key_rng = np.random.default_rng(ss[4])
     max_open = firmware_defaults()["max_open"]
+    spread = sc.unit_spread or dict(UNIT_SPREAD_DEFAULTS)
+    clock_spec = sc.clock or dict(CLOCK_DEFAULTS)
     devs: list[Device] = []
     taken: set[str] = set()
     for person in sc.persons:
@@ -102,13 +115,27 @@ def make_devices(sc: Scenario, workdir: Path, profile: str | None) -> list[Devic
         kind = KIND_CODES[person.device]
         # draw the same numbers for every kind, so one person's change leaves the others alike
         off, drift = dev_rng.normal(0.0, 1.0), dev_rng.normal(0.0, 1.0)
+        z_tx, z_rx, u_wear, u_phase, u_sync = dev_rng.normal(0.0, 1.0, 2).tolist() + dev_rng.random(3).tolist()
+        kname = person.device
+        wear = _wear_draw(person.wear or WEAR_DEFAULTS[kname], u_wear)
+        body = WEAR_POSITIONS[wear]
+        phys = {"tx_off_db": z_tx * spread[f"{kname}_tx"], "rx_off_db": z_rx * spread[f"{kname}_rx"], "wear": wear,
+                "body_base_db": body["base"], "body_back_db": body["back"]}
         if kind == KIND_TOKEN:
             prof = get_profile(profile or person.profile or sc.profile)
-            a, s = token_schedules(prof)
+            a, s = token_schedules(prof, u_phase)
             tid = _token_id(person.pid, idx, taken)
+            crng = np.random.default_rng([sc.seed, idx, 0xC10C])  # its own: a unit's clock does not depend on order
+            if sc.clock_ppm is not None:  # an older scenario's constant drift, synced just before the start
+                synced = sc.t0_ms - SYNC_LEAD_MS
+                clk = clocks.linear_clock(drift * sc.clock_ppm, synced)
+            else:
+                synced = int(sc.t0_ms - SYNC_LEAD_MS - u_sync * clock_spec["sync_cycle_days"] * 86_400_000)
+                clk = clocks.unit_clock(clock_spec, sc.sleep_clock, prof.sleep_fraction, synced,
+                                        sc.t1_ms + 2 * SYNC_LEAD_MS, crng)
             tok = Token(idx, person.pid, kind, a, s, prof.adv_interval_ms, sc.tx_1m["token"],
-                        off * sc.clock_error_ms, drift * sc.clock_ppm, profile=prof,
-                        root=workdir / "tokens" / tid, token_id=tid)
+                        off * sc.clock_error_ms, clk.mean_ppm(), profile=prof,
+                        root=workdir / "tokens" / tid, token_id=tid, clock=clk, synced_ms=synced, **phys)
             trng = np.random.default_rng([sc.seed, idx, 0x70CE])  # its own: keys do not depend on order
             tok.open_storage(lambda n, r=trng: r.bytes(n), max_open)
             devs.append(tok)
@@ -117,10 +144,11 @@ def make_devices(sc: Scenario, workdir: Path, profile: str | None) -> list[Devic
             beh = sc.phones["ios" if plat == "ios" else f"android_{person.profile or 'background'}"]
             prng = np.random.default_rng([sc.seed, idx, 0xF0E])
             a, s = phone_schedules(beh, prng)
-            base_day = sc.day_s - int(key_rng.integers(0, 60)) * ids.DAY_S
+            # installed at least a day before (the local day can start on the previous UTC day)
+            base_day = sc.day_s - int(key_rng.integers(1, 60)) * ids.DAY_S
             devs.append(Phone(idx, person.pid, kind, a, s, beh["adv_interval_ms"], sc.tx_1m[plat],
                               off * 100.0, 0.0, burst_id=plat == "android", platform=plat,
-                              mode=person.profile or "", base_key=key_rng.bytes(32), base_day_s=base_day))
+                              mode=person.profile or "", base_key=key_rng.bytes(32), base_day_s=base_day, **phys))
     return devs
 
 
@@ -155,8 +183,8 @@ def simulate(sc: Scenario, workdir: Path, profile: str | None = None, progress: 
     n = len(devs)
     air = sc.air
     step = sc.step_s
-    tx = np.array([d.tx_1m for d in devs])
-    adv_int = np.array([d.adv_interval_ms for d in devs])
+    ph = Physics.of(sc, devs, air)
+    stats_cut = float(ph.cut_m.max()) if n else 0.0
     tokens = [d for d in devs if isinstance(d, Token)]
     contact = np.zeros((n, n))
     stats = {"steps": 0, "sightings": 0, "phone_sightings": 0, "gatt_reads": 0, "gatt_failed": 0,
@@ -174,7 +202,7 @@ def simulate(sc: Scenario, workdir: Path, profile: str | None = None, progress: 
         progress(b, nblocks, "simulating")
         if len(tt):
             stats["steps"] += len(tt)
-            _block(sc, devs, paths, tt, utc_base, t0_ms, tx, adv_int, contact, air, step, air_rng, evt_rng, stats)
+            _block(sc, devs, paths, tt, utc_base, t0_ms, ph, contact, air, step, air_rng, evt_rng, stats)
         end_ms = int((utc_base + edges[b + 1]) * 1000)
         for tok in tokens:
             tok.store(tok.agg.close_before(tok.clock_ms(end_ms, t0_ms)))
@@ -187,69 +215,182 @@ def simulate(sc: Scenario, workdir: Path, profile: str | None = None, progress: 
     stats["wall_s"] = time.perf_counter() - wall0
     stats["cpu_s"] = time.process_time() - cpu0  # the figure to compare on a shared machine
     stats["devices"] = n
+    stats["cut_m"] = round(stats_cut, 1)
     stats["simulated_s"] = sc.end_s - sc.start_s
     return SimResult(sc, profile, devs, contact, workdir, stats)
 
 
-def _block(sc, devs, paths, tt, utc_base, t0_ms, tx, adv_int, contact, air, step, air_rng, evt_rng, stats):
+@dataclass
+class Physics:
+    """Per-device and per-place radio figures for the block computation (arrays over devices or places)."""
+
+    tx: np.ndarray  # RSSI at 1 m of each sender: its kind's nominal plus its unit offset
+    rx: np.ndarray  # each receiver's gain offset
+    body_base: np.ndarray
+    body_back: np.ndarray
+    adv_int: np.ndarray
+    place_exp: np.ndarray  # per place: path loss exponent of its environment
+    place_k: np.ndarray  # per place: Rician K (dB)
+    room_exp: float
+    room_k: float
+    cut_m: np.ndarray  # (device, device): pairs farther apart than this (plus their movement) are not computed
+
+    @classmethod
+    def of(cls, sc: Scenario, devs: list[Device], air: dict) -> "Physics":
+        envs = sc.environments or {k: dict(v) for k, v in ENVIRONMENTS.items()}
+        places = sorted(sc.places.values(), key=lambda p: p.index)
+        pexp = np.array([envs[p.env]["path_loss_exp"] for p in places] or [2.5])
+        pk = np.array([envs[p.env]["rician_k_db"] for p in places] or [0.0])
+        tx = np.array([d.tx_1m + d.tx_off_db for d in devs])
+        rx = np.array([d.rx_off_db for d in devs])
+        room = envs["room"]["path_loss_exp"]
+        # the cut, per pair of devices: where the better direction's mean RSSI (its sender's power, its
+        # receiver's gain, no body in the way) falls CUT_MARGIN_DB below the sensitivity: slow shadowing,
+        # reading noise and fading together exceed that margin in well under one sample in ten thousand.
+        # Pairs in two places lose a wall and use the room's exponent; a pair in one place is bounded by its size.
+        best = np.maximum(tx[:, None] + rx[None, :], tx[None, :] + rx[:, None]) + CUT_MARGIN_DB - air["sensitivity_dbm"]
+        cut = 10 ** ((best - air["wall_db"]) / (10 * room))
+        for p, e in zip(places, pexp, strict=True):
+            cut = np.maximum(cut, np.minimum(10 ** (best / (10 * e)), float(np.hypot(p.w, p.h))))
+        return cls(tx, rx, np.array([d.body_base_db for d in devs]), np.array([d.body_back_db for d in devs]),
+                   np.array([d.adv_interval_ms for d in devs], dtype=float), pexp, pk, room,
+                   envs["room"]["rician_k_db"], cut)
+
+
+CUT_MARGIN_DB = 20.0
+CHUNK_S = 60.0  # positions of a chunk of steps decide which pairs are computed; also the facing's interval
+EDGE_BUDGET = 4_000_000  # (step, directed pair) cells computed at once: bounds a chunk's memory (~0.5 GB)
+
+
+def _block(sc, devs, paths, tt, utc_base, t0_ms, ph, contact, air, step, air_rng, evt_rng, stats):
     n = len(devs)
     T = len(tt)
     X = np.empty((T, n))
     Y = np.empty((T, n))
     P = np.empty((T, n), dtype=np.int32)
+    F = np.empty((T, n))
     for k, p in enumerate(paths):
         X[:, k], Y[:, k], P[:, k] = p.at(tt)
+        F[:, k] = p.facing_at(tt)
     act = np.nonzero((P >= 0).any(axis=0))[0]  # devices out of their homes at some point of the block
     if len(act) < 2:
         return
     stats["busy_blocks"] += 1
     m = len(act)
-    X, Y, P = X[:, act], Y[:, act], P[:, act]
-    d = np.hypot(X[:, :, None] - X[:, None, :], Y[:, :, None] - Y[:, None, :])  # [t, sender, receiver]
-    out = P >= 0
-    both = out[:, :, None] & out[:, None, :]
-    np.einsum("tii->ti", both)[:] = False  # no device hears itself
-    same = both & (P[:, :, None] == P[:, None, :])
-    close = (same & (d <= CONTACT_M)).sum(axis=0) * step
-    contact[np.ix_(act, act)] += close
-
-    # shadowing: one draw per pair per shadow_s, the same both ways
-    minute = ((tt - tt[0]) // air["shadow_s"]).astype(int)
-    S = air_rng.normal(0.0, air["shadow_db"] / np.sqrt(2), (minute[-1] + 1, m, m))
-    S = S + S.transpose(0, 2, 1)
-    rssi = airmod.mean_rssi(tx[act][None, :, None], d, both & ~same, air) + S[minute]
-    rssi += air_rng.normal(0.0, air["fading_db"], (T, m, m))
-    u = air_rng.random((T, m, m))
-
+    X, Y, P, F = X[:, act], Y[:, act], P[:, act], F[:, act]
     unix_s = utc_base + tt
     adv_frac = np.empty((T, m))
     scan_frac = np.empty((T, m))
     scan_on0 = np.empty((T, m), dtype=bool)  # scanning at the start of the step
     for k, i in enumerate(act):
         dv = devs[i]
-        tc = unix_s + dv.clock_off_ms / 1000 + dv.drift_ppm * 1e-6 * (unix_s - t0_ms / 1000)
+        tc = dv.clock_s(unix_s, t0_ms)
         adv_frac[:, k] = dv.adv_sched.fraction(tc, step)
         scan_frac[:, k] = dv.scan_sched.fraction(tc, step)
         scan_on0[:, k] = dv.scan_sched.is_on(tc)
-    n_adv = np.minimum(adv_frac[:, :, None], scan_frac[:, None, :]) * (step * 1000.0 / adv_int[act])[None, :, None]
-    hit = both & (n_adv > 0) & airmod.heard(rssi, n_adv, air, u)
-    ti, ai, si = np.nonzero(hit)
+    tx, rx = ph.tx[act], ph.rx[act]
+    bbase, bback = ph.body_base[act], ph.body_back[act]
+    per_adv = step * 1000.0 / ph.adv_int[act]
+    cut = ph.cut_m[np.ix_(act, act)]
+    chunk = max(1, int(round(CHUNK_S / step)))
+    for c0 in range(0, T, chunk):
+        c1 = min(T, c0 + chunk)
+        x, y, pl = X[c0:c1], Y[c0:c1], P[c0:c1]
+        out = pl >= 0
+        mid = (c1 - c0) // 2
+        xm, ym = x[mid], y[mid]
+        reach = np.where(out.any(axis=0), np.hypot(x - xm, y - ym).max(axis=0), -np.inf)  # movement in the chunk
+        dm = np.hypot(xm[:, None] - xm[None, :], ym[:, None] - ym[None, :])
+        cand = np.triu(dm <= cut + reach[:, None] + reach[None, :], 1)
+        ii, jj = np.nonzero(cand)
+        stats["pairs"] = stats.get("pairs", 0) + len(ii)
+        if not len(ii):
+            continue
+        # facing per person for this chunk: a seat faces the front; everyone else turns freely
+        fc = F[c0:c1]
+        fc = np.where(np.isnan(fc), air_rng.random(m)[None, :] * 2 * np.pi, fc)
+        per = max(1, EDGE_BUDGET // (2 * (c1 - c0)))
+        for e0 in range(0, len(ii), per):
+            i, j = ii[e0:e0 + per], jj[e0:e0 + per]
+            _edges(devs, act, c0, c1, i, j, x, y, pl, out, fc, tx, rx, bbase, bback, per_adv, adv_frac, scan_frac,
+                   scan_on0, unix_s, ph, contact, air, step, air_rng, evt_rng, stats, t0_ms)
+
+
+def _edges(devs, act, c0, c1, i, j, x, y, pl, out, fc, tx, rx, bbase, bback, per_adv, adv_frac, scan_frac,
+           scan_on0, unix_s, ph, contact, air, step, air_rng, evt_rng, stats, t0_ms):
+    """Pairs (i < j, indices into act) over steps c0..c1: truth, then both directions of the radio."""
+    npair = len(i)
+    dx = x[:, j] - x[:, i]
+    dy = y[:, j] - y[:, i]
+    d = np.hypot(dx, dy)
+    both = out[:, i] & out[:, j]
+    same = both & (pl[:, i] == pl[:, j])
+    close = (same & (d <= CONTACT_M)).sum(axis=0) * step
+    if close.any():
+        k = np.nonzero(close)[0]
+        contact[act[i[k]], act[j[k]]] += close[k]
+        contact[act[j[k]], act[i[k]]] += close[k]
+    # directed edges: the first npair send i -> j, the next npair send j -> i. Only the cells where the
+    # sender advertises while the receiver listens get a radio computed (1-D over those cells).
+    s = np.concatenate([i, j])
+    q = np.concatenate([j, i])
+    af = adv_frac[c0:c1]
+    sf = scan_frac[c0:c1]
+    n_adv = np.minimum(af[:, s], sf[:, q]) * per_adv[s][None, :]
+    live = np.concatenate([both, both], axis=1) & (n_adv > 0)
+    ti, ei = np.nonzero(live)
     if not len(ti):
         return
-    rss = np.rint(rssi[ti, ai, si]).astype(int)
+    n_adv = n_adv[ti, ei]
+    pe = ei % npair  # the undirected pair
+    fwd = ei < npair
+    dd = d[ti, pe]
+    sm = same[ti, pe]
+    sgn = np.where(fwd, 1.0, -1.0)
+    inv = 1.0 / np.maximum(dd, 1e-9)
+    ux, uy = dx[ti, pe] * sgn * inv, dy[ti, pe] * sgn * inv  # unit vector from sender to receiver
+    ss, qq = s[ei], q[ei]
+    fs, fq = fc[ti, ss], fc[ti, qq]
+    # the wearer's body: cos(angle between facing and the peer) = facing . direction
+    cos_s = np.cos(fs) * ux + np.sin(fs) * uy
+    cos_q = -(np.cos(fq) * ux + np.sin(fq) * uy)
+    body = bbase[ss] + bback[ss] * (1.0 - cos_s) * 0.5 + bbase[qq] + bback[qq] * (1.0 - cos_q) * 0.5
+    place = np.where(sm, pl[ti, ss], 0)
+    expo = np.where(sm, ph.place_exp[place], ph.room_exp)
+    kdb = np.where(sm, ph.place_k[place], ph.room_k)
+    rssi = (tx[ss] + rx[qq] - 10.0 * expo * np.log10(np.maximum(dd, airmod.MIN_DISTANCE_M))
+            - air["wall_db"] * ~sm - body)
+    sh = air_rng.normal(0.0, air["shadow_db"], npair)  # slow shadowing: one per pair and chunk, both ways
+    rssi += sh[pe]
+    rssi += airmod.rician_db(kdb, rssi.shape, air_rng)
+    if air["fading_db"] > 0:
+        rssi += air_rng.normal(0.0, air["fading_db"], rssi.shape)
+    u = air_rng.random(rssi.shape)
+    hit = airmod.heard(rssi, n_adv, air, u)
+    ti, ei, rssi = ti[hit], ei[hit], rssi[hit]
+    if not len(ti):
+        return
+    order = np.argsort(ti, kind="stable")  # in time order, as a token's radio delivers them
+    ti, ei = ti[order], ei[order]
+    rss = np.rint(rssi[order]).astype(int)
+    ai, si = s[ei], q[ei]
+    tg = ti + c0
     frac = evt_rng.random(len(ti))
     gatt_u = evt_rng.random(len(ti))
     # the sighting falls in the part of the step the receiver listened: its start if a window was open
     # then, else its end (windows are longer than a step, so a step holds at most one edge)
-    f = scan_frac[ti, si]
-    within = np.where(scan_on0[ti, si], frac * f, (1.0 - f) + frac * f)
-    t_ms = ((unix_s[ti] + within * step) * 1000).astype(np.int64)
-    # each device's clock at each sighting, vectorised (device clock = true + offset + drift)
-    off = np.array([devs[i].clock_off_ms for i in act])
-    ppm = np.array([devs[i].drift_ppm for i in act]) * 1e-6
-    el = t_ms - t0_ms
-    snd_ms = (t_ms + off[ai] + ppm[ai] * el).astype(np.int64)
-    rcv_ms = (t_ms + off[si] + ppm[si] * el).astype(np.int64)
+    f = scan_frac[tg, si]
+    within = np.where(scan_on0[tg, si], frac * f, (1.0 - f) + frac * f)
+    t_true_s = unix_s[tg] + within * step
+    snd_ms = np.empty(len(ti), dtype=np.int64)
+    rcv_ms = np.empty(len(ti), dtype=np.int64)
+    for k in np.unique(np.concatenate([ai, si])):
+        dv = devs[act[k]]
+        ma, ms_ = ai == k, si == k
+        if ma.any():
+            snd_ms[ma] = (dv.clock_s(t_true_s[ma], t0_ms) * 1000).astype(np.int64)
+        if ms_.any():
+            rcv_ms[ms_] = (dv.clock_s(t_true_s[ms_], t0_ms) * 1000).astype(np.int64)
     _deliver(devs, act, ai, si, rss, snd_ms, rcv_ms, gatt_u, air, stats)
 
 
@@ -274,14 +415,16 @@ def _deliver(devs, act, ai, si, rss, snd_ms, rcv_ms, gatt_u, air, stats):
             sc_ms = int((a.phase_s + (x // a.period_s) * a.period_s) * 1000)
         rc_ms = int(rcv_ms[k])
         akey = (snd.idx, sc_ms // slot_ms)
-        data = adverts.get(akey)
-        if data is None:
-            data = adverts[akey] = snd.advert_at(sc_ms)
+        got = adverts.get(akey)
+        if got is None:  # the bytes, and what bzfw.adv.parse makes of them (a pure function: once per advert)
+            data = snd.advert_at(sc_ms)
+            got = adverts[akey] = (data, parse(data))
+        data = got[0]
         is_token = rcv.kind == KIND_TOKEN
         if is_token:
             if rc_ms >= rcv.next_flush_ms:
                 rcv.before(rc_ms)
-            kind, bid = parse(data)
+            kind, bid = got[1]
         else:  # a phone is not our firmware: it knows an iOS advert from an Android one as Bluezone does
             kind = KIND_IOS if snd.kind == KIND_IOS else KIND_ANDROID
             bid = None if kind == KIND_IOS else data[-12:]

@@ -25,6 +25,14 @@ class Path:
     x: np.ndarray
     y: np.ndarray
     place: np.ndarray  # place index, HOME_PLACE at home
+    facing: np.ndarray | None = None  # per knot: the direction the person faces (radians), NaN: turns freely
+
+    def facing_at(self, times: np.ndarray) -> np.ndarray:
+        """The facing of the knot in force at each of `times` (NaN where the person turns freely)."""
+        if self.facing is None:
+            return np.full(np.shape(times), np.nan)
+        i = np.clip(np.searchsorted(self.t, times, side="right") - 1, 0, len(self.t) - 1)
+        return self.facing[i]
 
     def at(self, times: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(x, y, place) at each of `times`; a knot shared by two entries belongs to the later one."""
@@ -84,15 +92,19 @@ def _path(sc: Scenario, person: Person, idx: int, seats, spots, rng) -> Path:
     X: list[float] = []
     Y: list[float] = []
     P: list[int] = []
+    F: list[float] = []
     home = (_HOME_X + idx * 1.0e4, 0.0)
+    face = [math.nan]
 
     def knot(t, x, y, p):
         T.append(t)
         X.append(x)
         Y.append(y)
         P.append(p)
+        F.append(face[0])
 
     def at_home(a, b):
+        face[0] = math.nan
         knot(a, *home, HOME_PLACE)
         knot(b, *home, HOME_PLACE)
 
@@ -109,6 +121,9 @@ def _path(sc: Scenario, person: Person, idx: int, seats, spots, rng) -> Path:
             continue
         pl = sc.places[seg.place]
         pi = pl.index
+        # seated people face the front of the place (+y, a teacher, the bus's front, a table's other side);
+        # everyone else turns freely (the engine draws a facing per shadowing interval)
+        face[0] = math.pi / 2 if seg.move == "seated" else math.nan
         if seg.move == "seated":
             x, y = seats[seg.place].seat(person.pid)
             knot(a, x, y, pi)
@@ -148,6 +163,7 @@ def _path(sc: Scenario, person: Person, idx: int, seats, spots, rng) -> Path:
                 if t < b:
                     t = min(b, t + max(30.0, rng.exponential(seg.dwell_s)))
                     knot(t, x, y, pi)
+    face[0] = math.nan
     if cur < sc.end_s:
         at_home(cur, sc.end_s)
-    return Path(np.array(T), np.array(X), np.array(Y), np.array(P, dtype=np.int32))
+    return Path(np.array(T), np.array(X), np.array(Y), np.array(P, dtype=np.int32), np.array(F))

@@ -19,18 +19,22 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from bzfw import config as fwconfig
 from bzfw import ids
 from bzfw.syncserver import SyncServer
 from host_tools.errors import BzError
-from host_tools.match.engine import Thresholds, run_match
+from host_tools.match import calibration
+from host_tools.match.engine import run_match
 from host_tools.match.exposures import keys_to_push_entries, read_entries
 from host_tools.match.logs import LogSource, db_logs, make_log
+from host_tools.match.scoring import Receiver, Thresholds
 from host_tools.progress import ProgressFn, no_progress
-from host_tools.sim import engine
+from host_tools.sim import engine, roc
 from host_tools.sim.devices import Phone, Token
 from host_tools.sim.profiles import get as get_profile
-from host_tools.sim.scenario import Scenario
+from host_tools.sim.scenario import ENVIRONMENTS, Scenario
 from host_tools.stationdb import StationDB
 from host_tools.sync.client import SyncClient
 from host_tools.sync.hostctx import HostTokenCtx
@@ -39,15 +43,8 @@ from host_tools.sync.transport import FeedTransport
 from provisioning import secrets
 from provisioning.registry import Registry
 
-# How exposure is decided: the phones' strict rule, and the station's scored rule at several levels
-# (name -> Thresholds and the risk levels that count as exposed; None: the strict rule).
-THRESHOLD_SETS: dict[str, tuple[Thresholds | None, set[str]]] = {
-    "bluezone-strict": (None, set()),  # any sighting in the slot's window
-    "scored-any": (Thresholds(), {"low", "medium", "high"}),
-    "scored-medium": (Thresholds(), {"medium", "high"}),  # >= 5 min at >= -85 dBm mean
-    "scored-high": (Thresholds(), {"high"}),  # >= 15 min at >= -70 dBm mean
-    "scored-high-75": (Thresholds(near_dbm=-75), {"high"}),  # >= 15 min at >= -75 dBm mean
-}
+# How exposure is decided, at each rule's default threshold (the curves over every threshold: host_tools/sim/roc.py).
+RULES = ("bluezone-strict", "near-minutes", "day-mean")
 PROVISION_LEAD_MS = 600_000  # tokens are provisioned (clock set) 10 minutes before the day starts
 PULL_LAG_MS = 600_000  # and pulled 10 minutes after it ends
 
@@ -131,6 +128,8 @@ def firmware_config(profile_name: str) -> dict:
 
 def provision_all(tokens: list[Token], registry: Registry, db: StationDB, vt: VirtualTime, t0_ms: int) -> None:
     for tok in tokens:
+        if tok.synced_ms:  # each token was last synced at its own time (engine.make_devices)
+            vt.now_ms = tok.synced_ms
         secret = secrets.new_secret()
         cfg = firmware_config(tok.profile.name)
         registry.add_token(tok.token_id, secret, profile=tok.profile.name)
@@ -141,6 +140,28 @@ def provision_all(tokens: list[Token], registry: Registry, db: StationDB, vt: Vi
         sync_clock(client, db, tok.token_id, clock=vt)
         client.bye()
         registry.mark_provisioned(tok.token_id, at_ms=vt.now_ms)
+
+
+JIG_S = 120  # each token lies this long on the provisioning jig, 1 m from the reference token
+JIG_STEP_S = 2  # one sighting of the reference per simulated step
+
+
+def jig_all(tokens: list[Token], db_path: Path, sc: Scenario, vt: VirtualTime) -> None:
+    """The provisioning jig (`bztoken calibrate`): each token hears a bare reference token at 1 m for JIG_S
+    seconds; what it reads carries its own receiver offset and the air's reading noise and fading. The offset
+    is computed and stored by host_tools.match.calibration, as the station does."""
+    from host_tools.sim import air as airmod
+
+    rng = np.random.default_rng([sc.seed, 0x716])
+    n = JIG_S // JIG_STEP_S
+    expected = calibration.rssi_1m("token")
+    k_db = (sc.environments or ENVIRONMENTS)["room"]["rician_k_db"]
+    for tok in tokens:
+        fade = airmod.rician_db(k_db, (n,), rng)
+        reads = np.rint(expected + tok.rx_off_db + fade + rng.normal(0.0, sc.air["fading_db"], n))
+        r = calibration.JigResult(tok.token_id, "token", expected, float(reads.mean()), int(n), float(JIG_S),
+                                  float(expected - reads.mean()), vt.now_ms)
+        calibration.store(db_path, r)
 
 
 def pull_all(tokens: list[Token], registry: Registry, db: StationDB, vt: VirtualTime, t0_ms: int,
@@ -191,17 +212,19 @@ class Score:
 class PipelineResult:
     sim: engine.SimResult
     positives: list[int]  # device indices taken as positive
-    scores: dict[str, Score]  # threshold set -> score over all (positive, receiver) pairs
+    scores: dict[str, Score]  # rule at its default threshold -> score over all (positive, receiver) pairs
     named: dict | None  # the scenario's positive: who was truly exposed, who was found, per threshold set
     pulls: list[dict]
     timings: dict
+    roc: dict = field(default_factory=dict)  # rule -> [point per threshold] (roc.curve)
 
     def to_json(self) -> dict:
         st = self.sim.stats
         return {"scenario": self.sim.scenario.name, "profile": self.sim.profile, "devices": st["devices"],
                 "tokens": len(self.sim.tokens), "phones": len(self.sim.phones), "positives": len(self.positives),
                 "true_contacts": len(self.sim.truth_pairs()),
-                "scores": {k: v.to_json() for k, v in self.scores.items()}, "named_positive": self.named,
+                "scores": {k: v.to_json() for k, v in self.scores.items()}, "roc": self.roc,
+                "named_positive": self.named,
                 "records_pulled": sum(p["records"] for p in self.pulls), "timings_s": self.timings,
                 "sim_stats": {k: (round(v, 3) if isinstance(v, float) else v) for k, v in st.items()}}
 
@@ -236,6 +259,7 @@ def run(sc: Scenario, workdir: Path, profile: str | None = None, all_positive: b
         reg = Registry(db_path, passphrase or os.urandom(16).hex(), kdf_n=2**14)
         db = StationDB(db_path)
         provision_all([d for d in devs if isinstance(d, Token)], reg, db, vt, sc.t0_ms)
+        jig_all([d for d in devs if isinstance(d, Token)], db_path, sc, vt)
         state.update(reg=reg, db=db)
         timings["provision"] = time.perf_counter() - t
 
@@ -275,49 +299,65 @@ def run(sc: Scenario, workdir: Path, profile: str | None = None, all_positive: b
         kind, name = log_name.split(":", 1)
         return by_token_id[name] if kind == "token" else by_pid[name]
 
-    # Two matching runs: the strict rule, and the scored rule (whose per-contact duration and mean RSSI
-    # do not depend on the thresholds, so every scored threshold set is applied to the one result).
+    jig = calibration.offsets(db_path)  # what the provisioning jig stored, as `bztoken match --db` reads it
+
+    def receiver_of(info: dict) -> Receiver:
+        """A sim log's reader: a token samples at its profile's period, a phone as its kind does."""
+        if info.get("platform") in ("android", "ios"):
+            return Receiver(info["platform"])
+        prof = sim.devices[by_token_id[info["token_id"]]].profile
+        return Receiver("token", jig.get(info["token_id"], 0.0),
+                        sampling_s=prof.wake_period_s if prof.eco else prof.scan_period_s)
+
+    # Two matching runs: the strict rule, and the scored rule (near-minutes and the day's mean RSSI per
+    # (positive, receiver), from which every threshold of every rule is applied to the one result).
     strict = run_match(entries, sources, "strict")
-    scored = run_match(entries, sources, "scored", Thresholds())
-    detected: dict[str, set[tuple[int, int]]] = {}
-    for ts_name, (th, risks) in THRESHOLD_SETS.items():
-        found: set[tuple[int, int]] = set()
-        if th is None:
-            for lr in strict.logs:
-                rcv = owner(lr.log)
-                found.update((entry_owner[m["entry"]], rcv) for m in lr.matches)
-        else:
-            for lr in scored.logs:
-                rcv = owner(lr.log)
-                for ex in lr.exposures:
-                    if th.risk(ex["duration_ms"], th.proximity(ex["rssi_mean"])) in risks:
-                        found.add((entry_owner[ex["entry"]], rcv))
-        detected[ts_name] = found
+    scored = run_match(entries, sources, "scored", Thresholds(), receiver_of=receiver_of)
+    strict_found: set[tuple[int, int]] = set()
+    for lr in strict.logs:
+        rcv = owner(lr.log)
+        strict_found.update((entry_owner[m["entry"]], rcv) for m in lr.matches)
+    near: dict[tuple[int, int], float] = {}
+    day: dict[tuple[int, int], list[float]] = {}  # [rssi x count, count, covered ms]
+    for lr in scored.logs:
+        rcv = owner(lr.log)
+        for ex in lr.exposures:
+            pair = (entry_owner[ex["entry"]], rcv)  # a positive's day spans entries (UTC days): add them
+            near[pair] = near.get(pair, 0.0) + ex["near_min"]
+            acc = day.setdefault(pair, [0.0, 0.0, 0.0])
+            acc[0] += ex["rssi_mean"] * ex["count"]
+            acc[1] += ex["count"]
+            acc[2] += ex["duration_ms"]
+    day_mean = {p: (a[0] / a[1] if a[1] and a[2] >= roc.DAY_MEAN_MIN_MS else -999.0) for p, a in day.items()}
     timings["match"] = time.perf_counter() - t
 
     receivers = [d.idx for d in sim.devices]
     kinds = {d.idx: ("token" if isinstance(d, Token) else d.platform) for d in sim.devices}
+    pairs = [(x, y) for x in positives for y in receivers if y != x]
+    truth = {p for p in pairs if sim.is_contact(*p)}
+    curves = {"near-minutes": roc.curve(near, roc.NEAR_MIN_GRID, truth, pairs, kinds),
+              "day-mean": roc.curve(day_mean, roc.DAY_MEAN_GRID, truth, pairs, kinds),
+              "bluezone-strict": [{"threshold": None, **roc.point(strict_found, truth, pairs, kinds)}]}
+    detected = {"bluezone-strict": strict_found,
+                "near-minutes": {p for p, v in near.items() if v >= Thresholds().near_min},
+                "day-mean": {p for p, v in day_mean.items() if v >= roc.DAY_MEAN_DEFAULT}}
     scores = {}
     for ts_name, found in detected.items():
         s = Score()
-        for x in positives:
-            for y in receivers:
-                if y == x:
-                    continue
-                truth = sim.is_contact(x, y)
-                hit = (x, y) in found
-                k = s.by_kind.setdefault(kinds[y], {"tp": 0, "fn": 0, "fp": 0})
-                if truth and hit:
-                    s.tp += 1
-                    k["tp"] += 1
-                elif truth:
-                    s.fn += 1
-                    k["fn"] += 1
-                elif hit:
-                    s.fp += 1
-                    k["fp"] += 1
-                else:
-                    s.tn += 1
+        for x, y in pairs:
+            t_, hit = (x, y) in truth, (x, y) in found
+            k = s.by_kind.setdefault(kinds[y], {"tp": 0, "fn": 0, "fp": 0})
+            if t_ and hit:
+                s.tp += 1
+                k["tp"] += 1
+            elif t_:
+                s.fn += 1
+                k["fn"] += 1
+            elif hit:
+                s.fp += 1
+                k["fp"] += 1
+            else:
+                s.tn += 1
         scores[ts_name] = s
     named = None
     if named_idx is not None and named_idx in positives:
@@ -327,4 +367,4 @@ def run(sc: Scenario, workdir: Path, profile: str | None = None, all_positive: b
                            for ts, f in detected.items()}}
     db.close()
     reg.close()
-    return PipelineResult(sim, positives, scores, named, pulls, timings)
+    return PipelineResult(sim, positives, scores, named, pulls, timings, curves)

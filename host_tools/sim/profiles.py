@@ -24,6 +24,12 @@ class Profile:
     wake_period_s: float = 0.0
     flush_every_s: float = 180.0  # always-on: open encounters are written out this often
     ios_gatt: bool = False  # read iOS phones' IDs over GATT (the firmware does not yet: it counts them)
+    aligned: bool = True  # eco: windows at UTC multiples of the period; False: each token at its own phase
+
+    @property
+    def sleep_fraction(self) -> float:
+        """Share of the time in deep sleep (its clock then runs on the RTC slow clock)."""
+        return max(0.0, 1.0 - self.wake_window_s / self.wake_period_s) if self.eco else 0.0
 
     @property
     def eco(self) -> bool:
@@ -36,7 +42,8 @@ class Profile:
 
     def describe(self) -> str:
         if self.eco:
-            return (f"eco: wake {self.wake_window_s:g} s every {self.wake_period_s:g} s (UTC-aligned), "
+            return (f"eco: wake {self.wake_window_s:g} s every {self.wake_period_s:g} s "
+                    f"({'UTC-aligned' if self.aligned else 'own phase'}), "
                     f"advertise every {self.adv_interval_ms:g} ms and scan for {self.scan_window_s:g} s")
         return (f"always-on: advertise every {self.adv_interval_ms:g} ms, "
                 f"scan {self.scan_window_s:g} s every {self.scan_period_s:g} s")
@@ -81,6 +88,11 @@ def get(name: str) -> Profile:
     """A named profile, or a variant `always-on-Ws-P` / `eco-Ws-P` (window W seconds every P seconds)."""
     if name.endswith("+gatt"):  # what reading iOS phones over GATT would add (the firmware does not yet)
         return replace(get(name[: -len("+gatt")]), name=name, ios_gatt=True)
+    if name.endswith("+free"):  # eco windows at each token's own phase instead of UTC-aligned
+        base = get(name[: -len("+free")])
+        if not base.eco:
+            raise UsageError(f"profile {name!r}: +free applies to eco profiles (always-on has no wake windows)")
+        return replace(base, name=name, aligned=False)
     profs = all_profiles()
     if name in profs:
         return profs[name]

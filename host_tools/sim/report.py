@@ -12,12 +12,13 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from host_tools import power
-from host_tools.sim import pipeline
+from host_tools.sim import pipeline, roc
 from host_tools.sim.profiles import get as get_profile
 from host_tools.sim.scenario import Scenario, load
 
-PLOT_SETS = ("bluezone-strict", "scored-medium", "scored-high")  # the threshold sets drawn
+PLOT_SETS = ("bluezone-strict", "near-minutes", "day-mean")  # the rules drawn, each at its default threshold
 PLOT_NAME = "detection_vs_battery.png"
+ROC_NAME = "recall_vs_precision.png"
 
 
 def _one(args) -> dict:
@@ -90,7 +91,7 @@ def plot(results: list[dict], path: Path, title: str) -> Path:
     import matplotlib.ticker
 
     fig, ax = plt.subplots(figsize=(8, 5), dpi=110)
-    markers = {"bluezone-strict": "o", "scored-medium": "s", "scored-high": "^"}
+    markers = {"bluezone-strict": "o", "near-minutes": "s", "day-mean": "^"}
     for n, s in enumerate(PLOT_SETS):
         color = f"C{n}"
         pts = sorted((r["battery"]["esp32c3"], r["scores"][s]["recall"] or 0.0, r["scores"][s]["precision"] or 0.0,
@@ -149,12 +150,13 @@ def write_html(results: list[dict], sc: Scenario, out: Path, plot_path: Path | N
     if plot_path is not None:
         parts.append(f"<p><img src='{esc(plot_path.name)}' alt='detection against battery life'></p>")
     parts.append("<h2>Detection and battery life per profile</h2>" + "".join(t))
+    parts.append(roc_html(results, out))
     kinds = ("token", "android", "ios")
     bk = ["<table><tr><th>profile</th>" + "".join(
-        f"<th>{esc(ts)}: {k}</th>" for ts in ("bluezone-strict", "scored-medium") for k in kinds) + "</tr>"]
+        f"<th>{esc(ts)}: {k}</th>" for ts in ("bluezone-strict", "near-minutes") for k in kinds) + "</tr>"]
     for r in results:
         cells = []
-        for ts in ("bluezone-strict", "scored-medium"):
+        for ts in ("bluezone-strict", "near-minutes"):
             by = r["scores"][ts]["by_receiver"]
             for k in kinds:
                 c = by.get(k)
@@ -171,7 +173,7 @@ def write_html(results: list[dict], sc: Scenario, out: Path, plot_path: Path | N
                      f"<p>True close contacts: {esc(', '.join(named['true_contacts']) or 'none')}</p><ul>")
         for r in results:
             nm = r.get("named_positive") or {}
-            for ts in ("bluezone-strict", "scored-high"):
+            for ts in ("bluezone-strict", "near-minutes"):
                 found = set(nm.get("found", {}).get(ts, []))
                 truth = set(nm.get("true_contacts", []))
                 parts.append(f"<li>{esc(r['profile'])}, {esc(ts)}: {len(found & truth)} of {len(truth)} found, "
@@ -187,8 +189,26 @@ def write_html(results: list[dict], sc: Scenario, out: Path, plot_path: Path | N
     return path
 
 
+def roc_html(results: list[dict], out: Path) -> str:
+    """The trade-off section: the recall/precision curves (drawn by write_all) and their tables."""
+    esc = html.escape
+    parts = ["<h2>Recall against precision, per rule over its threshold</h2>"
+             "<p>Each point flags the (positive, device) pairs whose value reaches the threshold; the star is the "
+             "rule's default. near-minutes: estimated minutes within about 2 m (GAEN-style attenuation buckets "
+             "weighted by time); day-mean: round 1's count-weighted mean RSSI over the day (15 min seen); "
+             "bluezone-strict: the phones' rule. Dotted lines: the goal (90 % recall, 75 % precision).</p>"]
+    if (out / ROC_NAME).exists():
+        parts.append(f"<p><img src='{esc(ROC_NAME)}' alt='recall against precision per rule'></p>")
+    for r in results:
+        if r.get("roc"):
+            parts.append(f"<h3>{esc(r['profile'])}</h3><pre>{esc(roc.text(r['roc']))}</pre>")
+    return "".join(parts)
+
+
 def write_all(results: list[dict], sc: Scenario, out: Path) -> dict:
     out.mkdir(parents=True, exist_ok=True)
+    if any(r.get("roc") for r in results):
+        roc.plot(results, out / ROC_NAME, f"{sc.name}: recall against precision per rule")
     png = plot(results, out / PLOT_NAME, f"{sc.name}: detection against battery life") if results else None
     page = write_html(results, sc, out, png)
     (out / "results.json").write_text(json.dumps(results, indent=1))

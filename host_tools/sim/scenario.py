@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from host_tools.errors import UsageError
+from host_tools.sim.clocks import CLOCK_DEFAULTS, SLEEP_SOURCES
 from host_tools.timeutil import parse_day_s
 
 DEVICE_KINDS = ("token", "android", "ios", "none")
@@ -18,10 +19,10 @@ HOME = "home"  # every person's own place: out of radio range of everyone else
 
 # Radio and behaviour defaults; a scenario's "air" and "phones" objects override single keys.
 AIR_DEFAULTS: dict[str, float] = {
-    "path_loss_exp": 2.5,  # indoor, people around: 2.0 (free space) .. 3.0
-    "shadow_db": 4.0,  # per-pair shadowing (body, orientation), redrawn every shadow_s
-    "shadow_s": 60.0,
-    "fading_db": 3.0,  # per-sample fast fading, per direction
+    "path_loss_exp": 2.5,  # a room with people in it (environment "room"; see ENVIRONMENTS for the others)
+    "shadow_db": 3.0,  # per-pair shadowing by other people and furniture, redrawn every shadow_s
+    "shadow_s": 60.0,  # (the wearers' own bodies are modelled apart: WEAR_POSITIONS, by orientation)
+    "fading_db": 1.0,  # per-sample RSSI reading noise, per direction (multipath: the environment's Rician K)
     "wall_db": 12.0,  # extra loss between two different places (one interior wall)
     "sensitivity_dbm": -94.0,  # ESP32-class receivers and phones: -94 .. -97 dBm
     "loss": 0.15,  # each advert lost with this probability (collisions, channel hopping misses)
@@ -31,6 +32,34 @@ AIR_DEFAULTS: dict[str, float] = {
 # RSSI 1 m away from each kind of sender (dBm): a token at 0 dBm on a lanyard, an Android phone at
 # ADVERTISE_TX_POWER_LOW (about -15 dBm, spec 2.2), an iPhone advertising at its default power.
 TX_1M_DEFAULTS: dict[str, float] = {"token": -60.0, "android": -72.0, "ios": -62.0}
+
+# Multipath per environment: log-distance exponent and Rician K factor of the per-sample fading (dB; K very
+# low is Rayleigh: no dominant path). Sources in scenarios/README.md, "Physics".
+ENVIRONMENTS: dict[str, dict[str, float]] = {
+    "room": {"path_loss_exp": 2.5, "rician_k_db": 3.0},  # indoors, people around: LOS plus strong reflections
+    "bus": {"path_loss_exp": 1.7, "rician_k_db": -10.0},  # a metal box: waveguide-like, Rayleigh-like fading
+    "market": {"path_loss_exp": 2.8, "rician_k_db": 6.0},  # a covered market: stalls, goods, a crowd
+    "open": {"path_loss_exp": 2.0, "rician_k_db": 9.0},  # outdoors, an open yard: direct path plus the ground
+}
+# Where a device is worn, and what its wearer's body costs (dB): `base` always, plus `back` scaled by
+# (1 - cos a) / 2, a the angle between the wearer's facing and the direction of the other device (0 in front,
+# `back` fully behind). Sources in scenarios/README.md, "Physics".
+WEAR_POSITIONS: dict[str, dict[str, float]] = {
+    "lanyard": {"base": 0.0, "back": 14.0},  # on the chest: the whole torso behind it
+    "wrist": {"base": 3.0, "back": 8.0},  # the arm moves: partly shadowed, whatever the facing
+    "pocket": {"base": 8.0, "back": 10.0},  # trouser pocket: against the thigh, cloth around
+    "bag": {"base": 6.0, "back": 6.0},  # in a bag at the side or back, among other things
+    "hand": {"base": 1.0, "back": 8.0},  # a phone in use: in front of the body, the hand around it
+}
+WEAR_DEFAULTS: dict[str, dict[str, float]] = {  # how each kind of device is carried, as shares
+    "token": {"lanyard": 0.7, "wrist": 0.1, "pocket": 0.15, "bag": 0.05},
+    "android": {"pocket": 0.5, "bag": 0.25, "hand": 0.25},
+    "ios": {"pocket": 0.5, "bag": 0.25, "hand": 0.25},
+}
+# Per-unit spread (dB, sigma of a normal): transmit power at 1 m and receiver gain, per kind of device.
+UNIT_SPREAD_DEFAULTS: dict[str, float] = {"token_tx": 2.0, "token_rx": 2.0, "android_tx": 5.0, "android_rx": 4.0,
+                                          "ios_tx": 3.0, "ios_rx": 3.0}
+BOARDS = ("esp32c3-supermini", "esp32-devkitc", "esp32s3-devkitc-1")
 
 PHONE_DEFAULTS: dict[str, dict[str, float]] = {
     # Bluezone spec 2.2 and 2.4: background 15 s on / 15 s off advertising, scanning 40 s every 300 s;
@@ -59,6 +88,7 @@ class Place:
     h: float
     seat_spacing: float = 1.2
     hotspots: int = 0  # for "mingle": spots where people gather; 0 = one per 12 m2
+    env: str = "room"  # multipath environment (ENVIRONMENTS)
 
 
 @dataclass
@@ -79,6 +109,7 @@ class Person:
     device: str  # token | android | ios | none
     profile: str | None  # tokens: profile name; android: "background" or "foreground"
     segments: list[Segment] = field(default_factory=list)
+    wear: dict[str, float] = field(default_factory=dict)  # wear position -> share (the group's, for its kind)
 
 
 @dataclass
@@ -96,11 +127,16 @@ class Scenario:
     tx_1m: dict[str, float]
     phones: dict[str, dict[str, float]]
     clock_error_ms: float  # tokens: clock error left by the last sync (normal, this sigma)
-    clock_ppm: float  # tokens: clock drift (normal, this sigma); 20 ppm is a 32 kHz crystal
+    clock_ppm: float | None  # tokens: a constant drift (normal, this sigma) instead of the board's clocks
     places: dict[str, Place]
     persons: list[Person]
     positive: str | None
     source: str = ""
+    clock: dict[str, float] = field(default_factory=dict)  # CLOCK_DEFAULTS overridden by the file's "clock"
+    sleep_clock: str = "rc"  # the deep-sleep clock of the tokens' build: rc (stock) or xtal32k
+    board: str = "esp32c3-supermini"
+    environments: dict[str, dict[str, float]] = field(default_factory=dict)
+    unit_spread: dict[str, float] = field(default_factory=dict)
 
     @property
     def t0_ms(self) -> int:
@@ -159,6 +195,24 @@ def _obj(w: _Where, path: str, v: Any, allowed: set[str]) -> dict:
     return v
 
 
+def _choice(w: _Where, path: str, v: Any, allowed: tuple[str, ...]) -> str:
+    if v not in allowed:
+        raise w.fail(path, f"expected one of {', '.join(allowed)}, got {v!r}")
+    return v
+
+
+def _wear(w: _Where, path: str, v: Any) -> dict[str, dict[str, float]]:
+    """A group's "wear": {"token": {"lanyard": 0.8, "pocket": 0.2}, "android": {...}} (shares, any scale)."""
+    out = {}
+    for kind, shares in _obj(w, path, v or {}, set(WEAR_DEFAULTS)).items():
+        sh = {k: _num(w, f"{path}.{kind}.{k}", x, 0, 1000) for k, x in _obj(w, f"{path}.{kind}", shares,
+                                                                           set(WEAR_POSITIONS)).items()}
+        if not sum(sh.values()) > 0:
+            raise w.fail(f"{path}.{kind}", "needs at least one position with a share above 0")
+        out[kind] = sh
+    return out
+
+
 def _overrides(w: _Where, path: str, v: Any, defaults: dict[str, float]) -> dict[str, float]:
     out = dict(defaults)
     for k, x in _obj(w, path, v or {}, set(defaults)).items():
@@ -171,7 +225,7 @@ def parse(data: Any, source: str = "scenario") -> Scenario:
     w = _Where(source)
     top = _obj(w, "(top)", data, {"name", "description", "date", "utc_offset_h", "start", "end", "seed", "step_s",
                                    "profile", "air", "tx_1m", "phones", "clock_error_ms", "clock_ppm", "places",
-                                   "groups", "positive"})
+                                   "groups", "positive", "clock", "environments", "unit_spread", "board"})
     for req in ("name", "date", "places", "groups"):
         if req not in top:
             raise w.fail(req, "missing")
@@ -188,12 +242,14 @@ def parse(data: Any, source: str = "scenario") -> Scenario:
     given = _obj(w, "phones", top.get("phones") or {}, set(PHONE_DEFAULTS))
     phones = {k: _overrides(w, f"phones.{k}", given.get(k), d) for k, d in PHONE_DEFAULTS.items()}
 
+    given_env = _obj(w, "environments", top.get("environments") or {}, set(ENVIRONMENTS))
+    envs = {k: _overrides(w, f"environments.{k}", given_env.get(k), d) for k, d in ENVIRONMENTS.items()}
     places: dict[str, Place] = {}
     if not isinstance(top["places"], list) or not top["places"]:
         raise w.fail("places", "expected a non-empty list")
     for i, p in enumerate(top["places"]):
         path = f"places[{i}]"
-        _obj(w, path, p, {"name", "rect", "seat_spacing", "hotspots"})
+        _obj(w, path, p, {"name", "rect", "seat_spacing", "hotspots", "env"})
         name = p.get("name")
         if not isinstance(name, str) or not name or name == HOME:
             raise w.fail(f"{path}.name", f"expected a name other than {HOME!r}, got {name!r}")
@@ -206,7 +262,8 @@ def parse(data: Any, source: str = "scenario") -> Scenario:
         pw, ph = (_num(w, f"{path}.rect", v, 0.5, 10000) for v in r[2:])
         places[name] = Place(name, len(places), x, y, pw, ph,
                              _num(w, f"{path}.seat_spacing", p.get("seat_spacing", 1.2), 0.3, 20),
-                             int(_num(w, f"{path}.hotspots", p.get("hotspots", 0), 0, 1000)))
+                             int(_num(w, f"{path}.hotspots", p.get("hotspots", 0), 0, 1000)),
+                             _choice(w, f"{path}.env", p.get("env", "room"), tuple(envs)))
 
     default_profile = top.get("profile", "always-on")
     if not isinstance(default_profile, str):
@@ -217,7 +274,7 @@ def parse(data: Any, source: str = "scenario") -> Scenario:
     seen_groups: set[str] = set()
     for gi, g in enumerate(top["groups"]):
         gp = f"groups[{gi}]"
-        _obj(w, gp, g, {"name", "size", "devices", "profile", "android_foreground", "schedule"})
+        _obj(w, gp, g, {"name", "size", "devices", "profile", "android_foreground", "schedule", "wear"})
         gname = g.get("name")
         if not isinstance(gname, str) or not gname or "#" in gname:
             raise w.fail(f"{gp}.name", "expected a name without '#'")
@@ -236,6 +293,7 @@ def parse(data: Any, source: str = "scenario") -> Scenario:
         prof = g.get("profile", None)
         if prof is not None and not isinstance(prof, str):
             raise w.fail(f"{gp}.profile", "expected a profile name")
+        wear = _wear(w, f"{gp}.wear", g.get("wear"))
         segs: list[Segment] = []
         sched = g.get("schedule")
         if not isinstance(sched, list):
@@ -267,7 +325,8 @@ def parse(data: Any, source: str = "scenario") -> Scenario:
                     p = "foreground" if k < n_fg else "background"
                 else:
                     p = None
-                persons.append(Person(f"{gname}#{n}", gname, kind, p, segs))
+                persons.append(Person(f"{gname}#{n}", gname, kind, p, segs,
+                                      wear.get(kind) or WEAR_DEFAULTS.get(kind, {})))
                 n += 1
 
     positive = top.get("positive")
@@ -280,6 +339,16 @@ def parse(data: Any, source: str = "scenario") -> Scenario:
     tx = dict(TX_1M_DEFAULTS)
     for k, v in _obj(w, "tx_1m", top.get("tx_1m") or {}, set(TX_1M_DEFAULTS)).items():
         tx[k] = _num(w, f"tx_1m.{k}", v, -120, 20)
+    clock_in = dict(_obj(w, "clock", top.get("clock") or {}, set(CLOCK_DEFAULTS) | {"sleep_source"}))
+    sleep_clock = _choice(w, "clock.sleep_source", clock_in.pop("sleep_source", "rc"), SLEEP_SOURCES)
+    clock = _overrides(w, "clock", clock_in, CLOCK_DEFAULTS)
+    for k, v in clock.items():
+        if v < 0:
+            raise w.fail(f"clock.{k}", f"{v} is negative")
+    air_given = top.get("air") or {}
+    if isinstance(air_given, dict) and "path_loss_exp" in air_given and "room" not in given_env:
+        envs["room"]["path_loss_exp"] = _num(w, "air.path_loss_exp", air_given["path_loss_exp"])  # older files
+    board = _choice(w, "board", top.get("board", "esp32c3-supermini"), BOARDS)
     name = top["name"]
     if not isinstance(name, str):
         raise w.fail("name", "expected a string")
@@ -297,15 +366,49 @@ def parse(data: Any, source: str = "scenario") -> Scenario:
         tx_1m=tx,
         phones=phones,
         clock_error_ms=_num(w, "clock_error_ms", top.get("clock_error_ms", 20), 0, 600000),
-        clock_ppm=_num(w, "clock_ppm", top.get("clock_ppm", 20), 0, 100000),
+        clock_ppm=None if top.get("clock_ppm") is None else _num(w, "clock_ppm", top.get("clock_ppm"), 0, 100000),
         places=places,
         persons=persons,
         positive=positive,
         source=source,
+        clock=clock,
+        sleep_clock=sleep_clock,
+        board=board,
+        environments=envs,
+        unit_spread=_overrides(w, "unit_spread", top.get("unit_spread"), UNIT_SPREAD_DEFAULTS),
     )
 
 
-def load(path: str | Path) -> Scenario:
+def tile(data: dict, copies: int, gap_m: float = 5.0) -> dict:
+    """A crowd built from a scenario file's JSON: `copies` side-by-side copies of every place and group (place
+    and group names get -K), each copy `gap_m` beyond the last along y. Copies hear each other through walls."""
+    places = data.get("places") if isinstance(data, dict) else None
+    if not isinstance(places, list) or not places or copies < 1:
+        raise UsageError("tile: needs a scenario with places, and at least one copy")
+    try:
+        y0 = min(float(p["rect"][1]) for p in places)
+        y1 = max(float(p["rect"][1]) + float(p["rect"][3]) for p in places)
+    except (KeyError, TypeError, IndexError, ValueError):
+        raise UsageError("tile: every place needs a rect [x, y, width, height]") from None
+    pitch = y1 - y0 + gap_m
+    out = {k: v for k, v in data.items() if k not in ("places", "groups", "positive")}
+    out["name"] = f"{data.get('name', 'scenario')}-x{copies}"
+    out["places"], out["groups"] = [], []
+    for k in range(copies):
+        for p in places:
+            r = p["rect"]
+            out["places"].append({**p, "name": f"{p['name']}-{k}", "rect": [r[0], r[1] + pitch * k, r[2], r[3]]})
+        for g in data.get("groups", []):
+            sched = [{**e, "at": e["at"] if e.get("at") == HOME else f"{e.get('at')}-{k}"}
+                     for e in g.get("schedule", [])]
+            out["groups"].append({**g, "name": f"{g.get('name')}-{k}", "schedule": sched})
+    pos = data.get("positive")
+    if isinstance(pos, str) and "#" in pos:
+        out["positive"] = pos.replace("#", "-0#", 1)
+    return out
+
+
+def load(path: str | Path, copies: int = 1) -> Scenario:
     p = Path(path)
     try:
         text = p.read_text()
@@ -315,6 +418,9 @@ def load(path: str | Path) -> Scenario:
         data = json.loads(text)
     except json.JSONDecodeError as e:
         raise UsageError(f"{p.name}: not JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
+    if copies != 1:
+        parse(data, p.name)  # the file's own mistakes, named in the file
+        data = tile(data, copies)
     return parse(data, p.name)
 
 

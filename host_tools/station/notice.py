@@ -1,8 +1,10 @@
-"""A printable notice for one wearer with a match: who, when, how long, the risk, and what to do."""
+"""A printable notice for one wearer with a match: who, when, how long, the risk, what to do, and whom to ask (the
+station's name and phone from its settings). In the page's language (Vietnamese unless asked otherwise)."""
 
 import html
 import time
 
+from host_tools.station import i18n, store
 from host_tools.station.service import Station
 
 
@@ -20,7 +22,7 @@ def _duration(ms: int, t) -> str:
 
 
 def render(st: Station, wearer_id: int, tr: dict, lang: str) -> str | None:
-    lang = lang if lang in tr else "en"
+    lang = lang if lang in tr else i18n.DEFAULT_LANG
     item = next((x for x in st.exposed() if x["wearer_id"] == wearer_id), None)
     if item is None:
         return None
@@ -29,6 +31,11 @@ def render(st: Station, wearer_id: int, tr: dict, lang: str) -> str | None:
     def t(k: str) -> str:
         return e(_t(tr, lang, k))
 
+    cfg = store.settings(st.db)
+    name, phone = cfg.get("station_name") or "", cfg.get("station_phone") or ""
+    key = "notice_contact" if name and phone else "notice_contact_name" if name else "notice_contact_phone"
+    contact = (f'<p class="station" id="station-contact">{e(i18n.text(key, lang, name=name, phone=phone))}</p>'
+               if name or phone else "")
     rows = "".join(
         f"<tr><td>{e(_when(m['first_seen_ms']))}</td><td>{_duration(m['duration_ms'], t)}</td>"
         f"<td>{t('risk_' + m['risk'])}</td><td>{t('prox_' + m['proximity'])}</td><td>{e(m['token_id'])}</td></tr>"
@@ -45,6 +52,7 @@ def render(st: Station, wearer_id: int, tr: dict, lang: str) -> str | None:
 <table><thead><tr><th>{t('when')}</th><th>{t('duration')}</th><th>{t('risk')}</th><th>{t('proximity')}</th>
 <th>{t('token')}</th></tr></thead><tbody>{rows}</tbody></table>
 <p>{t('notice_advice')}</p>
+{contact}
 <p class="small">{t('notice_printed')}: {e(_when(int(time.time() * 1000)))}</p>
 </main></body></html>
 """

@@ -15,13 +15,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from host_tools import battery
 from host_tools.errors import AuthError, BzError, LinkError, UsageError
 from host_tools.station import ports as portscan
 from host_tools.station import store
+from host_tools.station.i18n import StationError
 
 log = logging.getLogger("bztoken.station")
 
-BATTERY_LOW_MV = 3500  # a 1-cell Li-ion at about 10 % left under load
 FLASH_NEARLY_FULL = 0.10  # warn below this fraction of the log area free
 DRIFT_WARN_MS = 60_000  # a clock this far off loses slot boundaries (15 min slots, 30 s match tolerance)
 KEEP_GONE_S = 600  # an unplugged port's last state stays visible this long
@@ -91,8 +92,8 @@ def warnings_for(status: dict, clock_offset_ms: int | None = None) -> list[str]:
     total = (status.get("log_bytes") or 0) + (free or 0)
     if free is not None and total and free < FLASH_NEARLY_FULL * total:
         out.append("warn_flash_full")
-    mv = status.get("battery_mv")
-    if mv is not None and mv < BATTERY_LOW_MV:
+    pct = battery.percent(status.get("battery_mv"))
+    if pct is not None and pct < battery.LOW_PCT:
         out.append("warn_battery_low")
     if clock_offset_ms is not None and abs(clock_offset_ms) > DRIFT_WARN_MS:
         out.append("warn_clock_drift")
@@ -218,7 +219,7 @@ class Station:
         with self._lock:
             ps = self.ports.get(port)
         if ps is None or not ps.present:
-            raise UsageError(f"no token on port {port}", hint="plug it in and wait until it shows")
+            raise StationError("e_no_port", "h_plug_in", port=port)
         return ps
 
     def _client(self, port: str, ps: PortState | None = None):
@@ -237,7 +238,7 @@ class Station:
         """Hello, status, then the whole pull (authenticate, set the clock, pull, confirm); then re-match."""
         ps = self._port(port)
         if not ps.lock.acquire(blocking=False):
-            raise UsageError(f"the token on {port} is busy", hint="wait until its current work ends")
+            raise StationError("e_busy", "h_wait_busy", port=port)
         try:
             return self._sync_locked(ps, who)
         except Exception as e:  # a bug must not leave the page showing "syncing" forever
@@ -323,7 +324,7 @@ class Station:
     def resync(self, port: str, who: str) -> None:
         ps = self._port(port)
         if ps.lock.locked():
-            raise UsageError(f"the token on {port} is busy", hint="wait until its current work ends")
+            raise StationError("e_busy", "h_wait_busy", port=port)
         self.audit(who, "sync_requested", port)
         self._spawn(self.sync_port, port, who)
 
@@ -334,10 +335,10 @@ class Station:
 
         name = (name or "").strip()
         if not name:
-            raise UsageError("a wearer needs a name")
+            raise StationError("e_name_missing")
         ps = self._port(port)
         if not ps.lock.acquire(blocking=False):
-            raise UsageError(f"the token on {port} is busy", hint="wait until its current work ends")
+            raise StationError("e_busy", "h_wait_busy", port=port)
         try:
             ps.say("busy", "m_provisioning", "provisioning")
             reg = self.registry(secrets=True)
@@ -350,7 +351,7 @@ class Station:
                 err = str(e).splitlines()[0]
                 ps.say("failed", "m_provision_failed", f"provisioning failed: {err}", error=err)
                 self.audit(who, "provision_failed", port, wearer=row.ref, error=err)
-                raise
+                raise StationError("e_provision_failed", detail=err) from None
             finally:
                 reg.close()
             ps.token_id = out.token_id
@@ -366,12 +367,12 @@ class Station:
         try:
             tok = reg.token(token_id)
             if tok is None:
-                raise UsageError(f"unknown token {token_id}")
+                raise StationError("e_unknown_token", token=token_id)
             if tok["status"] == "retired":
-                raise UsageError(f"token {token_id} is retired")
+                raise StationError("e_token_retired", token=token_id)
             wid = reg.add_wearer(name, ref or None)
             if wid == tok["wearer_id"]:
-                raise UsageError(f"token {token_id} is already {tok['wearer_ref']}'s")
+                raise StationError("e_already_wearer", token=token_id, wearer=tok["wearer_ref"])
             reg.reassign(token_id, wid)
             new = reg.token(token_id)
         finally:
@@ -386,7 +387,7 @@ class Station:
         try:
             tok = reg.token(token_id)
             if tok is None:
-                raise UsageError(f"unknown token {token_id}")
+                raise StationError("e_unknown_token", token=token_id)
             reg.retire(token_id)
         finally:
             reg.close()
@@ -398,14 +399,14 @@ class Station:
         token itself then waits for its button. Runs in the background; the port shows the outcome."""
         ps = self._port(port)
         if not ps.token_id:
-            raise UsageError(f"the token on {port} has not been identified yet")
+            raise StationError("e_not_identified", port=port)
         if confirm != ps.token_id:
             self.audit(who, "export_not_confirmed", ps.token_id)
-            raise UsageError("the diagnosis export needs confirmation: type the token's ID exactly")
+            raise StationError("e_export_confirm")
         if day_to < day_from or day_to - day_from + 1 > MAX_EXPORT_DAYS:
-            raise UsageError(f"the days must be a range of 1 to {MAX_EXPORT_DAYS} days")
+            raise StationError("e_export_days", days=MAX_EXPORT_DAYS)
         if ps.lock.locked():
-            raise UsageError(f"the token on {port} is busy", hint="wait until its current work ends")
+            raise StationError("e_busy", "h_wait_busy", port=port)
         self.audit(who, "export_requested", ps.token_id, day_from=day_from, day_to=day_to)
         self._spawn(self._export, ps, day_from, day_to, who)
 
@@ -430,7 +431,7 @@ class Station:
             with contextlib.suppress(BzError):
                 client.bye()
             if not keys:
-                raise BzError("the token holds no keys for these days")
+                raise StationError("e_no_keys")
             import json
 
             name = f"{info['token_id']}-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}.json"
@@ -440,8 +441,9 @@ class Station:
             self.audit(who, "export", info["token_id"], days=len(keys), file=name)
         except (BzError, OSError, ValueError) as e:
             err = str(e).splitlines()[0]
-            ps.say("failed", "m_export_failed", f"export failed: {err}", error=err)
-            self.audit(who, "export_failed", ps.token_id, error=err)
+            keyed = {"error_key": e.key, **e.args_} if isinstance(e, StationError) else {}
+            ps.say("failed", "m_export_failed", f"export failed: {err}", error=err, **keyed)
+            self.audit(who, "export_failed", ps.token_id, error=err, **keyed)
         finally:
             if client is not None:
                 with contextlib.suppress(Exception):
@@ -450,30 +452,46 @@ class Station:
 
     def export_path(self, name: str) -> Path:
         if not re.fullmatch(r"[A-Za-z0-9-]+-\d{8}-\d{6}\.json", name):
-            raise UsageError("no such export")
+            raise StationError("e_no_export", status=404)
         p = self.exports_dir / name
         if not p.is_file():
-            raise UsageError("no such export")
+            raise StationError("e_no_export", status=404)
         return p
 
     # -- exposure lists --------------------------------------------------------------------------------
     def import_list(self, name: str, data: bytes, who: str) -> dict:
-        """An uploaded list: checked whole, then kept in the exposure folder and matched."""
+        """An uploaded list (bytes): see import_list_file."""
+        import io
+
+        return self.import_list_file(name, io.BytesIO(data), who)
+
+    def import_list_file(self, name: str, src, who: str) -> dict:
+        """An uploaded list from a binary file object, copied in 1 MiB chunks (never whole in memory) to a
+        .part file in the exposure folder, checked whole, then renamed into place and matched."""
+
         base = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name or "list.json").name)[-80:] or "list.json"
         if not base.endswith(".json"):
             base += ".json"
         path = self.exposures_dir / f"{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}-{base}"
         tmp = path.with_suffix(".part")
-        tmp.write_bytes(data)
+        digest = hashlib.sha256()
         try:
+            with open(tmp, "wb") as out:
+                while chunk := src.read(1 << 20):
+                    digest.update(chunk)
+                    out.write(chunk)
             n = self._check_list(tmp, name)
-        except BzError:
+        except BzError as e:
             tmp.unlink(missing_ok=True)
-            self.audit(who, "list_refused", name)
+            detail = str(e).splitlines()[0]
+            self.audit(who, "list_refused", name, error=detail)
+            raise StationError("e_list_refused", name=name, detail=detail) from None
+        except BaseException:
+            tmp.unlink(missing_ok=True)
             raise
         with self._lists_lock:  # the folder watcher must not take it for a dropped-in file
             tmp.replace(path)
-            store.add_list(self.db, name, str(path), hashlib.sha256(data).hexdigest(), n, who)
+            store.add_list(self.db, name, str(path), digest.hexdigest(), n, who)
         self.audit(who, "list_import", name, entries=n)
         self.recompute_matches()
         return {"name": name, "entries": n}
@@ -546,6 +564,32 @@ class Station:
             return len(rows)
 
     # -- views -----------------------------------------------------------------------------------------
+    def state_view(self) -> dict:
+        """Everything the station page shows, in one answer: ports (with the wearer of the token on each),
+        tokens, wearers with a match, lists."""
+        ports = self.port_views()
+        tokens = self.tokens_view()
+        by_id = {t["token_id"]: t for t in tokens}
+        for p in ports:
+            t = by_id.get(p["token_id"] or "")
+            p["wearer_name"] = t["wearer_name"] if t else None
+            p["wearer_ref"] = t["wearer_ref"] if t else None
+        return {"ports": ports, "tokens": tokens, "exposed": self.exposed(),
+                "lists": [{k: v for k, v in lst.items() if k != "path"} for lst in store.lists(self.db)],
+                "bad_lists": self.bad_lists, "now_ms": int(time.time() * 1000)}
+
+    def save_settings(self, values: dict, who: str) -> dict:
+        clean = {}
+        for k, limit in store.SETTINGS.items():
+            if k in values:
+                v = str(values[k] or "").strip()
+                if len(v) > limit:
+                    raise StationError("e_setting_long", setting=k, limit=limit)
+                clean[k] = v
+        store.save_settings(self.db, clean)
+        self.audit(who, "settings", None, **clean)
+        return store.settings(self.db)
+
     def exposed(self) -> list[dict]:
         """One line per wearer with a match, highest risk first (then longest)."""
         reg = self.registry()
@@ -581,7 +625,8 @@ class Station:
                 "wearer_name": t["wearer_name"], "board": t["board"], "profile": t["profile"], "fw": t["fw"],
                 "last_seen_ms": s.get("seen_ms"), "last_sync_ms": s.get("synced_ms"),
                 "clock_offset_ms": s.get("clock_offset_ms"), "last_error": s.get("last_error"),
-                "battery_mv": st.get("battery_mv"), "free_bytes": st.get("free_bytes"),
+                "battery_mv": st.get("battery_mv"), "battery_pct": battery.percent(st.get("battery_mv")),
+                "free_bytes": st.get("free_bytes"),
                 "log_bytes": st.get("log_bytes"), "log_days": st.get("days"), "clock_set": st.get("clock_set"),
                 "encounters": counts.get(t["token_id"], 0),
                 "warnings": warnings_for(st, s.get("clock_offset_ms")) if st else [],

@@ -2,13 +2,17 @@
 (who did what, when), what each token last reported, the exposure lists imported and the current matches.
 
 Every function opens its own short-lived connection: the web server's threads and the sync workers share
-the file, never a connection (SQLite connections belong to one thread)."""
+the file, never a connection (SQLite connections belong to one thread). `init` creates the file mode 0600 and
+brings the station's tables to their latest version (host_tools.dbfiles); a round-1 file keeps every row."""
 
 import json
 import sqlite3
 import time
 from pathlib import Path
 
+from host_tools import dbfiles
+
+COMPONENT = "station"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS station_audit (
   id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL,
@@ -31,6 +35,13 @@ CREATE TABLE IF NOT EXISTS station_matches (
   duration_ms INTEGER NOT NULL, rssi_mean INTEGER, list_name TEXT NOT NULL);
 """
 
+# Version 2: the station's own settings (its name and phone on the printable notice).
+SCHEMA_V2 = """
+CREATE TABLE IF NOT EXISTS station_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+MIGRATIONS = [SCHEMA, SCHEMA_V2]
+SETTINGS = {"station_name": 80, "station_phone": 32}  # the settings there are, and their longest value
+
 RISK_ORDER = {"high": 0, "medium": 1, "low": 2}
 
 
@@ -45,10 +56,29 @@ def connect(path: str | Path) -> sqlite3.Connection:
 
 
 def init(path: str | Path) -> None:
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    dbfiles.open_sqlite(path, COMPONENT, MIGRATIONS).close()
+
+
+def settings(path: str | Path) -> dict[str, str]:
     con = connect(path)
     try:
-        con.executescript(SCHEMA)
+        got = {r[0]: r[1] for r in con.execute("SELECT key, value FROM station_settings")}
+    finally:
+        con.close()
+    return {k: got.get(k, "") for k in SETTINGS}
+
+
+def save_settings(path: str | Path, values: dict[str, str]) -> None:
+    con = connect(path)
+    try:
+        con.execute("BEGIN IMMEDIATE")
+        for k, v in values.items():
+            con.execute("INSERT OR REPLACE INTO station_settings (key, value) VALUES (?, ?)", (k, v))
+        con.execute("COMMIT")
+    except BaseException:
+        if con.in_transaction:
+            con.execute("ROLLBACK")
+        raise
     finally:
         con.close()
 

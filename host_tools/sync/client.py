@@ -2,8 +2,9 @@
 
 Each request waits `timeout` seconds for its response and is sent again (same seq, so the token answers
 from its cache and never runs a command twice) up to `retries` times; corrupted frames are dropped by the
-codec and count as a lost response. After `auth` every frame both ways carries a session tag; a response
-with a bad or missing tag is treated as corrupted. A token that rebooted (or a session otherwise lost)
+codec and count as a lost response. After `auth` every frame both ways carries its payload encrypted and a
+session tag over the ciphertext (bzfw/seal.py); a response with a bad or missing tag is treated as corrupted.
+A token that rebooted (or a session otherwise lost)
 answers E_AUTH_REQUIRED: that raises SessionLost, which the pull handles by authenticating again.
 
 A token that sleeps (eco profile) is reached by the session's first `hello`, retried for `wake_wait` seconds
@@ -87,11 +88,9 @@ class SyncClient:
     def _frame(self, cmd: int, payload: bytes = b"") -> tuple[int, bytes]:
         self._seq = (self._seq + 1) & 0xFFFF
         seq = self._seq
-        tag = None
         if self._key is not None:
-            hdr = wire.header(wire.VERSION, wire.FLAG_MAC, seq, cmd, 0)
-            tag = syncserver.tag(self._key, hdr + payload)
-        return seq, wire.encode(0, seq, cmd, 0, payload, tag)
+            return seq, syncserver.seal_request(self._key, seq, cmd, payload)
+        return seq, wire.encode(0, seq, cmd, 0, payload)
 
     def _send(self, seq: int, cmd: int, line: bytes, wait: float, retries: int) -> wire.Frame:
         for attempt in range(retries + 1):
@@ -124,8 +123,11 @@ class SyncClient:
                     continue  # a late answer to an earlier try
                 if f.status == wire.E_VERSION:
                     raise _version_error(f.payload[0] if f.payload else 0)
-                if self._key is not None and f.status != wire.E_AUTH_REQUIRED and not self._tag_ok(f, self._key):
-                    continue  # forged or damaged beyond the CRC: wait for the retransmission
+                if self._key is not None and f.status != wire.E_AUTH_REQUIRED:
+                    clear = syncserver.open_response(self._key, f)
+                    if clear is None:
+                        continue  # forged or damaged beyond the CRC: wait for the retransmission
+                    f.payload = clear
                 return f
 
     @staticmethod
@@ -200,6 +202,8 @@ class SyncClient:
         """Challenge-response with the nonce of the last hello; checks the token's proof too."""
         nh = os.urandom(wire.NONCE_LEN)
         nt = self._nonce
+        # The session's seqs start low: they must strictly increase under one key and never wrap.
+        self._seq = int.from_bytes(os.urandom(2), "little") & 0x0FFF
         proof = syncserver.host_proof(secret, nt, nh, self.token_id or "")
         key = syncserver.session_key(secret, nt, nh)
         try:
@@ -214,7 +218,8 @@ class SyncClient:
                     hint=f"check the secret for {self.token_id}; the token accepts a new try in {wait_ms / 1000:.0f} s",
                 ) from None
             raise
-        if not self._tag_ok(f, key) or not hmac.compare_digest(f.payload, syncserver.token_proof(secret, nt, nh)):
+        proof = syncserver.open_response(key, f)  # the answer is the session's first encrypted frame
+        if proof is None or not hmac.compare_digest(proof, syncserver.token_proof(secret, nt, nh)):
             raise AuthError(f"the device on {self.t.name} does not know the secret of token {self.token_id}")
         self._key = key
 

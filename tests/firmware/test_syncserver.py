@@ -86,17 +86,19 @@ class Station:
         if seq is None:
             self.seq += 1
             seq = self.seq
-        tag = None
         if self.key is not None:
-            tag = syncserver.tag(self.key, wire.header(wire.VERSION, wire.FLAG_MAC, seq, cmd, 0) + payload)
-        line = wire.encode(0, seq, cmd, 0, payload, tag)
+            line = syncserver.seal_request(self.key, seq, cmd, payload)
+        else:
+            line = wire.encode(0, seq, cmd, 0, payload)
         out = self.srv.feed(line)
         fs = self.dec.feed(out)
         eq(len(fs), 1, "one answer")
         f = fs[0]
         eq((f.seq, f.cmd, f.is_response()), (seq, cmd, True), "echo")
         if self.key is not None and f.status != wire.E_AUTH_REQUIRED:
-            eq(syncserver.tag(self.key, f.mac_input()), f.tag, "answer tag")
+            clear = syncserver.open_response(self.key, f)
+            eq(clear is not None, True, "answer tag")
+            f.payload = clear
         return f
 
     def login(self, secret=SECRET, token_id="BZT-1"):
@@ -106,8 +108,9 @@ class Station:
         nh = os.urandom(16)
         f = self.req(wire.AUTH, nh + syncserver.host_proof(secret, nt, nh, token_id))
         if f.status == wire.OK:
-            eq(f.payload, syncserver.token_proof(secret, nt, nh), "token proof")
-            self.key = syncserver.session_key(secret, nt, nh)
+            key = syncserver.session_key(secret, nt, nh)
+            eq(syncserver.open_response(key, f), syncserver.token_proof(secret, nt, nh), "token proof, encrypted")
+            self.key = key
         return f
 
 
@@ -144,9 +147,41 @@ def test_replayed_or_old_seq_refused():
     st = Station(syncserver.SyncServer(ctx))
     st.login()
     eq(st.req(wire.TIME_SET, wire.pack_ms(ctx.clock.ms + 5000), seq=500).status, wire.OK, "set")
-    eq(st.req(wire.TIME_SET, wire.pack_ms(1), seq=500).status, wire.E_BAD_REQUEST, "same seq, other payload")
-    eq(st.req(wire.LIST_DAYS, seq=499).status, wire.E_BAD_REQUEST, "older seq")
-    eq(st.req(wire.LIST_DAYS, seq=501).status, wire.OK, "next seq")
+    # A counter used once is never used again under the session key: a frame reusing it (a replay, or a
+    # reordered older one) is refused in clear and ends the session; the station authenticates again.
+    f = st.req(wire.TIME_SET, wire.pack_ms(1), seq=500)
+    eq((f.status, f.tag), (wire.E_AUTH_REQUIRED, None), "same seq, other payload")
+    eq(ctx.clock.ms != 1, True, "not run")
+    eq(st.req(wire.LIST_DAYS, seq=499).status, wire.E_AUTH_REQUIRED, "older seq")
+    eq(st.req(wire.LIST_DAYS, seq=501).status, wire.OK, "the next seq still works (the key did not change)")
+
+
+def test_payloads_are_encrypted_both_ways():
+    ctx = Ctx()
+    ctx.logstore.append(DAY, [rec(i) for i in range(10)])
+    srv = syncserver.SyncServer(ctx)
+    st = Station(srv)
+    st.login()
+    st.seq += 1
+    line = syncserver.seal_request(st.key, st.seq, wire.READ, wire.pack_read(DAY, 0, 240))
+    eq(line.find(wire.escape(wire.pack_read(DAY, 0, 240))[1:-1]) < 0, True, "request payload not in clear")
+    out = srv.feed(line)
+    (f,) = wire.Decoder().feed(out)
+    for i in range(10):
+        eq(f.payload.find(rec(i)[:12]) < 0, True, "no contact ID in clear")
+    clear = syncserver.open_response(st.key, f)
+    eq(clear[4:], b"".join(rec(i) for i in range(10)), "decrypts to the records")
+    flipped = bytearray(out)
+    flipped[10] ^= 1  # a bit of the ciphertext (CRC fixed): the tag fails
+    body = wire.unescape(bytes(flipped[1:-1]))
+    if body is not None:
+        import binascii
+        import struct
+
+        b2 = bytes(body[:-4])
+        f2 = wire.parse_body(b2 + struct.pack("<I", binascii.crc32(b2) & 0xFFFFFFFF))
+        if f2 is not None:
+            eq(syncserver.open_response(st.key, f2), None, "tampered ciphertext refused")
 
 
 def test_same_frame_twice_runs_once():
@@ -155,9 +190,7 @@ def test_same_frame_twice_runs_once():
     st = Station(srv)
     st.login()
     st.seq += 1
-    tag = syncserver.tag(st.key, wire.header(wire.VERSION, wire.FLAG_MAC, st.seq, wire.TIME_SET, 0)
-                         + wire.pack_ms(ctx.clock.ms + 60000))
-    line = wire.encode(0, st.seq, wire.TIME_SET, 0, wire.pack_ms(ctx.clock.ms + 60000), tag)
+    line = syncserver.seal_request(st.key, st.seq, wire.TIME_SET, wire.pack_ms(ctx.clock.ms + 60000))
     first = srv.feed(line)
     t1 = ctx.clock.ms
     second = srv.feed(line)
