@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from bzfw import ids
+from host_tools.match import query
 
 ROWS = int(os.environ.get("BENCH_HUB_ROWS", 100_000_000))
 KEY_DAYS = int(os.environ.get("BENCH_HUB_KEYDAYS", 100_000))
@@ -59,8 +60,10 @@ def _generate(report) -> None:
                             {DAY0} + (range // {per_p}) % {DAYS} AS log_day, hash(range * 7 + {s}) AS h
                      FROM range({per_station}))
           SELECT substr(md5('p' || p::VARCHAR), 1, 32) AS pseudonym, log_day::INTEGER AS log_day,
-                 (i // ({per_p} * {DAYS}) * 16)::BIGINT AS file_offset, (h % 96)::SMALLINT AS slot, 1::TINYINT AS kind,
-                 unhex(substr(md5(i::VARCHAR || '-{s}'), 1, 24)) AS contact_id,
+                 (i // ({per_p} * {DAYS}) * 16)::BIGINT AS file_offset, (h % 96)::SMALLINT AS slot, 1::SMALLINT AS kind,
+                 (hash(i, {s}, 'hi')::HUGEINT - 9223372036854775808)::BIGINT AS cid_hi,
+                 ((hash(i, {s}, 'lo') % 4294967296)::BIGINT - 2147483648)::INTEGER
+                   AS cid_lo,
                  (log_day::BIGINT * {DAY_MS} + (h % 96) * {SLOT_MS} + (h // 96) % 800000)::BIGINT AS first_seen_ms,
                  (log_day::BIGINT * {DAY_MS} + (h % 96) * {SLOT_MS} + (h // 96) % 800000 + (h // 7) % 60000)::BIGINT
                    AS last_seen_ms,
@@ -80,19 +83,21 @@ def _generate(report) -> None:
         ws = day * DAY_MS + slot * SLOT_MS
         a, b = edge[i % len(edge)]
         p = rng.randrange(0, PSEUDONYMS, STATIONS)  # station S00's pseudonyms
-        rows.append((f"{day}", p, day, 1_000_000 + 16 * i, slot, ids.day_ids(key, slot + 1)[slot], ws + a, ws + b))
+        hi, lo = query.split_ids(ids.day_ids(key, slot + 1)[slot])
+        rows.append((f"{day}", p, day, 1_000_000 + 16 * i, slot, (int(hi[0]), int(lo[0])), ws + a, ws + b))
     for day in sorted({r[2] for r in rows}):
         sel = [r for r in rows if r[2] == day]
         cols = {"p": np.array([r[1] for r in sel]), "log_day": np.array([r[2] for r in sel]),
                 "file_offset": np.array([r[3] for r in sel]), "slot": np.array([r[4] for r in sel]),
-                "contact_id": np.array([r[5] for r in sel], dtype=object),
+                "cid_hi": np.array([r[5][0] for r in sel], dtype=np.int64),
+                "cid_lo": np.array([r[5][1] for r in sel], dtype=np.int32),
                 "first_seen_ms": np.array([r[6] for r in sel]), "last_seen_ms": np.array([r[7] for r in sel])}
         con.register("planted", cols)
         d = (logs / f"day={_iso(day)}" / "station=S00")
         d.mkdir(parents=True, exist_ok=True)
         con.execute(f"""COPY (SELECT substr(md5('p' || p::VARCHAR), 1, 32) AS pseudonym, log_day::INTEGER AS log_day,
-          file_offset::BIGINT AS file_offset, slot::SMALLINT AS slot, 1::TINYINT AS kind, contact_id::BLOB AS
-          contact_id, first_seen_ms::BIGINT AS first_seen_ms, last_seen_ms::BIGINT AS last_seen_ms,
+          file_offset::BIGINT AS file_offset, slot::SMALLINT AS slot, 1::SMALLINT AS kind, cid_hi::BIGINT AS cid_hi,
+          cid_lo::INTEGER AS cid_lo, first_seen_ms::BIGINT AS first_seen_ms, last_seen_ms::BIGINT AS last_seen_ms,
           12::INTEGER AS count, -70::SMALLINT AS rssi_min, -55::SMALLINT AS rssi_max, -62::SMALLINT AS rssi_mean,
           NULL::VARCHAR AS rx_profile, NULL::DOUBLE AS rx_offset_db
           FROM planted) TO '{d / "planted.parquet"}' (FORMAT PARQUET)""")

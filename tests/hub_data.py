@@ -123,3 +123,11 @@ def synthetic_station(tmp: Path, rows: int = 200_000, key_days: int = 1_000, tok
     make_station(db, toks, names, pulls)
     lst = exposure_list(tmp / "positives.json", keys)
     return {"db": db, "list": lst, "secrets": toks, "rows": rows, "planted": planted}
+
+
+def station_receivers(db):
+    """How `bztoken match --db` reads each token's log (its jig offset and profile), for run_match."""
+    from host_tools.match import calibration, scoring
+
+    offs, profs = calibration.offsets(db), calibration.token_profiles(db)
+    return lambda info: scoring.Receiver.from_info(info, offs, profs)

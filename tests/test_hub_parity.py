@@ -1,7 +1,7 @@
 """Parity: the station matcher, the DuckDB hub and the Spark hub return identical matches (strict and scored) and
 scored exposures, on synthetic logs with matches planted at slot edges (hub_data.EDGE_CASES).
 
-Small in `make test` (20,000 rows, 200 key-days); the goal's size (200,000 rows, 1,000 key-days) under
+Small in `make test` (10,000 rows, 100 key-days); the goal's size (200,000 rows, 1,000 key-days) under
 `make test-deep`."""
 
 import json
@@ -21,7 +21,7 @@ def _station(s) -> set:
     out = set()
     entries = list(exposures.read_entries([s["list"]]))
     for mode in ("strict", "scored"):
-        res = engine.run_match(entries, logs.db_logs(s["db"]), mode=mode)
+        res = engine.run_match(entries, logs.db_logs(s["db"]), mode=mode, receiver_of=hd.station_receivers(s["db"]))
         for lr in res.logs:
             tid = lr.log.removeprefix("token:")
             p = pseudonym.pseudonym(s["secrets"][tid], tid)
@@ -53,7 +53,7 @@ def _run(tmp, size, engines, spark=None):
 
 
 def test_parity_station_duckdb_small(tmp_path):
-    _run(tmp_path, {"rows": 20_000, "key_days": 200, "tokens": 40, "planted": 300}, ["duckdb"])
+    _run(tmp_path, {"rows": 10_000, "key_days": 100, "tokens": 20, "planted": 200}, ["duckdb"])
 
 
 @pytest.mark.slow
