@@ -170,7 +170,10 @@ def run(report) -> None:
         if eng == "spark":
             args += ["--master", "local[2]", "--conf", "spark.driver.memory=8g", "--conf", "spark.ui.enabled=false",
                      "--conf", "spark.sql.shuffle.partitions=4"]
+        load0 = os.getloadavg()[0]
         wall, peak, s = _run(args)
+        report(f"{eng}: load average before / after", f"{load0:.1f} / {os.getloadavg()[0]:.1f}", "",
+               f"on {os.cpu_count()} cores: above that, other work shared the CPU")
         found[eng] = (s["matches"], s["exposures_found"])
         peer = "issue: 15 s (DuckDB join)" if eng == "duckdb" else "issue: 77-93 s (PySpark local[2] join)"
         report(f"{eng}: {ROWS / 1e6:g} M rows x {s['exposures']['key_days']:,} key-days, wall", wall, "s", peer)
