@@ -8,15 +8,35 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 MPY_ENV := MICROPYPATH=firmware:tests/firmware
 
-.PHONY: setup demo test test-host test-firmware test-mpy lint test-deep bench clean station flash deploy provision
+.PHONY: setup station-install constraints demo test test-host test-firmware test-mpy lint test-deep bench clean station flash deploy provision guide-shots
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+# The developer's environment: everything (the [test] extra pulls flash, sim, virtual and hub), editable, at the
+# known-good versions of constraints.txt.
+$(STAMP): pyproject.toml setup.py constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[test]'
 	@touch $@
+
+# A station's own environment: the base install only (sync, match, the station web app, labels), no extras,
+# at the known-good versions. This is what `make station` runs.
+STATION_VENV := .venv-station
+STATION_STAMP := $(STATION_VENV)/.installed-stamp
+
+station-install: $(STATION_STAMP)
+
+$(STATION_STAMP): pyproject.toml setup.py constraints.txt
+	@test -x $(STATION_VENV)/bin/python || $(PYTHON) -m venv $(STATION_VENV)
+	$(STATION_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(STATION_VENV)/bin/python -m pip install --quiet -c constraints.txt .
+	@touch $@
+
+# constraints.txt from the developer's environment, after a version change passed make test.
+constraints: $(STAMP)
+	@{ sed -n '1,/^[^#]/{/^#/p}' constraints.txt; $(PY) -m pip freeze --exclude-editable | grep -v '^bztoken' \
+	   | LC_ALL=C sort -f; } > constraints.txt.new && mv constraints.txt.new constraints.txt
 
 demo: $(STAMP)
 	$(BIN)/bztoken demo
@@ -24,8 +44,12 @@ demo: $(STAMP)
 # The sync station on http://127.0.0.1:8080/ (docs/station-guide.md). Its passphrase: typed at the terminal when
 # asked (twice for a new station), or   make station PASSPHRASE_FILE=FILE   or   BZTOKEN_PASSPHRASE=... make station
 #   more options: make station STATION_ARGS="--http-port 8081 --db FILE"
-station: $(STAMP)
-	$(BIN)/bztoken station $(if $(PASSPHRASE_FILE),--passphrase-file "$(PASSPHRASE_FILE)") $(STATION_ARGS)
+station: $(STATION_STAMP)
+	$(STATION_VENV)/bin/bztoken station $(if $(PASSPHRASE_FILE),--passphrase-file "$(PASSPHRASE_FILE)") $(STATION_ARGS)
+
+# The station guide's pictures (docs/station-guide/), taken again by the browser test.
+guide-shots: $(STAMP)
+	BZTOKEN_GUIDE_SHOTS=1 $(BIN)/pytest -q tests/test_station_browser.py
 
 test: $(STAMP) lint test-mpy test-firmware test-host
 
@@ -76,4 +100,4 @@ else
 endif
 
 clean:
-	rm -rf build .pytest_cache .hypothesis
+	rm -rf build .pytest_cache .hypothesis $(STATION_VENV)

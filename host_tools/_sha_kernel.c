@@ -1,13 +1,26 @@
-/* Bluezone v2 ID derivation in C: host_tools._sha_kernel.derive(keys, slots) -> bytes.
+/* Bluezone v2 ID derivation in C: host_tools._sha_kernel.
  *
  * The same function as bzfw.ids.day_ids for many daily keys at once:
  *   S_0 = SHA256(K || "bluzonesubkey"), S_i+1 = SHA256(S_i), ID_i = S_i[0,4,8,12,16,18,...,30].
- * Every hash input fits one 64-byte block, so a key-day is `slots` single-block compressions from the IV.
- * The chain stays in 32-bit words (a digest is the next block's first 8 message words), so there is no
- * byte shuffling between steps. Keys go in pairs whose two chains are interleaved: one chain is bound by the
- * latency of each compression, two keep the SHA unit busy. With the x86 SHA extensions (checked at run time
- * with CPUID) a compression is a few dozen cycles; otherwise a portable C compression runs. The GIL is released while deriving, so
- * threads scale over cores. bzfw.ids stays the reference; tests compare both paths against it.
+ * Every hash input fits one 64-byte block, so a key-day is `slots` single-block compressions from the IV, each
+ * needing the previous one's digest: a chain is bound by the latency of one compression. The way to the CPU's
+ * limit is to run several independent chains (key-days) side by side ("multi-buffer" SHA-256):
+ *   - avx512: 16 chains in the 16 32-bit lanes of AVX-512 registers (a software SHA-256 in vector
+ *     instructions: vprord rotations, vpternlogd for Ch, Maj and three-way XOR);
+ *   - sha-ni-4 / sha-ni-2: 4 or 2 chains' SHA-NI instructions interleaved (sha256rnds2 has a latency of several
+ *     cycles and can start one every cycle or two, so one chain leaves the unit mostly idle);
+ *   - portable: plain C, one chain after the other.
+ * The best path is chosen at import from CPUID (and XGETBV: the OS must save the AVX-512 state); every path can
+ * be asked for by name, and all give identical bytes (tests compare them with bzfw.ids on the vectors and on
+ * Hypothesis keys). The chain stays in 32-bit words (a digest is the next block's first 8 message words; words
+ * 8-15 are the constant padding), so there is no byte shuffling between steps. The GIL is released while
+ * deriving, so threads scale over cores.
+ *
+ * derive(keys, slots, backend=None) -> bytes: each key's first `slots` 12-byte IDs, concatenated.
+ * derive_columns(keys, slots, valid=None, backend=None, kd0=0) -> (hi, lo, kd, slot): the same IDs as the
+ *   matcher's columns (host_tools.match.query): hi int64 = ID bytes 0-7 big-endian, lo int32 = bytes 8-11,
+ *   kd int32 = kd0 + the key's index, slot int32; `valid` (int32 per key) keeps only slots 0..valid-1 of each key (the rest is not
+ *   even computed).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -55,19 +68,10 @@ static void compress_portable(const uint32_t win[16], uint32_t out[8]) {
     out[4] = IV[4] + e; out[5] = IV[5] + f; out[6] = IV[6] + g; out[7] = IV[7] + h;
 }
 
-/* Two independent compressions. One chain is latency-bound (each step needs the previous digest), so the
- * SHA-NI version runs two chains' instructions interleaved, keeping the SHA unit busy. */
-typedef void (*compress2_fn)(const uint32_t wa[16], const uint32_t wb[16], uint32_t oa[8], uint32_t ob[8]);
-
-static void compress2_portable(const uint32_t wa[16], const uint32_t wb[16], uint32_t oa[8], uint32_t ob[8]) {
-    compress_portable(wa, oa);
-    compress_portable(wb, ob);
-}
-
 #ifdef BZ_X86
 /* Intel SHA extensions: state in the ABEF/CDGH layout sha256rnds2 wants; message words as 4-lane vectors.
  * W[g] for g >= 4 = msg2(msg1(W[g-4], W[g-3]) + (W[g-1]:W[g-2] >> 4 bytes), W[g-1]). */
-__attribute__((target("sha,sse4.1"))) static void compress2_shani(const uint32_t wa[16], const uint32_t wb[16],
+__attribute__((target("sha,sse4.1"))) static void compress2_shani_(const uint32_t wa[16], const uint32_t wb[16],
                                                                    uint32_t oa[8], uint32_t ob[8]) {
     __m128i a0 = _mm_loadu_si128((const __m128i *)(wa + 0)), b0 = _mm_loadu_si128((const __m128i *)(wb + 0));
     __m128i a1 = _mm_loadu_si128((const __m128i *)(wa + 4)), b1 = _mm_loadu_si128((const __m128i *)(wb + 4));
@@ -138,9 +142,6 @@ static int cpu_has_sha(void) {
 }
 #endif
 
-static compress2_fn best_compress2 = compress2_portable;
-static const char *best_name = "portable";
-
 static void first_block(const uint8_t *key, uint32_t w[16]) {
     uint8_t block[64];
     /* K || "bluzonesubkey" (45 bytes) || 0x80 || zeros || bit length 360, big-endian */
@@ -155,98 +156,510 @@ static void first_block(const uint8_t *key, uint32_t w[16]) {
                ((uint32_t)block[4 * i + 2] << 8) | block[4 * i + 3];
 }
 
-static void put_id(const uint32_t s[8], uint8_t *id) {
-    /* bytes 0,4,8,12 = high byte of words 0..3; bytes 16..30 even = bytes 0 and 2 of words 4..7 */
-    id[0] = s[0] >> 24; id[1] = s[1] >> 24; id[2] = s[2] >> 24; id[3] = s[3] >> 24;
-    id[4] = s[4] >> 24; id[5] = s[4] >> 8;  id[6] = s[5] >> 24; id[7] = s[5] >> 8;
-    id[8] = s[6] >> 24; id[9] = s[6] >> 8;  id[10] = s[7] >> 24; id[11] = s[7] >> 8;
+
+
+/* ---- output: either the 12-byte IDs or the matcher's columns -------------------------------------------- */
+typedef struct {
+    uint8_t *ids;          /* 12 bytes per ID, or NULL */
+    int64_t *hi;           /* columns, or NULL */
+    int32_t *lo, *kd, *slot;
+    const Py_ssize_t *off; /* first output row of each key */
+    const int32_t *valid;  /* slots kept per key (NULL: all) */
+    int slots;
+    int32_t kd0;           /* kd of the first key (a slice of a longer run) */
+} Out;
+
+static inline int steps_of(const Out *o, Py_ssize_t k) {
+    int v = o->valid ? o->valid[k] : o->slots;
+    return v < o->slots ? (v < 0 ? 0 : v) : o->slots;
 }
 
-/* Two key-days side by side: `slots` IDs of key a to out_a and of key b to out_b. */
-static void derive_pair(compress2_fn compress2, const uint8_t *ka, const uint8_t *kb, int slots, uint8_t *out_a,
-                        uint8_t *out_b) {
-    uint32_t wa[16], wb[16], sa[8], sb[8];
-    first_block(ka, wa);
-    first_block(kb, wb);
-    compress2(wa, wb, sa, sb);
-    /* from here every block is a 32-byte digest + padding (length 256 bits) */
-    for (int i = 9; i < 15; i++) wa[i] = wb[i] = 0;
-    wa[8] = wb[8] = 0x80000000u;
-    wa[15] = wb[15] = 256;
-    for (int i = 0; i < slots; i++) {
-        put_id(sa, out_a + 12 * i);
-        put_id(sb, out_b + 12 * i);
-        if (i + 1 < slots) {
-            memcpy(wa, sa, 32);
-            memcpy(wb, sb, 32);
-            compress2(wa, wb, sa, sb);
+/* the ID of chain step i of key k, from the digest words s[0..7] */
+static inline void emit(const Out *o, Py_ssize_t k, int i, uint32_t up, uint32_t low, uint32_t lo) {
+    Py_ssize_t r = o->off[k] + i;
+    if (o->ids) {
+        uint8_t *id = o->ids + 12 * r;
+        id[0] = up >> 24; id[1] = up >> 16; id[2] = up >> 8; id[3] = up;
+        id[4] = low >> 24; id[5] = low >> 16; id[6] = low >> 8; id[7] = low;
+        id[8] = lo >> 24; id[9] = lo >> 16; id[10] = lo >> 8; id[11] = lo;
+    } else {
+        o->hi[r] = (int64_t)(((uint64_t)up << 32) | low);
+        o->lo[r] = (int32_t)lo;
+        o->kd[r] = o->kd0 + (int32_t)k;
+        o->slot[r] = i;
+    }
+}
+
+/* ID bytes 0,4,8,12 = high byte of words 0..3; bytes 16..30 even = bytes 0 and 2 of words 4..7 */
+#define ID_UP(s) (((s)[0] & 0xff000000u) | (((s)[1] >> 8) & 0xff0000u) | (((s)[2] >> 16) & 0xff00u) | ((s)[3] >> 24))
+#define ID_LOW(s) (((s)[4] & 0xff000000u) | (((s)[4] << 8) & 0xff0000u) | (((s)[5] >> 16) & 0xff00u) | \
+                   (((s)[5] >> 8) & 0xffu))
+#define ID_LO(s) (((s)[6] & 0xff000000u) | (((s)[6] << 8) & 0xff0000u) | (((s)[7] >> 16) & 0xff00u) | \
+                  (((s)[7] >> 8) & 0xffu))
+
+static inline void emit_words(const Out *o, Py_ssize_t k, int i, const uint32_t s[8]) {
+    emit(o, k, i, ID_UP(s), ID_LOW(s), ID_LO(s));
+}
+
+/* ---- block backends: G chains per call of compress(w[G][16]) -> out[G][8] ------------------------------ */
+#define GMAX 4
+typedef void (*compressg_fn)(const uint32_t w[][16], uint32_t out[][8]);
+
+static void compress1_portable(const uint32_t w[][16], uint32_t out[][8]) { compress_portable(w[0], out[0]); }
+
+static void derive_blocks(compressg_fn fn, int G, const uint8_t *keys, Py_ssize_t k0, Py_ssize_t k1, const Out *o) {
+    uint32_t w[GMAX][16], s[GMAX][8];
+    for (Py_ssize_t k = k0; k < k1; k += G) {
+        int n = (int)(k1 - k < G ? k1 - k : G), steps = 0;
+        int st[GMAX];
+        for (int j = 0; j < G; j++) {
+            Py_ssize_t kk = k + (j < n ? j : 0); /* spare lanes repeat the first key; their IDs are dropped */
+            first_block(keys + 32 * kk, w[j]);
+            st[j] = j < n ? steps_of(o, kk) : 0;
+            if (st[j] > steps) steps = st[j];
+        }
+        if (steps == 0) continue;
+        fn((const uint32_t(*)[16])w, s);
+        for (int j = 0; j < G; j++) {
+            for (int t = 9; t < 15; t++) w[j][t] = 0;
+            w[j][8] = 0x80000000u;
+            w[j][15] = 256;
+        }
+        for (int i = 0; i < steps; i++) {
+            for (int j = 0; j < n; j++)
+                if (i < st[j]) emit_words(o, k + j, i, s[j]);
+            if (i + 1 < steps) {
+                for (int j = 0; j < G; j++) memcpy(w[j], s[j], 32);
+                fn((const uint32_t(*)[16])w, s);
+            }
+        }
+    }
+}
+#ifdef BZ_X86
+
+/* Four chains interleaved: the same rounds as compress2_shani_, twice as many independent instructions in flight. */
+__attribute__((target("sha,sse4.1"))) static void compress4_shani(const uint32_t w[][16], uint32_t out[][8]) {
+    __m128i m[4][4], s0[4], s1[4], t[4], init0, init1, tmp, k;
+    for (int c = 0; c < 4; c++)
+        for (int q = 0; q < 4; q++) m[c][q] = _mm_loadu_si128((const __m128i *)(w[c] + 4 * q));
+    tmp = _mm_loadu_si128((const __m128i *)&IV[0]);
+    init1 = _mm_loadu_si128((const __m128i *)&IV[4]);
+    tmp = _mm_shuffle_epi32(tmp, 0xB1);
+    init1 = _mm_shuffle_epi32(init1, 0x1B);
+    init0 = _mm_alignr_epi8(tmp, init1, 8);
+    init1 = _mm_blend_epi16(init1, tmp, 0xF0);
+    for (int c = 0; c < 4; c++) { s0[c] = init0; s1[c] = init1; }
+#define R4(q, i)                                                                      \
+    k = _mm_loadu_si128((const __m128i *)&K256[4 * (i)]);                             \
+    for (int c = 0; c < 4; c++) t[c] = _mm_add_epi32(m[c][q], k);                     \
+    for (int c = 0; c < 4; c++) s1[c] = _mm_sha256rnds2_epu32(s1[c], s0[c], t[c]);    \
+    for (int c = 0; c < 4; c++) t[c] = _mm_shuffle_epi32(t[c], 0x0E);                 \
+    for (int c = 0; c < 4; c++) s0[c] = _mm_sha256rnds2_epu32(s0[c], s1[c], t[c]);
+#define S4(q0, q1, q2, q3)                                                                                  \
+    for (int c = 0; c < 4; c++)                                                                             \
+        m[c][q0] = _mm_sha256msg2_epu32(_mm_add_epi32(_mm_sha256msg1_epu32(m[c][q0], m[c][q1]),             \
+                                                      _mm_alignr_epi8(m[c][q3], m[c][q2], 4)), m[c][q3]);
+    R4(0, 0) R4(1, 1) R4(2, 2) R4(3, 3)
+#pragma GCC unroll 12
+    for (int i = 4; i < 16; i++) {
+        int q0 = i & 3, q1 = (i + 1) & 3, q2 = (i + 2) & 3, q3 = (i + 3) & 3;
+        S4(q0, q1, q2, q3)
+        R4(q0, i)
+    }
+#undef R4
+#undef S4
+    for (int c = 0; c < 4; c++) {
+        __m128i a = _mm_add_epi32(s0[c], init0), b = _mm_add_epi32(s1[c], init1);
+        tmp = _mm_shuffle_epi32(a, 0x1B);
+        b = _mm_shuffle_epi32(b, 0xB1);
+        _mm_storeu_si128((__m128i *)(out[c] + 0), _mm_blend_epi16(tmp, b, 0xF0));
+        _mm_storeu_si128((__m128i *)(out[c] + 4), _mm_alignr_epi8(b, tmp, 8));
+    }
+}
+
+static void compress2_shani(const uint32_t w[][16], uint32_t out[][8]) { compress2_shani_(w[0], w[1], out[0], out[1]); }
+
+/* ---- AVX-512: 16 chains, one per 32-bit lane ------------------------------------------------------------ */
+#define V __m512i
+#define VROR(x, n) _mm512_ror_epi32((x), (n))
+#define VXOR3(x, y, z) _mm512_ternarylogic_epi32((x), (y), (z), 0x96)
+#define VCH(e, f, g) _mm512_ternarylogic_epi32((e), (f), (g), 0xCA)
+#define VMAJ(a, b, c) _mm512_ternarylogic_epi32((a), (b), (c), 0xE8)
+#define VADD(x, y) _mm512_add_epi32((x), (y))
+
+/* one compression from the IV of 16 lanes' message words W[0..15]; digest words to s[0..7]. Written out
+ * round by round with named variables (generated), so the compiler keeps the 16 message words and the 8
+ * state words in the 32 vector registers instead of an array in memory. */
+#define VRND(a, b, c, d, e, f, g, h, i, w)                                                         \
+    do {                                                                                          \
+        V t1_ = VADD(VADD(h, VXOR3(VROR(e, 6), VROR(e, 11), VROR(e, 25))),                        \
+                     VADD(VCH(e, f, g), VADD(_mm512_set1_epi32((int)K256[i]), w)));                 \
+        V t2_ = VADD(VXOR3(VROR(a, 2), VROR(a, 13), VROR(a, 22)), VMAJ(a, b, c));                  \
+        d = VADD(d, t1_);                                                                         \
+        h = VADD(t1_, t2_);                                                                       \
+    } while (0)
+#define VSCH(w0, w1, w9, w14)                                                                     \
+    w0 = VADD(VADD(w0, VXOR3(VROR(w1, 7), VROR(w1, 18), _mm512_srli_epi32(w1, 3))),                \
+              VADD(w9, VXOR3(VROR(w14, 17), VROR(w14, 19), _mm512_srli_epi32(w14, 10))))
+__attribute__((target("avx512f"))) static inline void compress16(V W[16], V s[8]) {
+    V w0 = W[0], w1 = W[1], w2 = W[2], w3 = W[3], w4 = W[4], w5 = W[5], w6 = W[6], w7 = W[7], w8 = W[8], w9 = W[9], w10 = W[10], w11 = W[11], w12 = W[12], w13 = W[13], w14 = W[14], w15 = W[15];
+    V a = _mm512_set1_epi32((int)IV[0]), b = _mm512_set1_epi32((int)IV[1]), c = _mm512_set1_epi32((int)IV[2]),
+      d = _mm512_set1_epi32((int)IV[3]), e = _mm512_set1_epi32((int)IV[4]), f = _mm512_set1_epi32((int)IV[5]),
+      g = _mm512_set1_epi32((int)IV[6]), h = _mm512_set1_epi32((int)IV[7]);
+    VRND(a, b, c, d, e, f, g, h, 0, w0);
+    VRND(h, a, b, c, d, e, f, g, 1, w1);
+    VRND(g, h, a, b, c, d, e, f, 2, w2);
+    VRND(f, g, h, a, b, c, d, e, 3, w3);
+    VRND(e, f, g, h, a, b, c, d, 4, w4);
+    VRND(d, e, f, g, h, a, b, c, 5, w5);
+    VRND(c, d, e, f, g, h, a, b, 6, w6);
+    VRND(b, c, d, e, f, g, h, a, 7, w7);
+    VRND(a, b, c, d, e, f, g, h, 8, w8);
+    VRND(h, a, b, c, d, e, f, g, 9, w9);
+    VRND(g, h, a, b, c, d, e, f, 10, w10);
+    VRND(f, g, h, a, b, c, d, e, 11, w11);
+    VRND(e, f, g, h, a, b, c, d, 12, w12);
+    VRND(d, e, f, g, h, a, b, c, 13, w13);
+    VRND(c, d, e, f, g, h, a, b, 14, w14);
+    VRND(b, c, d, e, f, g, h, a, 15, w15);
+    VSCH(w0, w1, w9, w14);
+    VRND(a, b, c, d, e, f, g, h, 16, w0);
+    VSCH(w1, w2, w10, w15);
+    VRND(h, a, b, c, d, e, f, g, 17, w1);
+    VSCH(w2, w3, w11, w0);
+    VRND(g, h, a, b, c, d, e, f, 18, w2);
+    VSCH(w3, w4, w12, w1);
+    VRND(f, g, h, a, b, c, d, e, 19, w3);
+    VSCH(w4, w5, w13, w2);
+    VRND(e, f, g, h, a, b, c, d, 20, w4);
+    VSCH(w5, w6, w14, w3);
+    VRND(d, e, f, g, h, a, b, c, 21, w5);
+    VSCH(w6, w7, w15, w4);
+    VRND(c, d, e, f, g, h, a, b, 22, w6);
+    VSCH(w7, w8, w0, w5);
+    VRND(b, c, d, e, f, g, h, a, 23, w7);
+    VSCH(w8, w9, w1, w6);
+    VRND(a, b, c, d, e, f, g, h, 24, w8);
+    VSCH(w9, w10, w2, w7);
+    VRND(h, a, b, c, d, e, f, g, 25, w9);
+    VSCH(w10, w11, w3, w8);
+    VRND(g, h, a, b, c, d, e, f, 26, w10);
+    VSCH(w11, w12, w4, w9);
+    VRND(f, g, h, a, b, c, d, e, 27, w11);
+    VSCH(w12, w13, w5, w10);
+    VRND(e, f, g, h, a, b, c, d, 28, w12);
+    VSCH(w13, w14, w6, w11);
+    VRND(d, e, f, g, h, a, b, c, 29, w13);
+    VSCH(w14, w15, w7, w12);
+    VRND(c, d, e, f, g, h, a, b, 30, w14);
+    VSCH(w15, w0, w8, w13);
+    VRND(b, c, d, e, f, g, h, a, 31, w15);
+    VSCH(w0, w1, w9, w14);
+    VRND(a, b, c, d, e, f, g, h, 32, w0);
+    VSCH(w1, w2, w10, w15);
+    VRND(h, a, b, c, d, e, f, g, 33, w1);
+    VSCH(w2, w3, w11, w0);
+    VRND(g, h, a, b, c, d, e, f, 34, w2);
+    VSCH(w3, w4, w12, w1);
+    VRND(f, g, h, a, b, c, d, e, 35, w3);
+    VSCH(w4, w5, w13, w2);
+    VRND(e, f, g, h, a, b, c, d, 36, w4);
+    VSCH(w5, w6, w14, w3);
+    VRND(d, e, f, g, h, a, b, c, 37, w5);
+    VSCH(w6, w7, w15, w4);
+    VRND(c, d, e, f, g, h, a, b, 38, w6);
+    VSCH(w7, w8, w0, w5);
+    VRND(b, c, d, e, f, g, h, a, 39, w7);
+    VSCH(w8, w9, w1, w6);
+    VRND(a, b, c, d, e, f, g, h, 40, w8);
+    VSCH(w9, w10, w2, w7);
+    VRND(h, a, b, c, d, e, f, g, 41, w9);
+    VSCH(w10, w11, w3, w8);
+    VRND(g, h, a, b, c, d, e, f, 42, w10);
+    VSCH(w11, w12, w4, w9);
+    VRND(f, g, h, a, b, c, d, e, 43, w11);
+    VSCH(w12, w13, w5, w10);
+    VRND(e, f, g, h, a, b, c, d, 44, w12);
+    VSCH(w13, w14, w6, w11);
+    VRND(d, e, f, g, h, a, b, c, 45, w13);
+    VSCH(w14, w15, w7, w12);
+    VRND(c, d, e, f, g, h, a, b, 46, w14);
+    VSCH(w15, w0, w8, w13);
+    VRND(b, c, d, e, f, g, h, a, 47, w15);
+    VSCH(w0, w1, w9, w14);
+    VRND(a, b, c, d, e, f, g, h, 48, w0);
+    VSCH(w1, w2, w10, w15);
+    VRND(h, a, b, c, d, e, f, g, 49, w1);
+    VSCH(w2, w3, w11, w0);
+    VRND(g, h, a, b, c, d, e, f, 50, w2);
+    VSCH(w3, w4, w12, w1);
+    VRND(f, g, h, a, b, c, d, e, 51, w3);
+    VSCH(w4, w5, w13, w2);
+    VRND(e, f, g, h, a, b, c, d, 52, w4);
+    VSCH(w5, w6, w14, w3);
+    VRND(d, e, f, g, h, a, b, c, 53, w5);
+    VSCH(w6, w7, w15, w4);
+    VRND(c, d, e, f, g, h, a, b, 54, w6);
+    VSCH(w7, w8, w0, w5);
+    VRND(b, c, d, e, f, g, h, a, 55, w7);
+    VSCH(w8, w9, w1, w6);
+    VRND(a, b, c, d, e, f, g, h, 56, w8);
+    VSCH(w9, w10, w2, w7);
+    VRND(h, a, b, c, d, e, f, g, 57, w9);
+    VSCH(w10, w11, w3, w8);
+    VRND(g, h, a, b, c, d, e, f, 58, w10);
+    VSCH(w11, w12, w4, w9);
+    VRND(f, g, h, a, b, c, d, e, 59, w11);
+    VSCH(w12, w13, w5, w10);
+    VRND(e, f, g, h, a, b, c, d, 60, w12);
+    VSCH(w13, w14, w6, w11);
+    VRND(d, e, f, g, h, a, b, c, 61, w13);
+    VSCH(w14, w15, w7, w12);
+    VRND(c, d, e, f, g, h, a, b, 62, w14);
+    VSCH(w15, w0, w8, w13);
+    VRND(b, c, d, e, f, g, h, a, 63, w15);
+    s[0] = VADD(a, _mm512_set1_epi32((int)IV[0])); s[1] = VADD(b, _mm512_set1_epi32((int)IV[1]));
+    s[2] = VADD(c, _mm512_set1_epi32((int)IV[2])); s[3] = VADD(d, _mm512_set1_epi32((int)IV[3]));
+    s[4] = VADD(e, _mm512_set1_epi32((int)IV[4])); s[5] = VADD(f, _mm512_set1_epi32((int)IV[5]));
+    s[6] = VADD(g, _mm512_set1_epi32((int)IV[6])); s[7] = VADD(h, _mm512_set1_epi32((int)IV[7]));
+}
+#undef VRND
+#undef VSCH
+
+
+__attribute__((target("avx512f"))) static void derive_avx512(const uint8_t *keys, Py_ssize_t k0, Py_ssize_t k1,
+                                                            const Out *o) {
+    static const uint32_t pad[8] = {0x80000000u, 0, 0, 0, 0, 0, 0, 256};
+    uint32_t w0[16][16] __attribute__((aligned(64)));
+    uint32_t up[16] __attribute__((aligned(64))), low[16] __attribute__((aligned(64))),
+        lo[16] __attribute__((aligned(64)));
+    const V m8 = _mm512_set1_epi32((int)0xff000000u), m16 = _mm512_set1_epi32(0xff0000), m24 = _mm512_set1_epi32(0xff00),
+            m32 = _mm512_set1_epi32(0xff);
+    for (Py_ssize_t k = k0; k < k1; k += 16) {
+        int n = (int)(k1 - k < 16 ? k1 - k : 16), steps = 0, st[16];
+        for (int j = 0; j < 16; j++) { /* first block of each lane, transposed: word t of lane j at w0[t][j] */
+            uint32_t blk[16];
+            Py_ssize_t kk = k + (j < n ? j : 0);
+            first_block(keys + 32 * kk, blk);
+            for (int t = 0; t < 16; t++) w0[t][j] = blk[t];
+            st[j] = j < n ? steps_of(o, kk) : 0;
+            if (st[j] > steps) steps = st[j];
+        }
+        if (steps == 0) continue;
+        V W[16], s[8];
+        for (int t = 0; t < 16; t++) W[t] = _mm512_load_si512((const void *)w0[t]);
+        compress16(W, s);
+        for (int i = 0; i < steps; i++) {
+            V vup = _mm512_or_si512(_mm512_or_si512(_mm512_and_si512(s[0], m8),
+                                                    _mm512_and_si512(_mm512_srli_epi32(s[1], 8), m16)),
+                                    _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(s[2], 16), m24),
+                                                    _mm512_srli_epi32(s[3], 24)));
+            V vlow = _mm512_or_si512(_mm512_or_si512(_mm512_and_si512(s[4], m8),
+                                                     _mm512_and_si512(_mm512_slli_epi32(s[4], 8), m16)),
+                                     _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(s[5], 16), m24),
+                                                     _mm512_and_si512(_mm512_srli_epi32(s[5], 8), m32)));
+            V vlo = _mm512_or_si512(_mm512_or_si512(_mm512_and_si512(s[6], m8),
+                                                    _mm512_and_si512(_mm512_slli_epi32(s[6], 8), m16)),
+                                    _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(s[7], 16), m24),
+                                                    _mm512_and_si512(_mm512_srli_epi32(s[7], 8), m32)));
+            _mm512_store_si512((void *)up, vup);
+            _mm512_store_si512((void *)low, vlow);
+            _mm512_store_si512((void *)lo, vlo);
+            for (int j = 0; j < n; j++)
+                if (i < st[j]) emit(o, k + j, i, up[j], low[j], lo[j]);
+            if (i + 1 < steps) {
+                for (int t = 0; t < 8; t++) W[t] = s[t];
+                for (int t = 0; t < 8; t++) W[8 + t] = _mm512_set1_epi32((int)pad[t]);
+                compress16(W, s);
+            }
         }
     }
 }
 
-static void derive_range(compress2_fn compress2, const uint8_t *keys, Py_ssize_t nkeys, int slots, uint8_t *out,
-                         uint8_t *scratch) {
-    Py_ssize_t row = (Py_ssize_t)slots * 12;
-    Py_ssize_t k = 0;
-    for (; k + 1 < nkeys; k += 2)
-        derive_pair(compress2, keys + 32 * k, keys + 32 * (k + 1), slots, out + row * k, out + row * (k + 1));
-    if (k < nkeys) /* an odd last key: its twin's IDs go to scratch */
-        derive_pair(compress2, keys + 32 * k, keys + 32 * k, slots, out + row * k, scratch);
+static int cpu_has_avx512(void) {
+    unsigned int a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_OSXSAVE)) return 0;
+    if (__get_cpuid_max(0, NULL) < 7) return 0;
+    __cpuid_count(7, 0, a, b, c, d);
+    if (!((b >> 16) & 1)) return 0; /* AVX512F */
+    unsigned int lo_, hi_;
+    __asm__ volatile("xgetbv" : "=a"(lo_), "=d"(hi_) : "c"(0));
+    return (lo_ & 0xe6) == 0xe6; /* the OS saves SSE, AVX, opmask and ZMM state */
+}
+#endif /* BZ_X86 */
+
+/* ---- backends, dispatch --------------------------------------------------------------------------------- */
+enum { B_PORTABLE, B_SHANI2, B_SHANI4, B_AVX512, B_COUNT };
+static const char *const B_NAMES[B_COUNT] = {"portable", "sha-ni-2", "sha-ni-4", "avx512"};
+static int b_have[B_COUNT] = {1, 0, 0, 0};
+static int b_best = B_PORTABLE;
+
+static void run_backend(int b, const uint8_t *keys, Py_ssize_t k0, Py_ssize_t k1, const Out *o) {
+    switch (b) {
+#ifdef BZ_X86
+    case B_AVX512: derive_avx512(keys, k0, k1, o); return;
+    case B_SHANI4: derive_blocks(compress4_shani, 4, keys, k0, k1, o); return;
+    case B_SHANI2: derive_blocks(compress2_shani, 2, keys, k0, k1, o); return;
+#endif
+    default: derive_blocks(compress1_portable, 1, keys, k0, k1, o); return;
+    }
+}
+
+static int pick_backend(PyObject *name) {
+    if (name == NULL || name == Py_None) return b_best;
+    const char *s = PyUnicode_AsUTF8(name);
+    if (s == NULL) return -1;
+    for (int b = 0; b < B_COUNT; b++)
+        if (strcmp(s, B_NAMES[b]) == 0) {
+            if (!b_have[b]) {
+                PyErr_Format(PyExc_ValueError, "backend %s is not available on this CPU", s);
+                return -1;
+            }
+            return b;
+        }
+    PyErr_Format(PyExc_ValueError, "unknown backend %s", s);
+    return -1;
+}
+
+static int check_args(Py_buffer *keys, int slots) {
+    if (keys->len % 32 != 0) {
+        PyErr_SetString(PyExc_ValueError, "keys must be a concatenation of 32-byte daily keys");
+        return -1;
+    }
+    if (slots < 1 || slots > 86400) {
+        PyErr_SetString(PyExc_ValueError, "slots must be 1..86400");
+        return -1;
+    }
+    return 0;
 }
 
 static PyObject *py_derive(PyObject *self, PyObject *args, PyObject *kw) {
-    static char *kwlist[] = {"keys", "slots", "portable", NULL};
+    static char *kwlist[] = {"keys", "slots", "portable", "backend", NULL};
     Py_buffer keys;
     int slots, portable = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "y*i|p", kwlist, &keys, &slots, &portable)) return NULL;
-    if (keys.len % 32 != 0) {
+    PyObject *bname = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "y*i|pO", kwlist, &keys, &slots, &portable, &bname)) return NULL;
+    int b = portable ? B_PORTABLE : pick_backend(bname);
+    if (b < 0 || check_args(&keys, slots) < 0) {
         PyBuffer_Release(&keys);
-        PyErr_SetString(PyExc_ValueError, "keys must be a concatenation of 32-byte daily keys");
-        return NULL;
-    }
-    if (slots < 1 || slots > 86400) {
-        PyBuffer_Release(&keys);
-        PyErr_SetString(PyExc_ValueError, "slots must be 1..86400");
         return NULL;
     }
     Py_ssize_t nkeys = keys.len / 32;
     PyObject *res = PyBytes_FromStringAndSize(NULL, nkeys * slots * 12);
-    if (res == NULL) {
+    Py_ssize_t *off = PyMem_RawMalloc(sizeof(Py_ssize_t) * (nkeys + 1));
+    if (res == NULL || off == NULL) {
+        Py_XDECREF(res);
+        PyMem_RawFree(off);
         PyBuffer_Release(&keys);
-        return NULL;
-    }
-    compress2_fn fn = portable ? compress2_portable : best_compress2;
-    uint8_t *out = (uint8_t *)PyBytes_AS_STRING(res);
-    uint8_t *scratch = PyMem_RawMalloc((size_t)slots * 12);
-    if (scratch == NULL) {
-        PyBuffer_Release(&keys);
-        Py_DECREF(res);
         return PyErr_NoMemory();
     }
+    for (Py_ssize_t k = 0; k <= nkeys; k++) off[k] = k * slots;
+    Out o = {(uint8_t *)PyBytes_AS_STRING(res), NULL, NULL, NULL, NULL, off, NULL, slots, 0};
     Py_BEGIN_ALLOW_THREADS
-    derive_range(fn, (const uint8_t *)keys.buf, nkeys, slots, out, scratch);
+    run_backend(b, (const uint8_t *)keys.buf, 0, nkeys, &o);
     Py_END_ALLOW_THREADS
-    PyMem_RawFree(scratch);
+    PyMem_RawFree(off);
     PyBuffer_Release(&keys);
     return res;
 }
 
-static PyObject *py_backend(PyObject *self, PyObject *unused) { return PyUnicode_FromString(best_name); }
+static PyObject *py_derive_columns(PyObject *self, PyObject *args, PyObject *kw) {
+    static char *kwlist[] = {"keys", "slots", "valid", "backend", "kd0", NULL};
+    Py_buffer keys, valid = {0};
+    int slots, have_valid = 0, kd0 = 0;
+    PyObject *vobj = NULL, *bname = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "y*i|OOi", kwlist, &keys, &slots, &vobj, &bname, &kd0)) return NULL;
+    int b = pick_backend(bname);
+    if (b < 0 || check_args(&keys, slots) < 0) {
+        PyBuffer_Release(&keys);
+        return NULL;
+    }
+    Py_ssize_t nkeys = keys.len / 32;
+    if (vobj != NULL && vobj != Py_None) {
+        if (PyObject_GetBuffer(vobj, &valid, PyBUF_C_CONTIGUOUS) < 0) {
+            PyBuffer_Release(&keys);
+            return NULL;
+        }
+        have_valid = 1;
+        if (valid.len != nkeys * 4) {
+            PyBuffer_Release(&valid);
+            PyBuffer_Release(&keys);
+            PyErr_SetString(PyExc_ValueError, "valid must hold one int32 per key");
+            return NULL;
+        }
+    }
+    Py_ssize_t *off = PyMem_RawMalloc(sizeof(Py_ssize_t) * (nkeys + 1));
+    if (off == NULL) {
+        if (have_valid) PyBuffer_Release(&valid);
+        PyBuffer_Release(&keys);
+        return PyErr_NoMemory();
+    }
+    Out o = {NULL, NULL, NULL, NULL, NULL, off, have_valid ? (const int32_t *)valid.buf : NULL, slots, kd0};
+    off[0] = 0;
+    for (Py_ssize_t k = 0; k < nkeys; k++) off[k + 1] = off[k] + steps_of(&o, k);
+    Py_ssize_t n = off[nkeys];
+    PyObject *hi = PyBytes_FromStringAndSize(NULL, n * 8), *lo = PyBytes_FromStringAndSize(NULL, n * 4),
+             *kd = PyBytes_FromStringAndSize(NULL, n * 4), *sl = PyBytes_FromStringAndSize(NULL, n * 4);
+    PyObject *res = NULL;
+    if (hi && lo && kd && sl) {
+        o.hi = (int64_t *)PyBytes_AS_STRING(hi);
+        o.lo = (int32_t *)PyBytes_AS_STRING(lo);
+        o.kd = (int32_t *)PyBytes_AS_STRING(kd);
+        o.slot = (int32_t *)PyBytes_AS_STRING(sl);
+        Py_BEGIN_ALLOW_THREADS
+        run_backend(b, (const uint8_t *)keys.buf, 0, nkeys, &o);
+        Py_END_ALLOW_THREADS
+        res = PyTuple_Pack(4, hi, lo, kd, sl);
+    }
+    Py_XDECREF(hi);
+    Py_XDECREF(lo);
+    Py_XDECREF(kd);
+    Py_XDECREF(sl);
+    PyMem_RawFree(off);
+    if (have_valid) PyBuffer_Release(&valid);
+    PyBuffer_Release(&keys);
+    return res;
+}
+
+static PyObject *py_backend(PyObject *self, PyObject *unused) { return PyUnicode_FromString(B_NAMES[b_best]); }
+
+static PyObject *py_backends(PyObject *self, PyObject *unused) {
+    PyObject *l = PyList_New(0);
+    for (int b = 0; l && b < B_COUNT; b++)
+        if (b_have[b]) {
+            PyObject *s = PyUnicode_FromString(B_NAMES[b]);
+            if (s == NULL || PyList_Append(l, s) < 0) {
+                Py_XDECREF(s);
+                Py_DECREF(l);
+                return NULL;
+            }
+            Py_DECREF(s);
+        }
+    return l;
+}
 
 static PyMethodDef methods[] = {
     {"derive", (PyCFunction)(void (*)(void))py_derive, METH_VARARGS | METH_KEYWORDS,
-     "derive(keys, slots, portable=False) -> bytes: the first `slots` 12-byte IDs of each 32-byte key, concatenated"},
-    {"backend", py_backend, METH_NOARGS, "backend() -> 'sha-ni' or 'portable': the compression derive() uses"},
+     "derive(keys, slots, portable=False, backend=None) -> bytes: the first `slots` 12-byte IDs of each 32-byte "
+     "key, concatenated"},
+    {"derive_columns", (PyCFunction)(void (*)(void))py_derive_columns, METH_VARARGS | METH_KEYWORDS,
+     "derive_columns(keys, slots, valid=None, backend=None) -> (hi, lo, kd, slot) as bytes of int64/int32"},
+    {"backend", py_backend, METH_NOARGS, "backend() -> the path derive() uses by default on this CPU"},
+    {"backends", py_backends, METH_NOARGS, "backends() -> every path this CPU can run"},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef moddef = {PyModuleDef_HEAD_INIT, "_sha_kernel",
-                                    "Bluezone ID derivation (SHA-256 chains) in C", -1, methods};
+                                    "Bluezone ID derivation (multi-buffer SHA-256 chains) in C", -1, methods};
 
 PyMODINIT_FUNC PyInit__sha_kernel(void) {
 #ifdef BZ_X86
     if (cpu_has_sha()) {
-        best_compress2 = compress2_shani;
-        best_name = "sha-ni";
+        b_have[B_SHANI2] = b_have[B_SHANI4] = 1;
+        b_best = B_SHANI4;
+    }
+    if (cpu_has_avx512()) {
+        b_have[B_AVX512] = 1;
+        b_best = B_AVX512;
     }
 #endif
     return PyModule_Create(&moddef);

@@ -53,5 +53,5 @@ def require_extra(extra: str, command: str, modules: tuple[str, ...] = (), progr
     missing += [p for p in programs
                 if not (Path(sys.executable).parent / p).exists() and shutil.which(p) is None]
     if missing:
-        raise UsageError(f"bztoken {command} needs the [{extra}] extra ({', '.join(missing)} not installed)",
+        raise UsageError(f"{command} needs the [{extra}] extra ({', '.join(missing)} not installed)",
                          hint=f"pip install 'bztoken[{extra}]'")

@@ -1,13 +1,16 @@
 """Printable label sheets: one label per token with a QR code and the token ID, never a secret.
 
 The QR code holds `BZTOKEN:<token ID>` only: anyone can read a label, so it must not help anyone talk to
-the token. Output is a PDF (A4, 3 x 8 labels per page) written directly: QR modules as filled rectangles
-(vector, sharp at any printer resolution), text in the standard Helvetica font (no font embedding).
+the token. Output is a PDF (A4, 3 x 8 labels per page) made with fpdf2: QR modules as filled rectangles
+(vector, sharp at any printer resolution), text in DejaVu Sans embedded as a Unicode TrueType font (subset),
+so a wearer's name prints exactly as registered, Vietnamese diacritics included ("Lê Thị Cúc", "Nguyễn").
+The fonts ship in provisioning/fonts with their licence.
 """
 
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from host_tools.errors import UsageError
@@ -17,6 +20,11 @@ PAGE_W, PAGE_H = 595.28, 841.89  # A4 in points
 MARGIN = 28.0
 COLS, ROWS = 3, 8
 QR_QUIET = 2  # modules of white border (labels are cut apart along the grey lines, leaving white)
+FONTS = Path(__file__).resolve().parent / "fonts"
+FONT_REGULAR = FONTS / "DejaVuSans.ttf"
+FONT_BOLD = FONTS / "DejaVuSans-Bold.ttf"
+ID_SIZE_MAX = 11.0
+NAME_SIZES = (9.0, 8.0, 7.0, 6.0, 5.0)  # the largest at which the name fits its space is used
 
 
 @dataclass
@@ -29,38 +37,24 @@ def payload(token_id: str) -> str:
     return PREFIX + token_id
 
 
-def _latin(text: str) -> str:
-    """Helvetica (WinAnsi) has no Vietnamese letters: print them without diacritics (Nguyễn -> Nguyen)."""
-    text = text.replace("Đ", "D").replace("đ", "d")
-    text = "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
-    return text.encode("latin-1", "replace").decode("latin-1")
+@cache
+def _cmap(path: Path) -> frozenset[int]:
+    from fontTools.ttLib import TTFont  # fpdf2's own dependency
+
+    with TTFont(str(path), lazy=True) as f:
+        return frozenset(f.getBestCmap())
 
 
-# Helvetica-Bold advance widths (1/1000 em, from its AFM) for what token IDs are made of
-_BOLD_W = dict(zip("ABCDEFGHIJKLMNOPQRSTUVWXYZ", (722, 722, 722, 722, 667, 611, 778, 722, 278, 556, 722, 611, 833,
-                                                  722, 778, 667, 778, 722, 667, 611, 722, 667, 944, 667, 667, 611),
-                   strict=True))
-_BOLD_W.update({d: 556 for d in "0123456789"} | {"-": 333, " ": 278, ":": 333})
-
-
-def _fit(text: str, width: float, largest: float) -> float:
-    """The largest font size up to `largest` at which `text` in Helvetica-Bold fits in `width` points."""
-    em = sum(_BOLD_W.get(c, 722) for c in text) / 1000
-    return min(largest, width / em) if em else largest
-
-
-def _wrap(text: str, width: int, lines: int) -> list[str]:
-    out: list[str] = []
-    for word in text.split():
-        if out and len(out[-1]) + 1 + len(word) <= width:
-            out[-1] += " " + word
-        else:
-            out.append(word[:width])
-    return out[:lines]
-
-
-def _pdf_str(text: str) -> str:
-    return "(" + _latin(text).replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ")"
+def printable(text: str) -> str:
+    """The text as it will print: NFC (precomposed Vietnamese letters, as the font has them: the same letters
+    as the registered name, canonically); UsageError naming any character the label font cannot print."""
+    text = unicodedata.normalize("NFC", text)
+    missing = list(dict.fromkeys(c for c in text if ord(c) not in _cmap(FONT_REGULAR) and not c.isspace()))
+    if missing:
+        shown = ", ".join(f"{c!r} U+{ord(c):04X}" for c in missing[:5])
+        raise UsageError(f"the label font (DejaVu Sans) cannot print {shown} in {text[:60]!r}",
+                         hint="print the labels without names, or with the name as the station writes it")
+    return text
 
 
 def _qr_matrix(data: str) -> list[list[int]]:
@@ -70,13 +64,35 @@ def _qr_matrix(data: str) -> list[list[int]]:
     return [list(row) for row in qr.matrix]
 
 
-def _label_ops(label: Label, x: float, y: float, w: float, h: float) -> list[str]:
-    ops = ["0.8 G 0.3 w", f"{x:.2f} {y:.2f} {w:.2f} {h:.2f} re S", "0 g"]
+def _wrap(pdf, text: str, width: float) -> list[str]:
+    """Lines of `text` no wider than `width` at the current font: at spaces, and inside a word only when the
+    word alone is too wide (a long name is printed whole, never cut off)."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and pdf.get_string_width(lines[-1] + " " + word) <= width:
+            lines[-1] += " " + word
+            continue
+        while pdf.get_string_width(word) > width and len(word) > 1:
+            cut = len(word) - 1
+            while cut > 1 and pdf.get_string_width(word[:cut]) > width:
+                cut -= 1
+            lines.append(word[:cut])
+            word = word[cut:]
+        lines.append(word)
+    return lines
+
+
+def _label(pdf, label: Label, x: float, top: float, w: float, h: float) -> None:
+    """One label with its top-left corner at (x, top) (fpdf2 measures y downwards from the page's top)."""
+    pdf.set_draw_color(204)
+    pdf.set_line_width(0.3)
+    pdf.rect(x, top, w, h)
     m = _qr_matrix(payload(label.token_id))
     n = len(m) + 2 * QR_QUIET
     side = min(h - 8, w * 0.45)
     mod = side / n
-    qx, qy = x + 4, y + (h - side) / 2
+    qx, qy = x + 4, top + (h - side) / 2
+    pdf.set_fill_color(0)
     for r, row in enumerate(m):
         c = 0
         while c < len(row):  # one rectangle per horizontal run of dark modules
@@ -84,64 +100,72 @@ def _label_ops(label: Label, x: float, y: float, w: float, h: float) -> list[str
                 start = c
                 while c < len(row) and row[c]:
                     c += 1
-                rx = qx + (start + QR_QUIET) * mod
-                ry = qy + side - (r + QR_QUIET + 1) * mod
-                ops.append(f"{rx:.3f} {ry:.3f} {(c - start) * mod:.3f} {mod:.3f} re")
+                pdf.rect(qx + (start + QR_QUIET) * mod, qy + (r + QR_QUIET) * mod, (c - start) * mod, mod, style="F")
             else:
                 c += 1
-    ops.append("f")
     tx = qx + side + 4
-    size = _fit(_latin(label.token_id), x + w - 4 - tx, 11)
-    ops.append(f"BT /F1 {size:.2f} Tf {tx:.2f} {y + h / 2 + 4:.2f} Td {_pdf_str(label.token_id)} Tj ET")
-    for i, line in enumerate(_wrap(_latin(label.line2), 20, 2)):
-        ops.append(f"BT /F2 8 Tf {tx:.2f} {y + h / 2 - 10 - 9 * i:.2f} Td {_pdf_str(line)} Tj ET")
-    return ops
+    tw = x + w - 4 - tx
+    pdf.set_text_color(0)
+    pdf.set_font("DejaVu", "B", ID_SIZE_MAX)
+    size = min(ID_SIZE_MAX, ID_SIZE_MAX * tw / max(pdf.get_string_width(label.token_id), 1e-6))
+    pdf.set_font("DejaVu", "B", size)
+    name = printable(label.line2) if label.line2 else ""
+    mid = top + h / 2
+    pdf.text(tx, mid - 2 if name else mid + size / 3, label.token_id)
+    if not name:
+        return
+    room = top + h - 4 - (mid + 2)  # below the ID, to the label's bottom edge
+    for ns in NAME_SIZES:
+        pdf.set_font("DejaVu", "", ns)
+        lines = _wrap(pdf, name, tw)
+        if len(lines) * ns * 1.2 <= room:
+            break
+    for i, line in enumerate(lines):
+        pdf.text(tx, mid + 2 + ns * (1 + 1.2 * i), line)
 
 
 def pdf_bytes(labels: Iterable[Label]) -> bytes:
+    from fpdf import FPDF
+
     labels = list(labels)
     if not labels:
         raise UsageError("no tokens to print labels for")
+    for lab in labels:  # every name checked before a page is drawn
+        if lab.line2:
+            printable(lab.line2)
+    pdf = FPDF(unit="pt", format=(PAGE_W, PAGE_H))
+    pdf.set_auto_page_break(False)
+    pdf.set_creator("bztoken")
+    pdf.add_font("DejaVu", "", str(FONT_REGULAR))
+    pdf.add_font("DejaVu", "B", str(FONT_BOLD))
     per_page = COLS * ROWS
     w = (PAGE_W - 2 * MARGIN) / COLS
     h = (PAGE_H - 2 * MARGIN) / ROWS
-    pages = []
     for start in range(0, len(labels), per_page):
-        ops = []
+        pdf.add_page()
         for i, lab in enumerate(labels[start : start + per_page]):
             col, row = i % COLS, i // COLS
-            ops += _label_ops(lab, MARGIN + col * w, PAGE_H - MARGIN - (row + 1) * h, w, h)
-        pages.append("\n".join(ops).encode("latin-1"))
-    # objects: 1 catalog, 2 pages, 3 font, 4 bold font, then (page, content) per page
-    objs: list[bytes] = []
-    kids = " ".join(f"{5 + 2 * i} 0 R" for i in range(len(pages)))
-    objs.append(b"<< /Type /Catalog /Pages 2 0 R >>")
-    objs.append(f"<< /Type /Pages /Kids [{kids}] /Count {len(pages)} >>".encode())
-    objs.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>")
-    objs.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
-    for i, content in enumerate(pages):
-        objs.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {PAGE_W} {PAGE_H}] "
-                    f"/Resources << /Font << /F1 3 0 R /F2 4 0 R >> >> /Contents {6 + 2 * i} 0 R >>".encode())
-        objs.append(f"<< /Length {len(content)} >>\nstream\n".encode() + content + b"\nendstream")
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for num, body in enumerate(objs, 1):
-        offsets.append(len(out))
-        out += f"{num} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objs) + 1}\n0000000000 65535 f \n".encode()
-    for off in offsets:
-        out += f"{off:010d} 00000 n \n".encode()
-    out += f"trailer\n<< /Size {len(objs) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return bytes(out)
+            _label(pdf, lab, MARGIN + col * w, MARGIN + row * h, w, h)
+    return bytes(pdf.output())
 
 
 def write_pdf(labels: Iterable[Label], path: str | Path) -> int:
-    """Write the sheet(s); returns the number of labels."""
+    """Write the sheet(s) atomically (never half a PDF); returns the number of labels."""
+    import os
+    import tempfile
+
     labels = list(labels)
     data = pdf_bytes(labels)
+    target = Path(path)
     try:
-        Path(path).write_bytes(data)
+        fd, tmp = tempfile.mkstemp(prefix=".labels-", suffix=".pdf", dir=target.parent)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(tmp, target)
+        except BaseException:
+            os.unlink(tmp)
+            raise
     except OSError as e:
         raise UsageError(f"cannot write labels to {path}: {e.strerror or e}") from e
     return len(labels)

@@ -14,9 +14,19 @@ from pathlib import Path
 from host_tools.errors import UsageError
 from provisioning import secrets
 
-PROTECTS = ("The station passphrase protects the secret of every token registered here (each token's logs and\n"
-            "keys open only with it) and is what health workers type to log in to the station page.\n"
-            "Keep it written down somewhere safe: without it, the tokens registered here cannot be synced.")
+
+def both(key: str, **args) -> str:
+    """A terminal line in Vietnamese, then English (host_tools/station/i18n.json: the station's one key file)."""
+    from host_tools.station.i18n import text
+
+    return f"{text(key, 'vi', **args)} / {text(key, 'en', **args)}"
+
+
+def protects() -> str:
+    from host_tools.station.i18n import text
+
+    return f"{text('cli_protects', 'vi')}\n{text('cli_protects', 'en')}"
+
 
 WAYS = ("give it one of these ways: run `bztoken station` in a terminal (it asks); "
         "BZTOKEN_PASSPHRASE=... bztoken station; bztoken station --passphrase-file FILE (a file holding only the "
@@ -47,21 +57,21 @@ def ask_new(prompt=None, out=sys.stderr, tries: int = 3) -> str:
 
     prompt = prompt or getpass.getpass
     for _ in range(tries):
-        a = prompt("New station passphrase: ")
+        a = prompt(both("cli_new_pass").replace(":  /", " /"))
         if len(a) < secrets.MIN_PASSPHRASE:
-            print(f"at least {secrets.MIN_PASSPHRASE} characters, please", file=out)
+            print(both("cli_too_short", n=secrets.MIN_PASSPHRASE), file=out)
             continue
-        if prompt("The same passphrase again: ") != a:
-            print("the two do not match; again", file=out)
+        if prompt(both("cli_again").replace(":  /", " /")) != a:
+            print(both("cli_mismatch"), file=out)
             continue
         return a
     raise UsageError("no new passphrase was set", hint="type the same passphrase twice")
 
 
-def ask(what: str = "Station passphrase: ", prompt=None) -> str:
+def ask(key: str = "cli_pass", prompt=None) -> str:
     import getpass
 
-    v = (prompt or getpass.getpass)(what)
+    v = (prompt or getpass.getpass)(both(key).replace(":  /", " /"))
     if not v:
         raise UsageError("no passphrase typed")
     return v

@@ -68,14 +68,29 @@ def check_token_id(token_id: str) -> str:
 class Registry:
     """`Registry(db_path, passphrase)`; passphrase None opens it for everything but secrets."""
 
-    def __init__(self, db_path: str | Path, passphrase: str | bytes | None, *, kdf_n: int | None = None):
+    def __init__(self, db_path: str | Path, passphrase: str | bytes | None, *, kdf_n: int | None = None,
+                 key: bytes | None = None):
+        """`key`: the key an earlier Registry of this file derived (`.key`), for a long-running process that opens
+        the registry again and again (the station: scrypt costs 128 MiB and a few tenths of a second each time)."""
         self.path = Path(db_path)
         # created 0600, versioned and migrated forward (host_tools.dbfiles); version 1 is round 1's schema
         self.con = dbfiles.open_sqlite(self.path, "registry", MIGRATIONS)
         self.con.execute("PRAGMA foreign_keys = ON")
         self._key: bytes | None = None
-        if passphrase is not None:
+        if key is not None:
+            try:
+                secrets.unseal(key, bytes.fromhex(self._meta("check") or ""), "registry")
+            except (AuthError, ValueError):
+                self.con.close()
+                raise AuthError(f"the station passphrase of {self.path} has changed",
+                                hint="start the station again with the new passphrase") from None
+            self._key = key
+        elif passphrase is not None:
             self._key = self._unlock(passphrase, kdf_n)
+
+    @property
+    def key(self) -> bytes:
+        return self._need_key()
 
     # -- keys ----------------------------------------------------------------------------------
     def _meta(self, key: str) -> str | None:

@@ -88,12 +88,12 @@ def cut_on_second_read(tok: PtyToken) -> None:
 
 
 @contextlib.contextmanager
-def running_station(db, **kw):
+def running_station(db, server_kw=None, **kw):
     kw.setdefault("usb", False)
     kw.setdefault("poll_s", 0.1)
     kw.setdefault("serial_timeout", 0.5)
     st = Station(db, PW, **kw)
-    httpd = serve(st, "127.0.0.1", 0)
+    httpd = serve(st, "127.0.0.1", 0, **(server_kw or {}))
     th = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
     th.start()
     st.start()

@@ -1,12 +1,14 @@
-"""ID derivation for matching: the C kernel (SHA-NI and portable compressions) and the pure-Python path give
-the same IDs as bzfw.ids, on the shared vectors and on Hypothesis keys."""
+"""ID derivation for matching: every path of the C kernel this CPU runs (AVX-512 16 lanes, SHA-NI 4 and 2
+chains, portable) and the pure-Python path give the same IDs as bzfw.ids, on the shared vectors and on
+Hypothesis keys; the matcher's columns (with slots left out) equal the IDs."""
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from bzfw import ids
-from host_tools.match import derive
+from host_tools.match import derive, query
 
 try:
     from host_tools import _sha_kernel as kernel
@@ -29,12 +31,34 @@ def test_vector_days_every_path(vectors):
     if kernel is not None:
         assert kernel.derive(b"".join(keys), 96, portable=True) == want
         assert kernel.derive(b"".join(keys), 96) == want
+        for b in kernel.backends():
+            assert kernel.derive(b"".join(keys), 96, backend=b) == want, b
 
 
 def test_backend_named():
-    assert derive.backend() in ("sha-ni", "portable", "python")
+    assert derive.backend() in ("avx512", "sha-ni-4", "sha-ni-2", "portable", "python")
     if kernel is None:
         assert derive.backend() == "python"
+    else:
+        assert derive.backend() == kernel.backends()[-1] and "portable" in kernel.backends()
+        with pytest.raises(ValueError):
+            kernel.derive(b"\0" * 32, 96, backend="quantum")
+
+
+def _flags():
+    try:
+        return set(open("/proc/cpuinfo").read().split())
+    except OSError:
+        return set()
+
+
+@needs_kernel
+def test_paths_the_cpu_has_are_offered():
+    flags = _flags()
+    if "sha_ni" in flags:
+        assert {"sha-ni-2", "sha-ni-4"} <= set(kernel.backends())
+    if "avx512f" in flags:
+        assert "avx512" in kernel.backends()
 
 
 @needs_kernel
@@ -43,6 +67,28 @@ def test_kernel_equals_reference(keys, slots):
     want = _reference(keys, slots)
     assert kernel.derive(b"".join(keys), slots) == want
     assert kernel.derive(b"".join(keys), slots, portable=True) == want
+    for b in kernel.backends():
+        assert kernel.derive(b"".join(keys), slots, backend=b) == want, b
+
+
+@needs_kernel
+@given(st.lists(st.tuples(st.binary(min_size=32, max_size=32), st.integers(-2, 120)), min_size=0, max_size=40),
+       st.integers(1, 100), st.integers(1, 3))
+def test_columns_equal_the_ids_on_every_path(items, slots, jobs):
+    keys = [k for k, _ in items]
+    valid = np.array([v for _, v in items], np.int32)
+    ref = [ids.day_ids(k, slots) for k in keys]
+    want = [(i, s, ref[i][s]) for i in range(len(keys)) for s in range(max(0, min(slots, int(valid[i]))))]
+    for b in [None, *kernel.backends()]:
+        if b is None:
+            hi, lo, kd, sl = derive.derive_columns(b"".join(keys), slots, valid, jobs=jobs)
+        else:
+            hi, lo, kd, sl = derive.derive_columns(b"".join(keys), slots, valid, backend=b)
+        blob = query.join_ids(hi, lo)
+        got = [(int(kd[r]), int(sl[r]), blob[12 * r : 12 * r + 12]) for r in range(len(kd))]
+        assert got == want, b
+    hi, lo, kd, sl = derive.derive_columns(b"".join(keys), slots, valid, native=False)
+    assert list(zip(kd.tolist(), sl.tolist(), strict=True)) == [(i, s) for i, s, _ in want]
 
 
 @needs_kernel

@@ -110,20 +110,26 @@ def test_duplicates_and_malformed(tmp_path):
 @settings(max_examples=1000 if DEEP else 60)
 @given(st.lists(st.tuples(st.binary(min_size=32, max_size=32), st.integers(0, 20000), st.sampled_from([96, 144, 1]),
                           st.integers(0, 3 * 86400)), max_size=30, unique_by=lambda t: (t[0], t[1])),
-       st.integers(16, 300), st.sampled_from(["", " ", "\n  "]))
-def test_streaming_reader_equals_json(tmp_path_factory, items, chunk, ws):
+       st.sampled_from(["", " ", "\n  "]), st.booleans())
+def test_typed_decoder_equals_json_module_and_columns_equal_objects(tmp_path_factory, items, ws, extra):
     data = [{"daily_key": k.hex(), "time_start": d * 86400, "max": m, "time_end": d * 86400 + span}
             for k, d, m, span in items]
+    if extra:  # fields phones do not know are ignored, as phones ignore them
+        data = [dict(x, note={"a": [1, 2]}) for x in data]
     text = "{" + ws + '"data":' + ws + "[" + ("," + ws).join(json.dumps(x) for x in data) + ws + "]" + ws + "}"
     p = tmp_path_factory.mktemp("s") / "big.json"
     p.write_text(text)
-    old = exposures._CHUNK
-    exposures._CHUNK = chunk  # small chunks: every entry crosses a chunk boundary somewhere
-    try:
-        got = [e.to_json() for e in read_entries([p])]
-    finally:
-        exposures._CHUNK = old
-    assert got == [dict(x, daily_key=x["daily_key"].upper()) for x in data]
+    ex = exposures.read_exposures([p])
+    got = [e.to_json() for e in ex]
+    assert got == [{k: (v.upper() if k == "daily_key" else v) for k, v in x.items() if k != "note"}
+                   for x in json.loads(text)["data"]]
+    # the columnar key-days are the objects' key-days
+    kds = ex.key_days()
+    want = [kd for e in ex for kd in e.key_days()]
+    assert len(kds) == len(want)
+    assert [(int(kds.entry[i]), kds.keys[32 * i : 32 * i + 32], int(kds.base_ms[i]), int(kds.slot_ms[i]),
+             int(kds.slots[i]), int(kds.valid[i])) for i in range(len(kds))] == [
+        (k.entry, k.key, k.base_ms, k.slot_ms, k.slots, k.valid) for k in want]
 
 
 @settings(max_examples=2000 if DEEP else 100)

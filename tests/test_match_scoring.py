@@ -163,3 +163,18 @@ def test_simulator_senders_agree_with_the_table():
         shares = WEAR_DEFAULTS[k]
         worn = sum(w * (WEAR_POSITIONS[p]["base"] + WEAR_POSITIONS[p]["back"] / 2) for p, w in shares.items())
         assert worn / sum(shares.values()) == pytest.approx(calibration.worn_loss(k), abs=1.0), k
+
+
+def test_sender_kind_per_entry():
+    """The same RSSI from a quieter sender (an Android phone advertises about 12 dB under a token) means closer."""
+    rng = np.random.default_rng(9)
+    log = _token_log([(3600, 3600 + 20 * 60, 3.0)], rng, noise_db=1.0)
+    src = [LogSource(log.name, lambda: log, len(log))]
+    rcv = lambda info: scoring.Receiver("token", sampling_s=50)  # noqa: E731
+    tok = engine.run_match([_entry()], src, "scored", receiver_of=rcv, sender_of=lambda e: "token")
+    phone = engine.run_match([_entry()], src, "scored", receiver_of=rcv, sender_of=lambda e: "android")
+    (x,), (y,) = tok.logs[0].exposures, phone.logs[0].exposures
+    assert x["near_min"] < 3 and y["near_min"] >= 18
+    assert calibration.tx_dbm("token") - calibration.tx_dbm("android") == pytest.approx(
+        calibration.rssi_1m("token") - calibration.rssi_1m("android") - calibration.worn_loss("token")
+        + calibration.worn_loss("android"))

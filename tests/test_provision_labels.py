@@ -37,7 +37,7 @@ def test_sheet_decodes_to_token_ids_over_pages(tmp_path):
     codes, text, pages = decode_pdf(path)
     assert pages == 2
     assert sorted(codes) == sorted(labels.payload(t) for t in ids)
-    assert all(t in text for t in ids) and "Nguyen Thi Dao" in text
+    assert all(t in text for t in ids) and "Nguyễn Thị Đào" in text
 
 
 def test_labels_from_provisioning_hold_no_secret(tmp_path, monkeypatch, capsys):

@@ -125,7 +125,11 @@ def test_shares_the_station_database_with_the_pulled_logs(tmp_path):
     with reg(db) as r:
         r.add_token("BZ-SHRD-0001", secrets.new_secret())
     names = {row[0] for row in sqlite3.connect(db).execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert {"encounters", "pulls", "tokens", "wearers", "secrets", "registry_meta"} <= names
+    assert {"pulls", "syncs", "tokens", "wearers", "secrets", "registry_meta"} <= names
+    # the pulled encounters themselves live in the columnar store beside it (host_tools.stationdb)
+    from host_tools import paths
+
+    assert paths.encounter_store(db).is_file()
 
 
 def test_bad_token_ids_refused(tmp_path):

@@ -164,6 +164,37 @@ def test_a_declared_body_over_the_limit_is_refused_before_it_is_read(db):
             assert not still_reading
 
 
+def test_a_chunked_body_is_cut_at_the_limit(db):
+    """No Content-Length (chunked): the body is counted as it arrives and refused once over the limit."""
+    with running_station(db, server_kw={"max_upload": 64 << 10}) as (st, port):
+        c = Client(port)
+        c.login()
+        head = (f"POST /api/lists HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {c.cookie}\r\nX-CSRF-Token: {c.csrf}\r\n"
+                "Content-Type: multipart/form-data; boundary=x\r\nTransfer-Encoding: chunked\r\n\r\n").encode()
+        part = b"--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"l.json\"\r\n\r\n" + b"[" * 8000
+        chunk = f"{len(part):x}\r\n".encode() + part + b"\r\n"
+        answer, still_reading = _raw_request(port, head + chunk * 12, body_after=chunk)
+        assert answer.startswith(b"HTTP/1.1 413") and b"e_too_large" in answer, answer[:300]
+        assert not still_reading
+        assert list(st.exposures_dir.iterdir()) == []  # nothing kept
+
+
+def test_the_station_derives_the_registry_key_once(db, tmp_path, monkeypatch):
+    """scrypt (128 MiB, tenths of a second at the real cost) once per station run, not once per sync."""
+    from provisioning import secrets
+
+    calls = []
+    real = secrets.derive_key
+    monkeypatch.setattr(secrets, "derive_key", lambda *a, **k: calls.append(1) or real(*a, **k))
+    with pty_token(tmp_path / "tok") as tok, running_station(db, extra_ports=[tok.port]) as (st, port):
+        c = Client(port)
+        c.login()
+        wait_for(lambda: (s := port_state(c, tok.port)) and s["state"] == "synced")
+        wait_for(lambda: c.post("/api/sync", {"port": tok.port})[0] == 202)  # (400 while it finishes matching)
+        wait_for(lambda: sum(a["action"] == "sync" for a in store.audit_log(db)) == 2)
+    assert len(calls) == 1
+
+
 def test_login_lockout_grows_per_client(db):
     from host_tools.station.server import FREE_TRIES, LOCK_BASE_S, LoginLimiter
 

@@ -47,12 +47,14 @@ def cmd_match(args: argparse.Namespace) -> int:
 
     th = scoring.Thresholds(args.tolerance_s, scoring.DEFAULT_NEAR_MIN if args.near_min is None else args.near_min,
                             args.sender_kind)
-    # Entries stream through the matcher; a bad one stops the run before anything is printed.
+    # Every exposure file is decoded and checked whole before any log is opened: nothing is matched from a
+    # file that is not valid.
+    ex = exposures.read_exposures(args.exposures, days=args.days)
     sources = logs.db_logs(args.db, args.token) if args.db else logs.file_sources(args.log)
     # a token's jig offset (bztoken calibrate) and registered profile say how its log is read
     offs = calibration.offsets(args.db) if args.db else {}
     profs = calibration.token_profiles(args.db) if args.db else {}
-    res = engine.run_match(exposures.read_entries(args.exposures, days=args.days), sources, mode=args.mode,
+    res = engine.run_match(ex, sources, mode=args.mode,
                            thresholds=th, jobs=jobs, max_ids=args.max_ids, progress=progress.for_cli(args.json),
                            receiver_of=lambda info: scoring.Receiver.from_info(info, offs, profs))
     if args.json:

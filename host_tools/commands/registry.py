@@ -169,7 +169,7 @@ def cmd_passphrase(args: argparse.Namespace) -> int:
     if args.passphrase_file or os.environ.get("BZTOKEN_PASSPHRASE") or not tty:
         old = secrets.passphrase_from(args.passphrase_file)
     else:
-        old = passphrase.ask("Current station passphrase: ")
+        old = passphrase.ask("cli_current_pass")
     if args.new_passphrase_file or os.environ.get("BZTOKEN_NEW_PASSPHRASE"):
         new = secrets.passphrase_from(args.new_passphrase_file, env="BZTOKEN_NEW_PASSPHRASE")
     elif tty:

@@ -52,9 +52,9 @@ def station_passphrase(db: Path, passphrase_file: Path | None, tty: bool | None 
         what = "this new station needs a passphrase" if new else "the station needs its passphrase"
         raise UsageError(what, hint=passphrase.WAYS)
     if new:
-        print(f"A new station ({db}).\n{passphrase.PROTECTS}", file=sys.stderr)
+        print(f"{passphrase.both('cli_new_station', db=db)}\n{passphrase.protects()}", file=sys.stderr)
         return passphrase.ask_new(prompt)
-    return passphrase.ask("Station passphrase: ", prompt)
+    return passphrase.ask("cli_pass", prompt)
 
 
 def cmd_station(args: argparse.Namespace) -> int:

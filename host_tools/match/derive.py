@@ -19,7 +19,8 @@ ID_LEN = ids.ID_LEN
 
 
 def backend() -> str:
-    """'sha-ni' or 'portable' (the C kernel's compression), or 'python' (no kernel built)."""
+    """The C kernel's path on this CPU ('avx512', 'sha-ni-4', 'sha-ni-2', 'portable'), or 'python' (no kernel
+    built)."""
     return _kernel.backend() if _kernel is not None else "python"
 
 
@@ -46,6 +47,56 @@ def derive(keys: list[bytes], slots: int = ids.SLOTS_PER_DAY, jobs: int = 1, nat
     pool = ThreadPoolExecutor if use_kernel else ProcessPoolExecutor
     with pool(max_workers=jobs) as ex:
         return b"".join(ex.map(_derive_one, parts, [slots] * len(parts), [use_kernel] * len(parts)))
+
+
+def derive_blob(keys: bytes, slots: int = ids.SLOTS_PER_DAY, jobs: int = 1, native: bool = True) -> bytes:
+    """derive() for keys given as one blob of 32-byte keys (no list of objects on the way)."""
+    if len(keys) % ids.KEY_LEN:
+        raise ValueError("keys must be a concatenation of 32-byte daily keys")
+    n = len(keys) // ids.KEY_LEN
+    if native and _kernel is not None and (jobs <= 1 or n < 2 * jobs):
+        return _kernel.derive(keys, slots)
+    return derive([keys[i : i + ids.KEY_LEN] for i in range(0, len(keys), ids.KEY_LEN)], slots, jobs, native)
+
+
+def derive_columns(keys: bytes, slots: int, valid=None, jobs: int = 1, native: bool = True,
+                   backend: str | None = None):
+    """The IDs of keys (a blob of 32-byte keys) as the matcher's columns (hi int64, lo int32, kd int32, slot
+    int32: host_tools.match.query), keeping slots 0..valid[k]-1 of key k (`valid`: int32 per key, None: all).
+    The kernel writes the columns directly; without it, bzfw.ids' IDs are split (same values)."""
+    import numpy as np
+
+    n = len(keys) // ids.KEY_LEN
+    if valid is not None:
+        valid = np.ascontiguousarray(valid, dtype=np.int32)
+    if not (native and _kernel is not None):
+        from host_tools.match import query
+
+        hi, lo = query.split_ids(derive_python([keys[i : i + 32] for i in range(0, len(keys), 32)], slots))
+        kd = np.repeat(np.arange(n, dtype=np.int32), slots)
+        slot = np.tile(np.arange(slots, dtype=np.int32), n)
+        if valid is not None:
+            keep = slot < np.repeat(valid, slots)
+            hi, lo, kd, slot = hi[keep], lo[keep], kd[keep], slot[keep]
+        return hi, lo, kd, slot
+
+    def part(a: int, b: int):
+        v = valid[a:b] if valid is not None else None
+        cols = _kernel.derive_columns(keys[32 * a : 32 * b], slots, v, backend, a)
+        return tuple(np.frombuffer(c, dt) for c, dt in zip(cols, (np.int64, np.int32, np.int32, np.int32),
+                                                            strict=True))
+
+    if jobs <= 1 or n < 2 * jobs:
+        return part(0, n)
+    step = -(-n // jobs)
+    with ThreadPoolExecutor(max_workers=jobs) as ex:
+        parts = list(ex.map(lambda a: part(a, min(n, a + step)), range(0, n, step)))
+    return tuple(np.concatenate([p[i] for p in parts]) for i in range(4))
+
+
+def kernel_backends() -> list[str]:
+    """Every path of the C kernel this CPU can run (the first entries are slower), or [] without the kernel."""
+    return _kernel.backends() if _kernel is not None else []
 
 
 def next_key(key: bytes) -> bytes:

@@ -24,7 +24,7 @@ import numpy as np
 
 from host_tools.errors import UsageError
 from host_tools.match import derive, query
-from host_tools.match.exposures import Entry, KeyDay
+from host_tools.match.exposures import Entry, Exposures, KeyDay, KeyDays
 from host_tools.match.logs import LogData, LogSource
 from host_tools.match.scoring import Receiver, Rows, Thresholds, exposures
 from host_tools.progress import ProgressFn, no_progress
@@ -79,23 +79,20 @@ class IdChunk:
         return len(self.exposure_ids["id_hi"])
 
 
-def build_chunk(kds: list[KeyDay], jobs: int = 1, native: bool = True) -> IdChunk:
+def build_chunk(kds: KeyDays | list[KeyDay], jobs: int = 1, native: bool = True) -> IdChunk:
     """Derive the IDs of key-days that share one slot count; IDs past an entry's last slot are left out."""
-    m = kds[0].slots
-    blob = derive.derive([kd.key for kd in kds], m, jobs=jobs, native=native)
-    hi, lo = query.split_ids(blob)
+    if not isinstance(kds, KeyDays):
+        kds = KeyDays(np.array([k.entry for k in kds], np.int64), b"".join(k.key for k in kds),
+                      np.array([k.base_ms for k in kds], np.int64), np.array([k.slot_ms for k in kds], np.int64),
+                      np.array([k.slots for k in kds], np.int64), np.array([k.valid for k in kds], np.int64))
     n = len(kds)
-    kd = np.repeat(np.arange(n, dtype=np.int32), m)
-    slot = np.tile(np.arange(m, dtype=np.int32), n)
-    valid = np.fromiter((k.valid for k in kds), dtype=np.int32, count=n)
-    if (valid < m).any():
-        keep = slot < np.repeat(valid, m)
-        hi, lo, kd, slot = hi[keep], lo[keep], kd[keep], slot[keep]
+    m = int(kds.slots[0])
+    assert (kds.slots == m).all()
+    valid = kds.valid.astype(np.int32) if (kds.valid < m).any() else None
+    hi, lo, kd, slot = derive.derive_columns(kds.keys, m, valid, jobs=jobs, native=native)
     return IdChunk({"id_hi": hi, "id_lo": lo, "kd": kd, "slot": slot},
-                   {"kd": np.arange(n, dtype=np.int32),
-                    "entry": np.fromiter((k.entry for k in kds), dtype=np.int64, count=n),
-                    "base_ms": np.fromiter((k.base_ms for k in kds), dtype=np.int64, count=n),
-                    "slot_ms": np.fromiter((k.slot_ms for k in kds), dtype=np.int64, count=n)})
+                   {"kd": np.arange(n, dtype=np.int32), "entry": kds.entry, "base_ms": kds.base_ms,
+                    "slot_ms": kds.slot_ms})
 
 
 def run_query(con, chunk: IdChunk, tolerance_ms: int, encounters: str, where: str = "") -> dict[str, np.ndarray]:
@@ -182,25 +179,24 @@ def _finish(mode: str, found: dict) -> list[dict]:
     return matches
 
 
-def _key_day_chunks(entries: Iterable[Entry], max_ids: int) -> Iterable[list[KeyDay]]:
-    """Key-days in runs of one slot count and at most max_ids IDs; counts entries as it goes."""
-    run: list[KeyDay] = []
-    for e in entries:
-        for kd in e.key_days():
-            if run and (kd.slots != run[0].slots or (len(run) + 1) * kd.slots > max_ids):
-                yield run
-                run = []
-            run.append(kd)
-    if run:
-        yield run
+def _key_day_chunks(ex: Exposures, max_ids: int) -> Iterable[KeyDays]:
+    """Key-days in runs of one slot count and at most max_ids IDs (at least one key-day)."""
+    kds = ex.key_days()
+    for m in np.unique(kds.slots):
+        sel = np.flatnonzero(kds.slots == m)
+        step = max(1, max_ids // int(m))
+        for i in range(0, len(sel), step):
+            yield kds.take(sel[i : i + step])
 
 
-def run_match(entries: Iterable[Entry], sources: list[LogSource], mode: str = "scored",
+def run_match(entries: Exposures | Iterable[Entry], sources: list[LogSource], mode: str = "scored",
               thresholds: Thresholds | None = None, jobs: int = 1, native: bool = True,
               max_ids: int = 20_000_000, progress: ProgressFn = no_progress,
-              receiver_of: Callable[[dict], Receiver] = Receiver.from_info) -> Result:
+              receiver_of: Callable[[dict], Receiver] = Receiver.from_info,
+              sender_of: Callable[[int], str] | None = None) -> Result:
     """Match every log against every entry; the result holds what the report prints. `receiver_of(log info)`
-    says how a log is scored (its device kind, jig offset, sampling period).
+    says how a log is scored (its device kind, jig offset, sampling period); `sender_of(entry index)` the kind
+    of each positive's device (default: thresholds.sender_kind for all).
 
     Logs of the station's encounter store (`logs.db_logs`) are joined where they are stored; logs read from
     files are loaded once and joined as one relation in memory."""
@@ -214,11 +210,11 @@ def run_match(entries: Iterable[Entry], sources: list[LogSource], mode: str = "s
         th = thresholds or Thresholds()
         th.check()
     tol_ms = th.tolerance_s * 1000 if th is not None else 0
+    ex = entries if isinstance(entries, Exposures) else Exposures.from_entries(entries)
     res = Result(mode, th)
     found: list[dict] = [{} for _ in sources]
     scored_rows: list[list[Rows]] = [[] for _ in sources]
     infos: list[dict] = [dict(s.info) if s.store is not None else {} for s in sources]
-    counted: set[int] = set()
     t_derive = t_join = 0.0
     chunks = 0
 
@@ -230,11 +226,6 @@ def run_match(entries: Iterable[Entry], sources: list[LogSource], mode: str = "s
     for i, s in enumerate(sources):
         by_log[s.store[1] if s.store is not None else str(files.index(i))] = i
     file_rel = None
-
-    def counting(it):
-        for e in it:
-            counted.add(e.index)
-            yield e
 
     def load_files():
         nonlocal file_rel
@@ -249,7 +240,7 @@ def run_match(entries: Iterable[Entry], sources: list[LogSource], mode: str = "s
 
     mem = duckdb.connect()
     try:
-        for kds in _key_day_chunks(counting(entries), max_ids):
+        for kds in _key_day_chunks(ex, max_ids):
             chunks += 1
             t0 = time.perf_counter()
             chunk = build_chunk(kds, jobs, native)
@@ -293,10 +284,10 @@ def run_match(entries: Iterable[Entry], sources: list[LogSource], mode: str = "s
         mem.close()
     if files:  # no entries: still read every log so its problems are reported
         load_files()
-    res.entries = len(counted)
+    res.entries = len(ex)
     for i, src in enumerate(sources):
         matches = _finish(mode, found[i])
-        exps = exposures(th, Rows.concat(scored_rows[i]), receiver_of(infos[i])) if th is not None else []
+        exps = exposures(th, Rows.concat(scored_rows[i]), receiver_of(infos[i]), sender_of) if th is not None else []
         res.logs.append(LogResult(src.name, infos[i], matches, exps))
     res.stats = {"backend": derive.backend() if native else "python", "jobs": jobs, "chunks": chunks,
                  "derive_s": round(t_derive, 3), "join_s": round(t_join, 3), "engine": "duckdb"}

@@ -1,24 +1,29 @@
 """Exposure inputs: Bluezone F0 entries `{daily_key, time_start, max, time_end}` (protocol spec section 5).
 
 Accepted files (JSON, detected by content):
-- the push payload `{"data": [entry, ...]}` (our own `bztoken export-keys` writes this too); streamed, so a list
-  larger than memory is read entry by entry;
+- the push payload `{"data": [entry, ...]}` (our own `bztoken export-keys` writes this too);
 - that payload as the JSON string nested in `InfoF`, or in an FCM message's `DataContent`, as phones receive it;
 - a single uploaded InfoF object `{"base_id", "time", "daily_key", "time_start"}`: `days` days (default 14) from
   `time_start`, walking the phones' key chain.
 
-Every entry is checked before anything is matched; a bad one raises UsageError naming the file and the entry.
+Files are decoded by msgspec against the entry's type (strict JSON: no trailing garbage, no comments, integers
+only where integers go, within range), and the entries become columns (numpy), never an object per entry.
+Every entry of every file is checked before anything is matched: the first problem raises UsageError naming
+the file and the entry (or the line and column of broken JSON), exit 2.
 An entry is expanded into key-days exactly as phones walk it (section 5.4): slot n (n = 0, 1, ...) has the window
 [time_start + n*D, time_start + (n+1)*D] (D = 1 day / max, both ends inclusive) while its start is <= time_end, and
 every `max` slots the key steps to SHA256(key).
 """
 
 import hashlib
-import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
+
+import msgspec
+import numpy as np
 
 from bzfw import ids
 from host_tools.errors import UsageError
@@ -26,7 +31,28 @@ from host_tools.errors import UsageError
 DAY_S = ids.DAY_S
 DEFAULT_INFOF_DAYS = 14
 MAX_SPAN_DAYS = 100  # an F0 entry covers one to about 15 days; a longer one is a typo, not a workload
-_CHUNK = 1 << 20
+MAX_TIME_S = 253_402_300_799  # 9999-12-31T23:59:59Z: later is not a date (and its ms would not fit 64 bits)
+MAX_NESTING = 3  # InfoF / DataContent / data strings inside one another
+
+_Time = Annotated[int, msgspec.Meta(ge=0, le=MAX_TIME_S)]
+
+
+class _F0(msgspec.Struct):
+    """One push entry as it must be typed (other fields are ignored, as phones ignore them)."""
+
+    daily_key: str
+    time_start: _Time
+    max: Annotated[int, msgspec.Meta(ge=0, le=DAY_S)]
+    time_end: _Time
+
+
+class _Push(msgspec.Struct):
+    data: list[_F0] | str
+
+
+_PUSH = msgspec.json.Decoder(_Push)
+_LIST = msgspec.json.Decoder(list[_F0])
+_ANY = msgspec.json.Decoder()
 
 
 @dataclass(frozen=True)
@@ -73,220 +99,307 @@ class KeyDay:
     valid: int  # slots 0..valid-1 are inside the entry
 
 
-def _int_field(obj: dict, name: str, where: str) -> int:
-    if name not in obj:
-        raise UsageError(f"{where}: missing {name!r}")
-    v = obj[name]
-    if isinstance(v, str) and v.strip().isdigit():
-        v = int(v)
-    if isinstance(v, bool) or not isinstance(v, int):
-        raise UsageError(f"{where}: {name} must be an integer, got {v!r}")
-    if v < 0:
-        raise UsageError(f"{where}: {name} must not be negative, got {v}")
-    return v
+@dataclass
+class Exposures:
+    """Entries as columns, in order (entry i is row i): where each came from, its key and times."""
+
+    sources: list[str]  # the files, in the order given
+    source: np.ndarray  # int32: index into sources
+    file_index: np.ndarray  # int64: its index in that file
+    keys: bytes  # 32 bytes per entry
+    time_start: np.ndarray  # int64, unix s
+    max: np.ndarray  # int64
+    time_end: np.ndarray  # int64, unix s
+
+    def __len__(self) -> int:
+        return len(self.time_start)
+
+    def entry(self, i: int) -> Entry:
+        return Entry(i, self.sources[int(self.source[i])], int(self.file_index[i]), self.keys[32 * i : 32 * i + 32],
+                     int(self.time_start[i]), int(self.max[i]), int(self.time_end[i]))
+
+    def __iter__(self) -> Iterator[Entry]:
+        return (self.entry(i) for i in range(len(self)))
+
+    def source_of(self, i: int) -> str:
+        return self.sources[int(self.source[i])]
+
+    @classmethod
+    def from_entries(cls, entries: Iterable[Entry]) -> "Exposures":
+        es = list(entries)
+        sources = list(dict.fromkeys(e.source for e in es))
+        at = {s: i for i, s in enumerate(sources)}
+        return cls(sources, np.array([at[e.source] for e in es], np.int32), np.array([e.file_index for e in es],
+                   np.int64), b"".join(e.daily_key for e in es), np.array([e.time_start for e in es], np.int64),
+                   np.array([e.max for e in es], np.int64), np.array([e.time_end for e in es], np.int64))
+
+    def key_days(self) -> "KeyDays":
+        """Every key-day the phones derive, as columns (entry order, then day order within an entry)."""
+        n = len(self)
+        m = self.max
+        slot_s = DAY_S // np.maximum(m, 1)
+        n_slots = (self.time_end - self.time_start) // slot_s + 1
+        n_kd = (n_slots + m - 1) // m
+        total = int(n_kd.sum())
+        entry = np.repeat(np.arange(n, dtype=np.int64), n_kd)
+        d = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(n_kd) - n_kd, n_kd)
+        keys = np.frombuffer(self.keys, np.uint8).reshape(n, 32)[entry].copy()
+        starts = np.cumsum(n_kd) - n_kd
+        for i in np.nonzero(n_kd > 1)[0]:  # the chain steps at midnight: SHA-256 of the day's key
+            k = self.keys[32 * i : 32 * i + 32]
+            for j in range(1, int(n_kd[i])):
+                k = hashlib.sha256(k).digest()
+                keys[starts[i] + j] = np.frombuffer(k, np.uint8)
+        em = m[entry]
+        return KeyDays(entry, keys.tobytes(), (self.time_start[entry] + d * DAY_S) * 1000, slot_s[entry] * 1000, em,
+                       np.minimum(em, n_slots[entry] - d * em))
 
 
-def _key_field(obj: dict, name: str, where: str) -> bytes:
-    v = obj.get(name)
-    if not isinstance(v, str):
-        raise UsageError(f"{where}: {name} must be a hex string, got {v!r}")
-    try:
-        k = bytes.fromhex(v.strip())
-    except ValueError:
-        raise UsageError(f"{where}: {name} is not valid hex") from None
-    if len(k) != ids.KEY_LEN:
-        raise UsageError(f"{where}: {name} must be 32 bytes (64 hex digits), got {len(k)} bytes")
-    return k
+@dataclass
+class KeyDays:
+    """Key-days as columns: key-day i has `slots[i]` IDs from `keys[32i:32i+32]`, slot 0's window starting at
+    base_ms[i]; slots 0..valid[i]-1 lie inside its entry."""
+
+    entry: np.ndarray  # int64
+    keys: bytes
+    base_ms: np.ndarray  # int64
+    slot_ms: np.ndarray  # int64
+    slots: np.ndarray  # int64 (the entry's max)
+    valid: np.ndarray  # int64
+
+    def __len__(self) -> int:
+        return len(self.entry)
+
+    def take(self, sel: np.ndarray) -> "KeyDays":
+        k = np.frombuffer(self.keys, np.uint8).reshape(-1, 32)[sel]
+        return KeyDays(self.entry[sel], k.tobytes(), self.base_ms[sel], self.slot_ms[sel], self.slots[sel],
+                       self.valid[sel])
 
 
-def parse_entry(obj, where: str) -> tuple[bytes, int, int, int]:
-    """(daily_key, time_start, max, time_end) of one push entry, checked."""
-    if not isinstance(obj, dict):
-        raise UsageError(f"{where}: an entry must be a JSON object, got {type(obj).__name__}")
-    key = _key_field(obj, "daily_key", where)
-    t0 = _int_field(obj, "time_start", where)
-    m = _int_field(obj, "max", where)
-    te = _int_field(obj, "time_end", where)
-    if m == 0 or DAY_S % m:
-        raise UsageError(f"{where}: max {m} does not divide a day ({DAY_S} s) into whole seconds")
-    if te < t0:
-        raise UsageError(f"{where}: time_end {te} is before time_start {t0}")
-    if te - t0 > MAX_SPAN_DAYS * DAY_S:
-        raise UsageError(f"{where}: the entry spans {(te - t0) // DAY_S} days (more than {MAX_SPAN_DAYS})")
-    return key, t0, m, te
+# --- decoding ---------------------------------------------------------------------------------------------
 
 
-def infof_entry(obj: dict, where: str, days: int) -> tuple[bytes, int, int, int]:
-    """The push entry equivalent to an uploaded InfoF: `days` days of the chain from its daily key."""
-    key = _key_field(obj, "daily_key", where)
-    t0 = _int_field(obj, "time_start", where)
-    if t0 % DAY_S:
-        raise UsageError(f"{where}: time_start {t0} is not a UTC midnight")
-    if "base_id" in obj:
-        _key_field(obj, "base_id", where)
-    if "time" in obj and _int_field(obj, "time", where) > t0:
-        raise UsageError(f"{where}: time (install day) is after time_start")
-    return key, t0, ids.SLOTS_PER_DAY, t0 + days * DAY_S - 1
+def _where_json(buf: bytes, msg: str) -> str:
+    """msgspec's 'JSON is malformed: ... (byte N)' as line, column and what."""
+    m = re.search(r"\(byte (\d+)\)$", msg)
+    what = re.sub(r"^JSON is malformed: ", "", re.sub(r"\s*\(byte \d+\)$", "", msg))
+    if "truncated" in msg:
+        return "the JSON ends early (truncated)"
+    if not m:
+        return what
+    b = int(m.group(1))
+    line = buf.count(b"\n", 0, b) + 1
+    col = b - (buf.rfind(b"\n", 0, b) + 1) + 1
+    return f"line {line} column {col} (byte {b}): {what}"
 
 
-_DATA_START = re.compile(r'\s*\{\s*"data"\s*:\s*\[')
+_FIELD_MSG = [
+    (re.compile(r"^Expected `int`, got `(\w+)`$"), "{field} must be an integer, got {0}"),
+    (re.compile(r"^Expected `str`, got `(\w+)`$"), "{field} must be a hex string, got {0}"),
+    (re.compile(r"^Expected `int` <= (\d+)$"), "{field} is out of range (at most {0})"),
+    (re.compile(r"^Expected `int` >= (\d+)$"), "{field} must not be negative"),
+    (re.compile(r"^Expected `object`, got `(\w+)`$"), "an entry must be a JSON object, got {0}"),
+    (re.compile(r"^Expected `array`, got `(\w+)`$"), "data must be a list of entries, got {0}"),
+    (re.compile(r"^Expected `(?:array \| str|str \| array)`, got `(\w+)`$"), "data must be a list of entries, got {0}"),
+    (re.compile(r"^Object missing required field `(\w+)`$"), "missing {0!r}"),
+]
 
 
-class _Chunks:
-    """A text file read in chunks, with a cursor: just enough to pull JSON values one by one."""
-
-    def __init__(self, f):
-        self.f, self.buf, self.pos, self.eof = f, f.read(_CHUNK), 0, False
-
-    def refill(self) -> bool:
-        more = self.f.read(_CHUNK)
-        if not more:
-            self.eof = True
-            return False
-        self.buf, self.pos = self.buf[self.pos :] + more, 0
-        return True
-
-    def peek(self) -> str:
-        """The next non-blank character ('' at the end of the file)."""
-        while True:
-            while self.pos < len(self.buf) and self.buf[self.pos] in " \t\r\n":
-                self.pos += 1
-            if self.pos < len(self.buf):
-                return self.buf[self.pos]
-            if not self.refill():
-                return ""
-
-    def value(self, dec: json.JSONDecoder):
-        while True:
-            try:
-                obj, end = dec.raw_decode(self.buf, self.pos)
-                if end < len(self.buf) or self.eof:  # a number at the very end may go on in the next chunk
-                    self.pos = end
-                    return obj
-            except ValueError:
-                if self.eof:
-                    raise
-            self.refill()
+def _validation(name: str, msg: str, what: str) -> UsageError:
+    """A msgspec ValidationError ('... - at `$.data[3].max`') as our one line naming the entry."""
+    m = re.match(r"^(.*?)(?: - at `\$(.*)`)?$", msg)
+    text, path = (m.group(1), m.group(2) or "") if m else (msg, "")
+    pm = re.match(r"^(?:\.data)?\[(\d+)\](?:\.(\w+))?", path)
+    field = pm.group(2) if pm and pm.group(2) else "the entry"
+    for rx, fmt in _FIELD_MSG:
+        fm = rx.match(text)
+        if fm:
+            text = fmt.format(*fm.groups(), field=field)
+            break
+    where = f"{name}: {what}entry {pm.group(1)}" if pm else f"{name}: {what.rstrip(': ')}".rstrip(": ")
+    return UsageError(f"{where}: {text}")
 
 
-def _stream_data_array(path: Path, name: str) -> Iterator[tuple[int, object]]:
-    """The elements of `{"data": [...]}` one by one, reading the file in chunks."""
-    dec = json.JSONDecoder()
-    with open(path, encoding="utf-8") as f:
-        r = _Chunks(f)
-        while len(r.buf) < 4096 and r.refill():
-            pass
-        m = _DATA_START.match(r.buf)
-        assert m is not None
-        r.pos, i = m.end(), 0
-        while True:
-            c = r.peek()
-            if c == "":
-                raise UsageError(f"{name}: malformed JSON: the file ends inside the data list (after entry {i - 1})")
-            if c == "]":
-                r.pos += 1
-                rest = (r.buf[r.pos :] + f.read()).strip()
-                if not rest.endswith("}") or not (rest == "}" or rest.startswith(",")):
-                    raise UsageError(f"{name}: malformed JSON after the data list")
-                return
-            if i > 0:
-                if c != ",":
-                    raise UsageError(f"{name}: malformed JSON: expected ',' or ']' after entry {i - 1}")
-                r.pos += 1
-                r.peek()
-            try:
-                obj = r.value(dec)
-            except ValueError:
-                raise UsageError(f"{name}: malformed JSON in entry {i}") from None
-            yield i, obj
-            i += 1
-            if r.pos > _CHUNK:
-                r.buf, r.pos = r.buf[r.pos :], 0
-
-
-def _raw_entries(path: Path, days: int) -> Iterator[tuple[str, tuple[bytes, int, int, int]]]:
-    """(where, parsed entry) for every entry in one file, in order."""
-    name = str(path)
-    try:
-        with open(path, encoding="utf-8") as f:
-            head = f.read(4096)
-    except OSError as e:
-        raise UsageError(f"{name}: cannot read: {e.strerror}") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"{name}: not a UTF-8 JSON file") from None
-    if _DATA_START.match(head):
-        try:
-            for i, obj in _stream_data_array(path, name):
-                where = f"{name}: entry {i}"
-                yield where, parse_entry(obj, where)
-        except UnicodeDecodeError:
-            raise UsageError(f"{name}: not a UTF-8 JSON file") from None
-        return
-    try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e:
-        raise UsageError(f"{name}: malformed JSON at line {e.lineno} column {e.colno}: {e.msg}") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"{name}: not a UTF-8 JSON file") from None
-    yield from _from_doc(doc, name, days, 0)
-
-
-def _from_doc(doc, name: str, days: int, depth: int) -> Iterator[tuple[str, tuple[bytes, int, int, int]]]:
-    if depth > 3:
+def _decode(buf: bytes, name: str, days: int, depth: int = 0, what: str = "") -> list:
+    """The entries of one JSON document: a list of (file_index, key str, t0, max, te) rows, or an
+    InfoF-derived one; nested documents (strings) recurse."""
+    if depth > MAX_NESTING:
         raise UsageError(f"{name}: nested too deeply to be an exposure list")
+    try:
+        doc = _PUSH.decode(buf)
+        data = doc.data
+        if isinstance(data, str):
+            return _decode_list(data.encode(), name, what + "the data string: ")
+        return data
+    except msgspec.ValidationError as e:
+        msg = str(e)
+        if "`$.data" in msg:
+            if msg.endswith("`$.data`"):  # data itself has the wrong type
+                raise _validation(name, msg.rsplit(" - at ", 1)[0], what) from None
+            raise _validation(name, msg, what) from None
+    except msgspec.DecodeError as e:
+        sep = " at" if "(byte" in str(e) else ":"
+        raise UsageError(f"{name}: {what}malformed JSON{sep} {_where_json(buf, str(e))}") from None
+    except RecursionError:
+        raise UsageError(f"{name}: {what}JSON nested too deeply") from None
+    # not a push payload: another of the accepted shapes
+    try:
+        doc = _ANY.decode(buf)
+    except RecursionError:
+        raise UsageError(f"{name}: {what}JSON nested too deeply") from None
+    except msgspec.DecodeError as e:  # pragma: no cover - the typed pass read the same bytes
+        raise UsageError(f"{name}: {what}malformed JSON: {e}") from None
     if isinstance(doc, list):
-        doc = {"data": doc}
+        return _decode_list(buf, name, what)
     if not isinstance(doc, dict):
-        raise UsageError(f"{name}: not an exposure list (expected a JSON object)")
+        raise UsageError(f"{name}: {what}not an exposure list (expected a JSON object)")
     for nest in ("DataContent", "InfoF"):
         if nest in doc and "daily_key" not in doc:
             inner = doc[nest]
             if isinstance(inner, str):
-                try:
-                    inner = json.loads(inner)
-                except json.JSONDecodeError as e:
-                    raise UsageError(f"{name}: malformed JSON in the {nest} string: {e.msg}") from None
-            yield from _from_doc(inner, name, days, depth + 1)
-            return
-    if "data" in doc:
-        data = doc["data"]
-        if isinstance(data, str):  # the push's data nested once more as a string
-            try:
-                data = json.loads(data)
-            except json.JSONDecodeError as e:
-                raise UsageError(f"{name}: malformed JSON in the data string: {e.msg}") from None
-        if not isinstance(data, list):
-            raise UsageError(f"{name}: data must be a list of entries")
-        for i, obj in enumerate(data):
-            where = f"{name}: entry {i}"
-            yield where, parse_entry(obj, where)
-        return
+                return _decode(inner.encode(), name, days, depth + 1, what + f"the {nest} string: ")
+            return _decode(msgspec.json.encode(inner), name, days, depth + 1, what)
     if "daily_key" in doc:
         if "max" in doc or "time_end" in doc:
-            yield f"{name}: entry 0", parse_entry(doc, f"{name}: entry 0")
-        else:
-            yield f"{name}: InfoF", infof_entry(doc, f"{name}: InfoF", days)
-        return
-    raise UsageError(f"{name}: not an exposure list: no data, InfoF or daily_key",
+            return _decode_list(b"[" + buf + b"]", name, what)
+        return [_infof(doc, f"{name}: {what}InfoF", days)]
+    raise UsageError(f"{name}: {what}not an exposure list: no data, InfoF or daily_key",
                      hint='expected {"data": [{"daily_key", "time_start", "max", "time_end"}, ...]}')
 
 
-def read_entries(paths: Iterable[str | Path], days: int = DEFAULT_INFOF_DAYS) -> Iterator[Entry]:
-    """Every entry of every file, checked, numbered in order; duplicates (same key and start) are an error."""
+def _decode_list(buf: bytes, name: str, what: str) -> list:
+    try:
+        return _LIST.decode(buf)
+    except msgspec.ValidationError as e:
+        raise _validation(name, str(e), what) from None
+    except msgspec.DecodeError as e:
+        sep = " at" if "(byte" in str(e) else ":"
+        raise UsageError(f"{name}: {what}malformed JSON{sep} {_where_json(buf, str(e))}") from None
+    except RecursionError:
+        raise UsageError(f"{name}: {what}JSON nested too deeply") from None
+
+
+def _infof(doc: dict, where: str, days: int) -> _F0:
+    """The push entry equivalent to an uploaded InfoF: `days` days of the chain from its daily key."""
+    key = doc.get("daily_key")
+    t0 = doc.get("time_start")
+    if not isinstance(key, str):
+        raise UsageError(f"{where}: daily_key must be a hex string")
+    for f in ("time_start", "time"):
+        v = doc.get(f)
+        if f in doc and (isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= MAX_TIME_S):
+            raise UsageError(f"{where}: {f} must be an integer from 0 to {MAX_TIME_S}, got {v!r}")
+    if not isinstance(t0, int) or isinstance(t0, bool):
+        raise UsageError(f"{where}: missing 'time_start'")
+    if t0 % DAY_S:
+        raise UsageError(f"{where}: time_start {t0} is not a UTC midnight")
+    if "base_id" in doc:
+        b = doc["base_id"]
+        if not isinstance(b, str) or not re.fullmatch(r"\s*[0-9A-Fa-f]{64}\s*", b):
+            raise UsageError(f"{where}: base_id must be 64 hex digits")
+    if "time" in doc and doc["time"] > t0:
+        raise UsageError(f"{where}: time (install day) is after time_start")
+    return _F0(key, t0, ids.SLOTS_PER_DAY, t0 + days * DAY_S - 1)
+
+
+def _check(rows: list, name: str) -> tuple[bytes, np.ndarray, np.ndarray, np.ndarray]:
+    """(keys, time_start, max, time_end) columns of one file's entries, every rule checked."""
+    n = len(rows)
+    t0 = np.fromiter((r.time_start for r in rows), np.int64, n)
+    m = np.fromiter((r.max for r in rows), np.int64, n)
+    te = np.fromiter((r.time_end for r in rows), np.int64, n)
+    hexes = [r.daily_key for r in rows]
+    keys = None
+    if all(len(h) == 64 for h in hexes):
+        try:
+            keys = bytes.fromhex("".join(hexes))
+        except ValueError:
+            keys = None
+        if keys is not None and len(keys) != 32 * n:
+            keys = None
+    if keys is None:  # find the first bad one and say what is wrong with it
+        for i, h in enumerate(hexes):
+            try:
+                k = bytes.fromhex(h.strip())
+            except ValueError:
+                raise UsageError(f"{name}: entry {i}: daily_key is not valid hex") from None
+            if len(k) != ids.KEY_LEN:
+                raise UsageError(f"{name}: entry {i}: daily_key must be 32 bytes (64 hex digits), got {len(k)} bytes")
+        keys = bytes.fromhex("".join(h.strip() for h in hexes))
+    problems = [
+        ((m == 0) | (DAY_S % np.maximum(m, 1) != 0), lambda i: f"max {m[i]} does not divide a day ({DAY_S} s) into "
+                                                            "whole seconds"),
+        (te < t0, lambda i: f"time_end {te[i]} is before time_start {t0[i]}"),
+        (te - t0 > MAX_SPAN_DAYS * DAY_S, lambda i: f"the entry spans {(te[i] - t0[i]) // DAY_S} days (more than "
+                                                   f"{MAX_SPAN_DAYS})"),
+    ]
+    first = None
+    for bad, say in problems:
+        hit = np.flatnonzero(bad)
+        if len(hit) and (first is None or hit[0] < first[0]):
+            first = (int(hit[0]), say)
+    if first is not None:
+        i, say = first
+        raise UsageError(f"{name}: entry {i}: {say(i)}")
+    return keys, t0, m, te
+
+
+def _read_file(path: Path, days: int) -> tuple[bytes, np.ndarray, np.ndarray, np.ndarray]:
+    name = str(path)
+    try:
+        buf = path.read_bytes()
+    except OSError as e:
+        raise UsageError(f"{name}: cannot read: {e.strerror}") from None
+    try:
+        buf.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise UsageError(f"{name}: not a UTF-8 JSON file (byte {e.start})") from None
+    return _check(_decode(buf, name, days), name)
+
+
+def read_exposures(paths: Iterable[str | Path], days: int = DEFAULT_INFOF_DAYS) -> Exposures:
+    """Every entry of every file, checked, as columns numbered in order; duplicates (same key and start, within
+    or across files) are an error. Nothing is returned unless every file is valid."""
     if days < 1 or days > MAX_SPAN_DAYS:
         raise UsageError(f"--days must be 1..{MAX_SPAN_DAYS}, got {days}")
-    seen: dict[bytes, tuple[int, int]] = {}  # 16-byte digest of (key, start) -> (file, entry): small per entry
-    n = 0
-    paths = list(paths)
-    for pi, p in enumerate(paths):
-        for fi, (where, (key, t0, m, te)) in enumerate(_raw_entries(Path(p), days)):
-            sig = hashlib.blake2b(key + t0.to_bytes(8, "big"), digest_size=16).digest()
-            if sig in seen:
-                f0, e0 = seen[sig]
-                raise UsageError(f"{where}: duplicate of {paths[f0]}: entry {e0} (same daily_key and time_start)")
-            seen[sig] = (pi, fi)
-            yield Entry(n, str(p), fi, key, t0, m, te)
-            n += 1
+    paths = [str(p) for p in paths]
+    parts = [_read_file(Path(p), days) for p in paths]
+    n = [len(t0) for _, t0, _, _ in parts]
+    source = np.repeat(np.arange(len(paths), dtype=np.int32), n)
+    file_index = np.concatenate([np.arange(k, dtype=np.int64) for k in n]) if parts else np.empty(0, np.int64)
+    keys = b"".join(k for k, _, _, _ in parts)
+
+    def cat(j):
+        return np.concatenate([p[j] for p in parts]) if parts else np.empty(0, np.int64)
+
+    ex = Exposures(paths, source, file_index, keys, cat(1), cat(2), cat(3))
+    _no_duplicates(ex)
+    return ex
+
+
+def _no_duplicates(ex: Exposures) -> None:
+    n = len(ex)
+    if n < 2:
+        return
+    sig = np.empty(n, dtype=[("k", "V32"), ("t", "<i8")])
+    sig["k"] = np.frombuffer(ex.keys, "V32")
+    sig["t"] = ex.time_start
+    order = np.argsort(sig, kind="stable")
+    s = sig[order]
+    dup = np.flatnonzero((s["k"][1:] == s["k"][:-1]) & (s["t"][1:] == s["t"][:-1]))
+    if not len(dup):
+        return
+    later = order[dup + 1]  # stable sort: the later entry of each equal pair comes second
+    j = int(np.argmin(later))
+    i, i0 = int(later[j]), int(order[dup[j]])
+    e, e0 = ex.entry(i), ex.entry(i0)
+    raise UsageError(f"{e.source}: entry {e.file_index}: duplicate of {e0.source}: entry {e0.file_index} "
+                     "(same daily_key and time_start)")
+
+
+def read_entries(paths: Iterable[str | Path], days: int = DEFAULT_INFOF_DAYS) -> Iterator[Entry]:
+    """The entries of read_exposures one by one (objects, for code that wants them)."""
+    return iter(read_exposures(paths, days))
 
 
 def keys_to_push_entries(days_keys) -> dict:

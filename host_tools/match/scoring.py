@@ -23,6 +23,7 @@ exposed, "medium" when some near time was estimated but under the threshold, els
 time the contact was seen at all (spans merged across gaps of at most MERGE_GAP_S), as round 1 reported it.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -118,13 +119,21 @@ class Rows:
         return Rows(*(getattr(self, f.name)[sel] for f in fields(self)))
 
 
-def exposures(th: Thresholds, rows: Rows, receiver: Receiver | None = None) -> list[dict]:
-    """One summary per entry with matched rows, in entry order."""
+def exposures(th: Thresholds, rows: Rows, receiver: Receiver | None = None,
+              sender_of: Callable[[int], str] | None = None) -> list[dict]:
+    """One summary per entry with matched rows, in entry order. `sender_of(entry)` names the kind of the
+    positive's device when entries differ (a token's exported keys, a phone's uploaded chain); else
+    th.sender_kind."""
     if not len(rows):
         return []
     rcv = receiver or Receiver()
     edges, names, weights = calibration.buckets()
-    att = calibration.tx_dbm(th.sender_kind) - (rows.rssi_mean + calibration.rx_correction(rcv.kind)
+    if sender_of is None:
+        tx = np.full(len(rows), calibration.tx_dbm(th.sender_kind))
+    else:
+        ue, einv = np.unique(rows.entry, return_inverse=True)
+        tx = np.array([calibration.tx_dbm(sender_of(int(e))) for e in ue])[einv.ravel()]
+    att = tx - (rows.rssi_mean + calibration.rx_correction(rcv.kind)
                                                  + rcv.offset_db)
     half = rcv.period_s() * 500.0
     bin_ms = BIN_S * 1000

@@ -312,7 +312,9 @@ def run(sc: Scenario, workdir: Path, profile: str | None = None, all_positive: b
     # Two matching runs: the strict rule, and the scored rule (near-minutes and the day's mean RSSI per
     # (positive, receiver), from which every threshold of every rule is applied to the one result).
     strict = run_match(entries, sources, "strict")
-    scored = run_match(entries, sources, "scored", Thresholds(), receiver_of=receiver_of)
+    dev_kind = {d.idx: ("token" if isinstance(d, Token) else d.platform) for d in sim.devices}
+    scored = run_match(entries, sources, "scored", Thresholds(), receiver_of=receiver_of,
+                       sender_of=lambda e: dev_kind[entry_owner[e]])
     strict_found: set[tuple[int, int]] = set()
     for lr in strict.logs:
         rcv = owner(lr.log)
