@@ -111,11 +111,13 @@ def test_incremental_in_any_order_equals_one_full_rematch(tmp_path_factory, seed
                             store.matches(db)))
     assert inc == full and inc_shown == full_shown
     # and the full re-match is the CLI's matcher over the same store, list by list
-    from host_tools.match import engine, exposures, logs, scoring
+    from host_tools.match import calibration, engine, exposures, logs, scoring
 
+    offs, profs = calibration.offsets(db), calibration.token_profiles(db)
     for lst in store.lists(db):
         res = engine.run_match(exposures.read_exposures([lst["path"]]), logs.db_logs(db) if _any(db) else [],
-                               mode="scored", thresholds=scoring.Thresholds())
+                               mode="scored", thresholds=scoring.Thresholds(),
+                               receiver_of=lambda info: scoring.Receiver.from_info(info, offs, profs))
         want = sorted((lr.info["token_id"], e["entry"], e["duration_ms"], e["risk"]) for lr in res.logs
                       for e in lr.exposures)
         got = sorted((t, e, s["duration_ms"], s["risk"]) for lid, t, e, s in full if lid == lst["id"])
