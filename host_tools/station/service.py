@@ -544,7 +544,7 @@ class Station:
 
     def recompute_matches(self) -> int:
         """Every imported list against every pulled log; wearers from the registry. Returns the match count."""
-        from host_tools.match import engine, exposures, logs
+        from host_tools.match import calibration, engine, exposures, logs, scoring
 
         with self._match_lock:
             lsts = [lst for lst in store.lists(self.db) if Path(lst["path"]).is_file()]
@@ -553,7 +553,10 @@ class Station:
                 entries = list(exposures.read_entries([lst["path"] for lst in lsts]))
                 names = {lst["path"]: lst["name"] for lst in lsts}
                 sources = logs.db_logs(self.db)
-                res = engine.run_match(entries, sources, mode="scored")
+                # each token's log read with its jig offset and registered profile (bztoken calibrate)
+                offs, profs = calibration.offsets(self.db), calibration.token_profiles(self.db)
+                res = engine.run_match(entries, sources, mode="scored",
+                                       receiver_of=lambda info: scoring.Receiver.from_info(info, offs, profs))
                 reg = self.registry()
                 try:
                     owners = {t["token_id"]: t["wearer_id"] for t in reg.tokens()}
