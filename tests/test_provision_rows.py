@@ -170,3 +170,24 @@ def test_library_callers_get_the_same_checks(station, toks):
     with Registry(station, PW) as reg, pytest.raises(Exception, match="unknown board 'x'") as e:
         batch.run_batch(reg, rows, port=toks[0].port, board="x")
     assert e.value.exit_code == 2 and toks[0].rx == 0
+
+
+# -- any text as a CSV: rows, or a UsageError (exit 2); never a csv or decoding traceback ---------------------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(list('name,ref,phone,note\n"\r\x00 aăđ-é\t') + ["name,ref\n", "BZ-AB12-0001", "eco",
+                                                                             "token_id", "profile"]),
+                max_size=60).map("".join))
+def test_any_csv_text_is_rows_or_a_usage_error(text):
+    from host_tools.errors import UsageError
+
+    try:
+        rows = batch.read_csv(text)
+    except UsageError as e:
+        assert e.exit_code == 2
+        return
+    for r in rows:
+        assert r.name.strip() and "\x00" not in r.name + r.ref and r.line >= 2

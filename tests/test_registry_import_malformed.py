@@ -272,3 +272,37 @@ def test_interrupted_import_leaves_nothing(n, export_doc, station):
             reg.import_(copy.deepcopy(export_doc), TRANSFER)
         reg.con = reg.con.con
     assert snapshot(station)[1] == before[1]
+
+
+# -- any JSON at any place: a UsageError or AuthError, never another exception, and nothing written -----------
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_json = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20),
+                     lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=8), c, max_size=3),
+                     max_leaves=8)
+_places = st.sampled_from([["kdf"], ["kdf", "salt"], ["kdf", "n"], ["kdf", "r"], ["kdf", "p"], ["check"],
+                           ["wearers"], ["wearers", 0], ["wearers", 0, "ref"], ["wearers", 1, "name"],
+                           ["wearers", 0, "phone"], ["tokens"], ["tokens", 0], ["tokens", 1, "token_id"],
+                           ["tokens", 1, "status"], ["tokens", 0, "sealed_secret"], ["tokens", 2, "wearer_ref"],
+                           ["tokens", 0, "created_ms"], ["version"], ["format"], ["extra"]])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(edits=st.lists(st.tuples(_places, _json), min_size=1, max_size=3))
+def test_any_malformed_export_is_refused_cleanly(edits, export_doc, station):
+    from host_tools.errors import AuthError, UsageError
+
+    doc = copy.deepcopy(export_doc)
+    for path, value in edits:
+        try:
+            _set(path, value)(doc)
+        except (KeyError, IndexError, TypeError):
+            pass  # an earlier edit replaced the container: this one has nowhere to go
+    before = snapshot(station)[1]
+    with Registry(station, PW) as reg:
+        try:
+            reg.import_(doc, TRANSFER)
+        except (UsageError, AuthError) as e:
+            assert "\n" not in str(e)
+            assert snapshot(station)[1] == before
