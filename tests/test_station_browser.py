@@ -90,6 +90,28 @@ def css(d, sel):
     return d.find_elements(By.CSS_SELECTOR, sel)
 
 
+def stable(fn, tries: int = 40):
+    """fn() again while the page re-renders under it (the view is rebuilt when the station's state changes)."""
+    for _ in range(tries):
+        try:
+            return fn()
+        except StaleElementReferenceException:
+            time.sleep(0.05)
+    return fn()
+
+
+def click(d, sel):
+    stable(lambda: d.find_element(By.CSS_SELECTOR, sel).click())
+
+
+def text_of(d, sel) -> str:
+    return stable(lambda: d.find_element(By.CSS_SELECTOR, sel).text)
+
+
+def attr_of(d, sel, name) -> str:
+    return stable(lambda: d.find_element(By.CSS_SELECTOR, sel).get_attribute(name))
+
+
 def fill(d, sel, text):
     for _ in range(20):
         try:
@@ -143,7 +165,7 @@ EN_WORDS = {w.lower() for v in CATALOGUE["en"].values() for w in re.findall(r"[A
 def assert_all_vietnamese(d, data: list[str]) -> None:
     """Every visible text of the page is a Vietnamese catalogue text (arguments filled) or data (names, IDs,
     numbers, dates): strip those, and no English word of the catalogue may be left."""
-    text = d.find_element(By.TAG_NAME, "body").text
+    text = text_of(d, "body")
     data = [*data, "English"]  # the language switch names each language in itself
     for v in sorted(data, key=len, reverse=True):
         text = text.replace(v, " ")
@@ -155,13 +177,19 @@ def assert_all_vietnamese(d, data: list[str]) -> None:
 
 
 def note_text(d, place: str) -> str:
-    els = [e for e in css(d, "[data-note]") if e.get_attribute("data-note") == place]
-    return els[0].text if els else ""
+    def read():
+        els = [e for e in css(d, "[data-note]") if e.get_attribute("data-note") == place]
+        return els[0].text if els else ""
+
+    return stable(read)
 
 
-def in_view(d, el) -> bool:
-    return d.execute_script("const r = arguments[0].getBoundingClientRect();"
-                            "return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight;", el)
+def in_view(d, place: str) -> bool:
+    """The note at `place` is on screen where the worker is looking (not scrolled away)."""
+    return d.execute_script("const el = [...document.querySelectorAll('[data-note]')]"
+                            ".find((e) => e.dataset.note === arguments[0]);"
+                            "if (!el) return false; const r = el.getBoundingClientRect();"
+                            "return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight;", place)
 
 
 def test_token_appears_syncs_and_the_exposed_wearer_is_flagged(browser, tmp_path):
@@ -215,24 +243,22 @@ def test_token_appears_syncs_and_the_exposed_wearer_is_flagged(browser, tmp_path
         with virtual.VirtualToken(vdir / "t1", name="T1", speed=30) as vt:  # scans 5 s of every 50 s token time
             row = f"tr.port[data-port='{vt.port}']"
             until(d, lambda d: css(d, row + "[data-state='unprovisioned'] form.register"), what="new token shown")
-            assert d.find_element(By.CSS_SELECTOR, row + " td.who").text.startswith("Thẻ mới")
+            assert text_of(d, row + " td.who").startswith("Thẻ mới")
             guide_shot(d, "03-new-token")
             # a wearer without a name is refused right at the form
-            d.find_element(By.CSS_SELECTOR, row + " form.register input[name=name]").clear()
-            d.execute_script("arguments[0].removeAttribute('required')",
-                             d.find_element(By.CSS_SELECTOR, row + " form.register input[name=name]"))
-            d.find_element(By.CSS_SELECTOR, row + " form.register button").click()
+            d.execute_script("const i = document.querySelector(arguments[0]); i.value = '';"
+                             "i.removeAttribute('required'); i.form.requestSubmit();",
+                             row + " form.register input[name=name]")
             until(d, lambda d: note_text(d, "register:" + vt.port) == "Cần nhập tên người đeo.", what="inline error")
-            err = [e for e in css(d, "[data-note]") if e.get_attribute("data-note") == "register:" + vt.port][0]
-            assert in_view(d, err)
+            assert in_view(d, "register:" + vt.port)
             fill(d, row + " form.register input[name=name]", "Nguyễn Thị Hoa")
             fill(d, row + " form.register input[name=ref]", "W-9")
-            d.find_element(By.CSS_SELECTOR, row + " form.register button").click()
+            click(d, row + " form.register button")
             until(d, lambda d: css(d, row + "[data-state='synced']"), what="provisioned and synced")
-            token_id = d.find_element(By.CSS_SELECTOR, row).get_attribute("data-token")
+            token_id = attr_of(d, row, "data-token")
             assert re.fullmatch(r"BZ-[0-9A-Z-]+", token_id)  # drawn by provisioning
             # the plugged-in row shows whose token it is
-            assert d.find_element(By.CSS_SELECTOR, row + " td.who b.wearer").text == "Nguyễn Thị Hoa"
+            assert text_of(d, row + " td.who b.wearer") == "Nguyễn Thị Hoa"
 
             # it hears the phone of a person later reported positive, then is synced again
             pulled = re.compile(r"[1-9]\d* bản ghi \(\d+ mới\)")
@@ -240,14 +266,14 @@ def test_token_appears_syncs_and_the_exposed_wearer_is_flagged(browser, tmp_path
                 hear(vt, 4.0)
                 syncs = _count(db, "sync")
                 until(d, lambda d: css(d, row + " button.sync"), what="sync button")
-                d.find_element(By.CSS_SELECTOR, row + " button.sync").click()
+                click(d, row + " button.sync")
                 until(d, lambda d, n=syncs: _count(db, "sync") > n and css(d, row + "[data-state='synced']"),
                       what="second sync")
                 if _count(db, "sync", "records") > 0:
                     break
             until(d, lambda d: pulled.match(d.find_element(By.CSS_SELECTOR, row + " td.msg").text),
                   what="records pulled")
-            assert css(d, row + " progress")[0].get_attribute("value") == "1"
+            assert attr_of(d, row + " progress", "value") == "1"
             guide_shot(d, "04-synced")
 
             # an exposure list: a broken file is refused right under the file input, a good one imported
@@ -267,9 +293,9 @@ def test_token_appears_syncs_and_the_exposed_wearer_is_flagged(browser, tmp_path
             d.get(base + "#station")
             flagged = "#exposed tr.exposed[data-wearer='W-9']"
             until(d, lambda d: css(d, flagged), what="wearer flagged")
-            text = d.find_element(By.CSS_SELECTOR, flagged).text
+            text = text_of(d, flagged)
             assert "Nguyễn Thị Hoa" in text and token_id in text
-            risk = d.find_element(By.CSS_SELECTOR, flagged + " span.risk").get_attribute("data-risk")
+            risk = attr_of(d, flagged + " span.risk", "data-risk")
             assert risk in ("low", "medium", "high")
             assert_all_vietnamese(d, ["Nguyễn Thị Hoa", "W-9", token_id, vt.port, "Chị Lan"])
             guide_shot(d, "06-flagged")
@@ -277,18 +303,18 @@ def test_token_appears_syncs_and_the_exposed_wearer_is_flagged(browser, tmp_path
             # the token's page: battery in percent, free space in MB
             d.get(base + "#token/" + token_id)
             until(d, lambda d: css(d, "#token-page #tk-battery"), what="token page")
-            assert d.find_element(By.ID, "tk-wearer").text.startswith("Nguyễn Thị Hoa")
-            assert re.fullmatch(r"\d{1,3} %", d.find_element(By.ID, "tk-battery").text)
-            assert re.fullmatch(r"\d+(\.\d)? MB", d.find_element(By.ID, "tk-free").text)
-            assert re.fullmatch(r"[+-]\d+\.\d giây", d.find_element(By.ID, "tk-drift").text)
-            assert d.find_element(By.ID, "tk-days").text == "1"
+            assert text_of(d, "#tk-wearer").startswith("Nguyễn Thị Hoa")
+            assert re.fullmatch(r"\d{1,3} %", text_of(d, "#tk-battery"))
+            assert re.fullmatch(r"\d+(\.\d)? MB", text_of(d, "#tk-free"))
+            assert re.fullmatch(r"[+-]\d+\.\d giây", text_of(d, "#tk-drift"))
+            assert text_of(d, "#tk-days") == "1"
             assert_all_vietnamese(d, ["Nguyễn Thị Hoa", "W-9", token_id, "Chị Lan"])
             guide_shot(d, "07-token")
 
             # the printable notice follows the page's language and names the station
             d.get(base + "#station")
             until(d, lambda d: css(d, flagged + " a.notice-link"), what="notice link")
-            href = d.find_element(By.CSS_SELECTOR, flagged + " a.notice-link").get_attribute("href")
+            href = attr_of(d, flagged + " a.notice-link", "href")
             assert href.endswith("?lang=vi")
             d.get(href)
             body = d.find_element(By.TAG_NAME, "body").text
@@ -338,23 +364,22 @@ def test_export_feedback_where_the_worker_clicked(browser, tmp_path):
         d.get(base + "#token/" + TOKEN)
         until(d, lambda d: css(d, "#export-go"), what="export form")
         # without the typed confirmation: refused right under the button, in view
-        d.find_element(By.ID, "export-go").click()
+        click(d, "#export-go")
         until(d, lambda d: note_text(d, "export:" + TOKEN) == "Để xác nhận, hãy nhập đúng mã thẻ.",
               what="export refusal at the form")
-        err = [e for e in css(d, "[data-note]") if e.get_attribute("data-note") == "export:" + TOKEN][0]
-        assert in_view(d, err)
+        assert in_view(d, "export:" + TOKEN)
         fill(d, "#export input[name=confirm]", TOKEN)
-        d.find_element(By.ID, "export-go").click()
+        click(d, "#export-go")
         # the prompt to press the button appears here, on this page, next to the form
         until(d, lambda d: css(d, "#export-status p.press"), what="press prompt on the export card")
-        assert d.find_element(By.CSS_SELECTOR, "#export-status p.press").text == "Hãy bấm nút trên thẻ ngay"
+        assert text_of(d, "#export-status p.press") == "Hãy bấm nút trên thẻ ngay"
         assert note_text(d, "export:" + TOKEN) == "Đã yêu cầu xuất khóa: làm theo hướng dẫn bên dưới."
         assert_all_vietnamese(d, ["Nguyễn Văn An", "W-1", TOKEN, "Anh Minh"])
         guide_shot(d, "10-export-press")
         until(d, lambda d: tok.server._confirm_at is not None, what="token waits for its button")
         tok.ctx.presses = 1  # the wearer presses it
         until(d, lambda d: css(d, "#export-status a.export-link"), what="download link on the export card")
-        assert "Đã xuất xong" in d.find_element(By.ID, "export-status").text
+        assert "Đã xuất xong" in text_of(d, "#export-status")
         guide_shot(d, "11-export-done")
     assert _count(db, "export") == 1
 

@@ -51,34 +51,45 @@ def parse(data):
     A zero length byte ends the data (Core spec, Vol 3 Part C 11). Any AD structure that runs past
     the end, or a 16-bit UUID list of odd length, makes the whole advert malformed: (KIND_NONE, None).
     """
-    n = len(data)
-    if n > _MAX_ADV * 2:  # ADV + scan response at most; anything longer is not legacy advertising
-        return KIND_NONE, None
+    r = locate(data, 0, len(data))
+    kind = r & 3
+    if kind == KIND_ANDROID:
+        o = r >> 2
+        return kind, bytes(data[o:o + _ID_LEN])
+    return kind, None
+
+
+def locate(data, start, end):
+    """parse() without allocating (the scan path): the advert in data[start:end]; returns the kind in the
+    low 2 bits and, for KIND_ANDROID, the offset of the 12-byte ID in `data` above them (a small int)."""
+    n = end
+    if n - start > _MAX_ADV * 2:  # ADV + scan response at most; anything longer is not legacy advertising
+        return KIND_NONE
     has_uuid16 = False
     has_ios_uuid = False
     apple_bit = False
     msd_a = msd_b = 0
     bz_msd_count = 0
-    i = 0
+    i = start
     while i < n:
         ln = data[i]
         if ln == 0:
             break
         end = i + 1 + ln
         if end > n:
-            return KIND_NONE, None
+            return KIND_NONE
         t = data[i + 1]
         p = i + 2  # payload start; payload length is ln - 1
         plen = ln - 1
         if t == _AD_UUID16_MORE or t == _AD_UUID16_ALL:
             if plen % 2:
-                return KIND_NONE, None
+                return KIND_NONE
             for j in range(p, end, 2):
                 if data[j] == _UUID16_LO and data[j + 1] == _UUID16_HI:
                     has_uuid16 = True
         elif t == _AD_UUID128_MORE or t == _AD_UUID128_ALL:
             if plen % 16:
-                return KIND_NONE, None
+                return KIND_NONE
             for j in range(p, end, 16):
                 if bytes(data[j : j + 16]) == IOS_SERVICE_LE:
                     has_ios_uuid = True
@@ -98,7 +109,7 @@ def parse(data):
         i = end
     if has_uuid16 and bz_msd_count == 1:
         if msd_b - msd_a == _ID_LEN:
-            return KIND_ANDROID, bytes(data[msd_a:msd_b])
+            return KIND_ANDROID | (msd_a << 2)
     if has_ios_uuid or apple_bit:
-        return KIND_IOS, None
-    return KIND_NONE, None
+        return KIND_IOS
+    return KIND_NONE

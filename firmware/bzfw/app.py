@@ -69,6 +69,8 @@ class App:
         self._battery_at = None
         self._woke = 0  # ticks at start or at the last wake (eco, clock not set)
         self._now = 0
+        self._slot_now = 0  # the scan path's time: absolute slot and ms into it (small ints)
+        self._off_now = 0
         self.sync = None
         self._sync_factory = sync_factory
         self.started = False
@@ -286,7 +288,12 @@ class App:
     # -- the radio, with the clock set ------------------------------------------------------------
     def _run_radio(self, now, tk):
         cfg = self.config
-        self.radio.drain(self._on_result)
+        # The scan path sees the time as small ints (the slot number and ms into it, computed here once a
+        # pass): on the 32-bit ESP32 a unix-ms value is a heap bigint, allocated at every use.
+        slot_now = now // _SLOT_MS
+        self._slot_now = slot_now
+        self._off_now = now - slot_now * _SLOT_MS
+        self.radio.drain_at(self._on_result_at)
         day = now // _DAY_MS
         if day != self._day:
             self._daily(day)
@@ -373,6 +380,23 @@ class App:
             self.counters["write_errors"] += 1
             self._say("purge: %r" % (e,))
         gc.collect()
+
+    def _on_result_at(self, rssi, o):
+        # One scan result, at radio.buf[o:] (see Radio.drain_at): nothing allocated for a contact already
+        # open in this slot (adv.locate, Aggregator.add_at), times as small ints.
+        buf = self.radio.buf
+        r = adv.locate(buf, o + 8, o + 8 + buf[o])
+        kind = r & 3
+        if kind == _KIND_ANDROID:
+            self.agg.add_at(kind, buf, r >> 2, rssi, self._slot_now, self._off_now)
+            if self.agg.evicted - self._evicted >= self._evict_batch:
+                self._write_evicted()
+        elif kind == _KIND_IOS:
+            self.counters["ios_seen"] += 1
+            if self.central is not None:
+                self.central.seen(self.radio.addr_type, bytes(buf[o + 2:o + 8]), rssi, self._now)
+        else:
+            self.counters["not_bluezone"] += 1
 
     def _on_result(self, rssi, addr, data):
         kind, bz_id = adv.parse(data)

@@ -65,6 +65,14 @@ class Aggregator:
         self._t = array("i", bytes(4 * _COLS * max_open))
         self._ids = [None] * max_open  # type: list  # row -> contact ID (None: free row)
         self._row = {}  # contact ID -> row
+        # 30-bit key of the ID's first bytes -> row, -1 for two IDs with one key (add_at). Sized for the
+        # whole table now (filled with keys no ID has, then emptied: a dict keeps its table), so it never
+        # grows, and never needs a large block, in a busy hour.
+        self._pre = {}
+        for i in range(max_open):
+            self._pre[-1 - i] = 0
+        for i in range(max_open):
+            del self._pre[-1 - i]
         self._free = list(range(max_open - 1, -1, -1))
         self._ready = []  # closed (day, record) waiting for close_before()/flush()
         self._weak = -1  # the weakest row while the table is full; -1: to be found again
@@ -84,34 +92,61 @@ class Aggregator:
 
     def add(self, kind, contact_id, rssi, ts_ms):
         """One sighting. contact_id: 12 bytes; kind: KIND_ANDROID or KIND_IOS; rssi in dBm."""
+        if ts_ms < 0:
+            raise ValueError("sighting: time before 1970")
+        slot = ts_ms // _SLOT_MS
+        self.add_slot(kind, contact_id, rssi, slot, ts_ms - slot * _SLOT_MS)
+
+    def add_at(self, kind, buf, o, rssi, slot, off):
+        """The scan path's add: the ID is buf[o:o + 12], the time is (slot, ms into the slot). Small ints
+        only (the ESP32 is 32-bit: small ints stop at 2^30; a unix-ms time would be a heap bigint), and a
+        contact already open in this slot is updated without allocating anything: its row is found by a
+        30-bit key made of the ID's first bytes, then the whole ID compared in place."""
+        r = self._pre.get(buf[o] | (buf[o + 1] << 8) | (buf[o + 2] << 16) | ((buf[o + 3] & 0x3F) << 24), -1)
+        if r >= 0 and self._t[r * _COLS + _SLOT] == slot and self._ids[r] is not None:
+            cid = self._ids[r]
+            i = 0
+            while i < 12 and cid[i] == buf[o + i]:
+                i += 1
+            if i == 12:
+                self.sightings += 1
+                self._update(r, off, rssi)
+                return
+        self.add_slot(kind, bytes(buf[o:o + 12]), rssi, slot, off)
+
+    def _update(self, r, off, rssi):
+        t = self._t
+        b = r * _COLS
+        if off < t[b + _FIRST]:
+            t[b + _FIRST] = off
+        elif off > t[b + _LAST]:
+            t[b + _LAST] = off
+        t[b + _COUNT] += 1
+        if rssi < t[b + _MIN]:
+            t[b + _MIN] = rssi
+        if rssi > t[b + _MAX]:
+            t[b + _MAX] = rssi
+        t[b + _SUM] += rssi
+        if r == self._weak:
+            self._weak = -1  # it may no longer be the weakest
+
+    def add_slot(self, kind, contact_id, rssi, slot, off):
+        """One sighting at ms `off` into absolute slot `slot` (both small ints)."""
         if kind != _KIND_ANDROID and kind != _KIND_IOS:
             raise ValueError("sighting: unknown kind %r" % (kind,))
         if len(contact_id) != records.ID_LEN:
             raise ValueError("sighting: contact ID must be 12 bytes, got %d" % len(contact_id))
-        if ts_ms < 0:
+        if slot < 0 or not 0 <= off < _SLOT_MS:
             raise ValueError("sighting: time before 1970")
         if type(contact_id) is not bytes:  # a memoryview from the IRQ is not hashable
             contact_id = bytes(contact_id)
         self.sightings += 1
-        slot = ts_ms // _SLOT_MS
-        off = ts_ms - slot * _SLOT_MS
         t = self._t
         r = self._row.get(contact_id)
         if r is not None:
             b = r * _COLS
             if t[b + _SLOT] == slot:
-                if off < t[b + _FIRST]:
-                    t[b + _FIRST] = off
-                elif off > t[b + _LAST]:
-                    t[b + _LAST] = off
-                t[b + _COUNT] += 1
-                if rssi < t[b + _MIN]:
-                    t[b + _MIN] = rssi
-                if rssi > t[b + _MAX]:
-                    t[b + _MAX] = rssi
-                t[b + _SUM] += rssi
-                if r == self._weak:
-                    self._weak = -1  # it may no longer be the weakest
+                self._update(r, off, rssi)
                 return
             # same ID in another slot (a clock step, or a phone ID spanning our slot edge)
             self._close(r)
@@ -140,6 +175,7 @@ class Aggregator:
         r = self._free.pop()
         self._ids[r] = contact_id
         self._row[contact_id] = r
+        self._index(r)
         b = r * _COLS
         t[b + _SLOT] = slot
         t[b + _KIND] = kind
@@ -188,7 +224,17 @@ class Aggregator:
                 victim, vs, vm, vl = r, s, m, l
         return victim
 
+    def _index(self, r):
+        # The scan path's 30-bit key -> row; two open IDs with one key both take the slow path (-1).
+        c = self._ids[r]
+        k = c[0] | (c[1] << 8) | (c[2] << 16) | ((c[3] & 0x3F) << 24)
+        self._pre[k] = -1 if k in self._pre else r
+
     def _free_row(self, r):
+        c = self._ids[r]
+        k = c[0] | (c[1] << 8) | (c[2] << 16) | ((c[3] & 0x3F) << 24)
+        if self._pre.get(k) == r:
+            del self._pre[k]
         del self._row[self._ids[r]]
         self._ids[r] = None
         self._free.append(r)
@@ -327,6 +373,7 @@ class Aggregator:
         r = self._free.pop()
         self._ids[r] = cid
         self._row[cid] = r
+        self._index(r)
         b = r * _COLS
         for i in range(_COLS):
             self._t[b + i] = v[i]

@@ -107,9 +107,13 @@ class Radio:
             b = self._buf
             b[o] = ln
             b[o + 1] = data[3] & 0xFF
-            self._mv[o + 2 : o + 8] = data[1]
-            self._mv[o + 8 : o + 8 + ln] = d
-            b[o + 70] = data[0]
+            a = data[1]
+            for i in range(6):  # element copies: a slice store would build a slice object per result
+                b[o + 2 + i] = a[i]
+            o += 8
+            for i in range(ln):
+                b[o + i] = d[i]
+            b[o + 62] = data[0]
             self._w = (w + 1) % n2
         elif event == _IRQ_SCAN_DONE:
             self.scanning = False
@@ -140,6 +144,29 @@ class Radio:
                 self._r = (self._r + 1) % n2
             k += 1
         return k
+
+    def drain_at(self, fn, limit=64):
+        """drain() without allocating (the scan path): fn(rssi, o) with the result at self.buf[o:]: buf[o]
+        data length, addr buf[o + 2:o + 8], data buf[o + 8:o + 8 + length]; valid only during the call."""
+        k = 0
+        n2 = self._n + self._n
+        b = self._buf
+        while k < limit and self._r != self._w:
+            o = (self._r % self._n) * _SLOT
+            rssi = b[o + 1]
+            if rssi > 127:
+                rssi -= 256
+            self.addr_type = b[o + 70]
+            try:
+                fn(rssi, o)
+            finally:
+                self._r = (self._r + 1) % n2
+            k += 1
+        return k
+
+    @property
+    def buf(self):
+        return self._buf
 
     def discard(self):
         """Drop everything queued (clock not set: nothing may be logged)."""

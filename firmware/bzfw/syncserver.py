@@ -91,6 +91,7 @@ class SyncServer:
         self.failures = 0
         self._locked_at = 0
         self._lock_ms = 0
+        self._lock_from_flash()
         self._confirm_at = None
         self.requests = 0
 
@@ -271,6 +272,7 @@ class SyncServer:
 
     def _auth(self, p, seq):
         clock = self.ctx.clock
+        self._lock_from_flash()  # the other link's server (serial / BLE) may have failed meanwhile
         if self._lock_ms:
             left = self._lock_ms - clock.ticks_diff(clock.ticks_ms(), self._locked_at)
             if left > 0:
@@ -286,16 +288,55 @@ class SyncServer:
         secret = self.ctx.secret
         if not equal(host_proof(secret, nt, nh, self._token_id()), bytes(p[wire.NONCE_LEN:])):
             self.failures += 1
-            n = self.failures - 1
-            self._lock_ms = _LOCK_BASE_MS << n if n < 7 else _LOCK_MAX_MS
-            self._locked_at = clock.ticks_ms()
+            self._lock(self.failures, clock.ticks_ms())
+            self._save_lock()
             raise _Refuse(wire.E_AUTH_FAILED, wire.pack_u32(self._lock_ms))
-        self.failures = 0
+        if self.failures:
+            self.failures = 0
+            self._save_lock()
         self._lock_ms = 0
         self._key = session_key(secret, nt, nh)
         self._cipher = seal.Cipher(seal.enc_key(self._key))
         self._seq = seq  # tagged requests must come with later seqs
         return token_proof(secret, nt, nh)
+
+    # -- the lockout outlives a reset: the failure count is on flash ---------------------------------
+    # A reset (or pulling the battery) must not give a guesser a fresh start: the count of failed proofs
+    # since the last success is kept in the file `authlock`, written at each failure and removed at a
+    # success. After a start the wait for that count runs again in full from the boot (the RTC's ticks
+    # restart), so a reset never shortens it. Both servers (serial, BLE) share the file.
+    def _lock(self, n, at):
+        self._lock_ms = _LOCK_BASE_MS << (n - 1) if n < 8 else _LOCK_MAX_MS
+        self._locked_at = at
+
+    def _lock_path(self):
+        root = getattr(self.ctx, "fs_root", None)
+        return None if root is None else root.rstrip("/") + "/authlock"
+
+    def _lock_from_flash(self):
+        path = self._lock_path()
+        if path is None:
+            return
+        try:
+            with open(path) as f:
+                n = int(f.read())
+        except (OSError, ValueError):
+            return
+        if n > self.failures:
+            self.failures = n
+            self._lock(n, self.ctx.clock.ticks_ms())
+
+    def _save_lock(self):
+        path = self._lock_path()
+        if path is None:
+            return
+        try:
+            if self.failures:
+                write_atomic(path, str(self.failures).encode())
+            else:
+                os.remove(path)
+        except OSError:  # flash trouble: the lock still holds in RAM
+            pass
 
     def _read(self, p):
         day, off, n = wire.unpack_read(p)

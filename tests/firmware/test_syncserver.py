@@ -248,3 +248,19 @@ def test_status_carries_the_app_counters():
         eq(name in c, True, name + " in the status")
     eq(c["ckpt_writes"], 1, "the app's own count")
     eq("adv_id" in c, False, "numbers only, no IDs")
+
+
+def test_lockout_survives_a_reset():
+    ctx = Ctx()
+    st = Station(syncserver.SyncServer(ctx))
+    eq(st.login(secret=b"\x01" * 32).status, wire.E_AUTH_FAILED, "wrong secret")
+    eq(st.login(secret=b"\x01" * 32).status, wire.E_LOCKED, "locked")
+    ctx.clock.ticks = 0  # a reset: the ticks restart, RAM is gone
+    st = Station(syncserver.SyncServer(ctx))
+    f = st.login()
+    eq(f.status, wire.E_LOCKED, "still locked after the reset, even with the right secret")
+    eq(wire.unpack_u32(f.payload), 1000, "the whole wait again")
+    ctx.clock.ticks += 1000
+    eq(st.login().status, wire.OK, "after the wait")
+    st2 = Station(syncserver.SyncServer(ctx))
+    eq(st2.login().status, wire.OK, "a success cleared it on flash too")
