@@ -100,7 +100,21 @@ CREATE OR REPLACE VIEW match_encounters AS
          cid_hi, cid_lo, first_seen_ms, last_seen_ms, count, rssi_min, rssi_max, rssi_mean
   FROM encounters;
 """
-STORE_STEPS = [STORE_V1]  # host_tools.dbfiles: step i takes the store from version i to i + 1
+# Version 2: the station matcher's state (host_tools.station.matcher): lists and pulls already matched, the
+# joined rows, the scored exposures per (list, token, entry).
+STORE_V2 = """
+CREATE TABLE IF NOT EXISTS match_lists (
+  list_id BIGINT PRIMARY KEY, sha256 VARCHAR NOT NULL, matched_ms BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS match_pulls (pull_id BIGINT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS match_hits (
+  list_id BIGINT NOT NULL, token_id VARCHAR NOT NULL, entry BIGINT NOT NULL, row_no BIGINT NOT NULL,
+  ws BIGINT NOT NULL, we BIGINT NOT NULL, cid_hi BIGINT NOT NULL, cid_lo INTEGER NOT NULL,
+  first_seen_ms BIGINT NOT NULL, last_seen_ms BIGINT NOT NULL, count INTEGER NOT NULL,
+  rssi_min SMALLINT NOT NULL, rssi_max SMALLINT NOT NULL, rssi_mean SMALLINT NOT NULL, is_strict BOOLEAN NOT NULL);
+CREATE TABLE IF NOT EXISTS match_exposures (
+  list_id BIGINT NOT NULL, token_id VARCHAR NOT NULL, entry BIGINT NOT NULL, summary VARCHAR NOT NULL);
+"""
+STORE_STEPS = [STORE_V1, STORE_V2]  # host_tools.dbfiles: step i takes the store from version i to i + 1
 STORE_SCHEMA_VERSION = len(STORE_STEPS)
 # numpy dtypes of the stored columns (token_id aside), in STORE_COLUMNS order
 _STORE_TYPES = {"day": np.int32, "file_offset": np.int64, "cid_hi": np.int64, "cid_lo": np.int32,

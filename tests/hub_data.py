@@ -64,12 +64,13 @@ def noise(rng: random.Random, token: str, day: int, off: int) -> dict:
     return encounter(token, day, off, rng.randbytes(12), first, first + rng.randrange(60_000), rng, slot)
 
 
-def make_station(db: Path, tokens: dict[str, bytes], wearers: dict[str, str], pulls: list[tuple[str, list[dict]]]):
+def make_station(db: Path, tokens: dict[str, bytes], wearers: dict[str, str], pulls: list[tuple[str, list[dict]]],
+                 profiles: dict[str, str] | None = None):
     """A station: tokens (ID -> secret; a wearer for those in `wearers`), then each pull (token, rows) stored."""
     with Registry(db, PW, kdf_n=2**10) as reg:
         for tid, secret in tokens.items():
             wid = reg.add_wearer(wearers[tid], phone="0912 345 678") if tid in wearers else None
-            reg.add_token(tid, secret, wid)
+            reg.add_token(tid, secret, wid, profile=(profiles or {}).get(tid))
     with StationDB(db) as sdb:
         for i, (tid, rows) in enumerate(pulls):
             sdb.store_pull({"token_id": tid, "started_ms": i, "finished_ms": i, "status": "complete"}, rows)
@@ -89,3 +90,44 @@ def spark_session():
 
     return spark_engine.session("local[1]", {"spark.ui.enabled": "false", "spark.sql.shuffle.partitions": "2",
                                              "spark.default.parallelism": "1"})
+
+
+def synthetic_station(tmp: Path, rows: int = 200_000, key_days: int = 1_000, tokens: int = 100,
+                      planted: int = 800, seed: int = 18) -> dict:
+    """One station with `tokens` wearers and `rows` encounters, of which `planted` are sightings of the list's IDs
+    at every edge case of EDGE_CASES (strict hits, scored-only hits, misses just past the tolerance); an
+    exposure list of `key_days` one-day entries over 14 days. Returns paths, secrets and counts."""
+    rng = random.Random(seed)
+    keys = random_keys(rng, key_days)
+    toks = {f"BZ-{i:05d}-{seed:05d}": rng.randbytes(32) for i in range(tokens)}
+    names = {t: f"Wearer {i}" for i, t in enumerate(toks)}
+    tids = list(toks)
+    per_token: dict[str, list[dict]] = {t: [] for t in tids}
+    for i in range(planted):
+        t = tids[rng.randrange(tokens)]
+        key, day = keys[rng.randrange(len(keys))]
+        cid, first, last, slot = planted_row(rng, key, day, i)
+        per_token[t].append(encounter(t, day, 0, cid, first, last, rng, slot))
+    for i in range(rows - planted):
+        t = tids[i % tokens]
+        per_token[t].append(noise(rng, t, DAY0 + rng.randrange(14), 0))
+    pulls = []
+    for t, rs in per_token.items():
+        rs.sort(key=lambda r: (r["day"], r["first_seen_ms"]))
+        offs: dict[int, int] = {}
+        for r in rs:
+            r["file_offset"] = offs.get(r["day"], 0)
+            offs[r["day"]] = r["file_offset"] + 16
+        pulls.append((t, rs))
+    db = tmp / "station.db"
+    make_station(db, toks, names, pulls)
+    lst = exposure_list(tmp / "positives.json", keys)
+    return {"db": db, "list": lst, "secrets": toks, "rows": rows, "planted": planted}
+
+
+def station_receivers(db):
+    """How `bztoken match --db` reads each token's log (its jig offset and profile), for run_match."""
+    from host_tools.match import calibration, scoring
+
+    offs, profs = calibration.offsets(db), calibration.token_profiles(db)
+    return lambda info: scoring.Receiver.from_info(info, offs, profs)

@@ -1,7 +1,7 @@
 """The hub end to end on DuckDB: two stations export, the hub matches, each station imports its own wearers.
 
 A wearer (token T, home station A) synced at A and at B: their contact with a positive is split between the two
-stations' logs, 3 minutes each. Neither station alone reaches the medium risk (5 near-minutes); the hub, with
+stations' logs, 9 minutes each. Neither station alone reaches the threshold (15 near-minutes); the hub, with
 both halves under one pseudonym, does, and station A flags the wearer with the hub as the source; station B,
 where T is only a visiting token, ignores it, and flags its own wearer U. The Spark engine's results are compared
 with these in tests/test_hub_spark.py.
@@ -30,7 +30,7 @@ def _rows(rng, token, contacts, day, start_off=0, noise=40):
     off = start_off
     for cid, first, last in contacts:
         r = hd.encounter(token, day, off, cid, first, last, rng)
-        r.update(rssi_mean=-60, rssi_max=-55, rssi_min=-66, count=12)
+        r.update(rssi_mean=-50, rssi_max=-45, rssi_min=-56, count=12)
         out.append(r)
         off += 16
     for _ in range(noise):
@@ -50,14 +50,15 @@ def province(tmp_path_factory):
 
     idl = ids.day_ids(key, 96)
     ws = lambda s: day * hd.DAY_MS + s * hd.SLOT_MS  # noqa: E731
-    # T: 3 min near in slot 40 (pulled at A) and 3 min in slot 41 (pulled at B); U: 10 min in slot 50 (at B).
-    t_at_a = _rows(rng, T, [(idl[40], ws(40) + 60_000, ws(40) + 240_000)], day)
-    t_at_b = _rows(rng, T, [(idl[41], ws(41), ws(41) + 180_000)], day, start_off=16 * 41)
-    u_at_b = _rows(rng, U, [(idl[50], ws(50) + 30_000, ws(50) + 630_000)], day)
+    # T: 9 min close in slot 40 (pulled at A) and 9 min in slot 41 (pulled at B); U: 14 min in slot 50 (at B).
+    t_at_a = _rows(rng, T, [(idl[40], ws(40) + 300_000, ws(40) + 840_000)], day)
+    t_at_b = _rows(rng, T, [(idl[41], ws(41), ws(41) + 540_000)], day, start_off=16 * 41)
+    u_at_b = _rows(rng, U, [(idl[50], ws(50) + 30_000, ws(50) + 870_000)], day)
     a, b, both = tmp / "a.db", tmp / "b.db", tmp / "both.db"
-    hd.make_station(a, {T: secrets_[T]}, {T: NAMES[T]}, [(T, t_at_a)])
-    hd.make_station(b, {T: secrets_[T], U: secrets_[U]}, {U: NAMES[U]}, [(T, t_at_b), (U, u_at_b)])
-    hd.make_station(both, {T: secrets_[T]}, {T: NAMES[T]}, [(T, t_at_a), (T, t_at_b)])
+    eco = {T: "eco"}  # how T's log is scored travels with it (its sampling period)
+    hd.make_station(a, {T: secrets_[T]}, {T: NAMES[T]}, [(T, t_at_a)], eco)
+    hd.make_station(b, {T: secrets_[T], U: secrets_[U]}, {U: NAMES[U]}, [(T, t_at_b), (U, u_at_b)], eco)
+    hd.make_station(both, {T: secrets_[T]}, {T: NAMES[T]}, [(T, t_at_a), (T, t_at_b)], eco)
     lst = hd.exposure_list(tmp / "f0-list.json", [(key, day)])
     return {"tmp": tmp, "a": a, "b": b, "both": both, "list": lst, "secrets": secrets_, "key": key}
 
@@ -79,7 +80,8 @@ def duck_results(province, exported):
 
 
 def _local(db, lst, mode="scored"):
-    res = engine.run_match(list(exposures.read_entries([lst])), logs.db_logs(db), mode=mode)
+    res = engine.run_match(list(exposures.read_entries([lst])), logs.db_logs(db), mode=mode,
+                           receiver_of=hd.station_receivers(db))
     return {lr.log.removeprefix("token:"): lr for lr in res.logs}
 
 
@@ -96,17 +98,23 @@ def test_export_layout_and_pseudonyms(province, exported):
     names = {r[0] for r in duckdb.sql(f"SELECT DISTINCT pseudonym FROM read_parquet('{logs_dir}/**/*.parquet')")
              .fetchall()}
     # The same token has the same pseudonym at both stations: the hub can join its days.
-    assert names == {pseudonym.pseudonym(province["secrets"][T], T), pseudonym.pseudonym(province["secrets"][U], U)}
+    pt, pu = (pseudonym.pseudonym(province["secrets"][t], t) for t in (T, U))
+    assert names == {pt, pu}
+    rx = set(duckdb.sql(f"SELECT DISTINCT pseudonym, rx_profile FROM read_parquet('{logs_dir}/**/*.parquet')")
+             .fetchall())
+    assert rx == {(pt, "eco"), (pu, None)}
 
 
 def test_hub_flags_the_wearer_at_home_from_both_stations(province, duck_results):
     summary = json.loads((duck_results / "summary.json").read_text())
     assert summary["exposures_found"] == {"scored": 2}
-    # Each station alone sees a low-risk contact for T; both halves together are medium (6 near-minutes).
-    assert [x["risk"] for x in _local(province["a"], province["list"])[T].exposures] == ["low"]
-    assert [x["risk"] for x in _local(province["b"], province["list"])[T].exposures] == ["low"]
+    # Each station alone sees T near for less than the threshold (15 near-minutes): not flagged as exposed
+    # ("medium"); both halves together are over it ("high"), and that is what the hub finds.
+    for st in ("a", "b"):
+        (alone,) = _local(province[st], province["list"])[T].exposures
+        assert alone["risk"] == "medium" and alone["near_min"] < 15
     local_both = _local(province["both"], province["list"])[T].exposures[0]
-    assert local_both["risk"] == "medium"
+    assert local_both["risk"] == "high" and local_both["near_min"] >= 15
 
     res_a = results.import_results(str(duck_results), province["a"], hd.PW)
     assert (res_a["flagged"], res_a["wearers"], res_a["other_stations_pseudonyms"]) == (1, 1, 1)
@@ -129,6 +137,16 @@ def test_hub_flags_the_wearer_at_home_from_both_stations(province, duck_results)
     # Importing again replaces the hub's rows (no duplicates).
     results.import_results(str(duck_results), province["a"], hd.PW)
     assert con.execute("SELECT COUNT(*) FROM station_matches").fetchone()[0] == 1
+    # The station's own re-match (which replaces its matches wholesale) keeps the hub's flag.
+    from host_tools.station import store
+
+    store.replace_matches(province["a"], [{"token_id": T, "wearer_id": wid, "risk": "low", "proximity": "near",
+                                          "first_seen_ms": 1, "last_seen_ms": 2, "duration_ms": 1, "rssi_mean": -60,
+                                          "list_name": "local.json"}])
+    kept = sorted(r[0] for r in con.execute("SELECT list_name FROM station_matches"))
+    assert kept == sorted(["local.json", list_name])
+    store.replace_matches(province["a"], [])
+    assert [r[0] for r in con.execute("SELECT list_name FROM station_matches")] == [list_name]
 
 
 def test_hub_matches_equal_the_station_matcher(province, duck_results):

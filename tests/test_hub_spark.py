@@ -45,7 +45,9 @@ def test_spark_derivation_is_the_kernel(spark, province):  # noqa: F811
 
     kd, _ = keydays.keyday_table(exposures.read_entries([province["list"]]))
     df = spark.createDataFrame(kd).mapInArrow(keydays.derive_batches, keydays.ID_DDL)
-    got = sorted(bytes(r.contact_id) for r in df.collect())
+    got = sorted((r.id_hi, r.id_lo, r.kd, r.slot) for r in df.collect())
     from bzfw import ids
+    from host_tools.match import query
 
-    assert got == sorted(ids.day_ids(province["key"], 96))
+    hi, lo = query.split_ids(b"".join(ids.day_ids(province["key"], 96)))
+    assert got == sorted(zip(hi.tolist(), lo.tolist(), [0] * 96, range(96), strict=True))

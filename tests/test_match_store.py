@@ -82,7 +82,7 @@ def test_store_has_a_schema_version_and_mode_0600_beside_the_database(tmp_path):
     assert p.parent == db.parent and p.name == "station.encounters.duckdb"
     assert stat.S_IMODE(os.stat(p).st_mode) == 0o600
     with stationdb.store(db) as con:
-        assert dbfiles.version(con, "encounters") == stationdb.STORE_SCHEMA_VERSION == 1
+        assert dbfiles.version(con, "encounters") == stationdb.STORE_SCHEMA_VERSION == 2
         con.execute("UPDATE schema_versions SET version = 99 WHERE component = 'encounters'")
     stationdb._ready.clear()
     with pytest.raises(UsageError, match="newer bztoken"):
@@ -150,3 +150,21 @@ def test_a_second_process_waits_for_the_store_then_gets_it(tmp_path):
     time.sleep(0.5)
     con.close()
     assert p.communicate(timeout=60)[0].strip() == "0" and p.returncode == 0
+
+
+def test_a_version_1_store_migrates_forward_keeping_its_rows(tmp_path):
+    db = tmp_path / "station.db"
+    rows = random_rows(random.Random(9), 40)
+    round1_db(db, rows)
+    with StationDB(db):
+        pass
+    with stationdb.store(db) as con:  # back to version 1: as the first round-2 release left it
+        for t in ("match_lists", "match_pulls", "match_hits", "match_exposures"):
+            con.execute(f"DROP TABLE {t}")
+        con.execute("UPDATE schema_versions SET version = 1 WHERE component = 'encounters'")
+    stationdb._ready.clear()
+    with StationDB(db) as sdb:
+        assert sorted(sdb.encounters(), key=_key) == sorted(rows, key=_key)
+        with sdb.store() as con:
+            assert dbfiles.version(con, "encounters") == 2
+            assert con.execute("SELECT COUNT(*) FROM match_hits").fetchone()[0] == 0

@@ -225,6 +225,19 @@ def test_login_lockout_grows_per_client(db):
     assert acts.count("login_failed") == FREE_TRIES + 1 - 1 and "login_locked" in acts and "login" not in acts
 
 
+def test_a_burst_of_guesses_gets_no_more_tries(tmp_path):
+    """Many wrong passphrases at once from one client: only the free tries are judged, the rest are locked out."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from host_tools.station.server import FREE_TRIES
+
+    db = tmp_path / "station.db"
+    registry(db)
+    with running_station(db) as (st, port), ThreadPoolExecutor(16) as ex:
+        codes = list(ex.map(lambda i: Client(port).login(pw=f"guess {i}")[0], range(16)))
+    assert sorted(codes) == [401] * (FREE_TRIES - 1) + [429] * (16 - FREE_TRIES + 1), codes
+
+
 def test_database_files_are_private(tmp_path):
     import os
     import stat

@@ -28,6 +28,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="the station's rules to apply (default both; a station imports the scored ones)")
     m.add_argument("--days", type=int, default=14, help="days covered by an InfoF object (default 14)")
     m.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE", help="a Spark setting (repeatable)")
+    t = m.add_argument_group("scored mode (as bztoken match; printed in the summary)")
+    t.add_argument("--tolerance-s", type=int, default=30, help="slot-edge tolerance for clock error (default 30)")
+    t.add_argument("--near-min", type=float, default=None, metavar="MIN",
+                   help="flag a contact at or above this many estimated near-minutes (default: the station's, 15)")
+    t.add_argument("--sender-kind", choices=("token", "android", "ios"), default="token",
+                   help="device kind of the positives whose keys are matched (default token)")
     m.add_argument("--json", action="store_true", help="the summary as JSON on stdout")
     m.set_defaults(func=cmd_match)
 
@@ -78,8 +84,12 @@ def cmd_match(args: argparse.Namespace) -> int:
         conf[k] = v
     if args.engine == "duckdb" and (args.master or conf):
         raise UsageError("--master and --conf are Spark settings", hint="drop them, or use --engine spark")
+    from host_tools.match import scoring
+
+    th = scoring.Thresholds(args.tolerance_s, scoring.DEFAULT_NEAR_MIN if args.near_min is None else args.near_min,
+                            args.sender_kind)
     s = results.match(args.logs, args.exposures, args.out, engine=args.engine, master=args.master, mode=args.mode,
-                      days=args.days, spark_conf=conf)
+                      days=args.days, spark_conf=conf, thresholds=th)
     if args.json:
         print(json.dumps(s))
         return 0

@@ -30,10 +30,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="results as JSON on stdout")
     p.set_defaults(func=cmd_sim)
 
-    pw = sub.add_parser("power", help="battery life per token profile and chip (hardware/power/currents.json)")
-    pw.add_argument("--profile", action="append", metavar="NAME", help="profile (repeat); default: the sweep's")
-    pw.add_argument("--battery-mah", type=float, default=None, metavar="MAH", help="battery capacity (default 1000)")
-    pw.add_argument("--json", action="store_true", help="results as JSON on stdout")
+    pw = sub.add_parser("power", help="battery life per token profile, board and battery "
+                                      "(hardware/power/currents.json)")
+    pw.add_argument("--profile", action="append", metavar="NAME",
+                    help="profile (repeat); default: the firmware's profiles and the sweep's")
+    pw.add_argument("--board", action="append", metavar="NAME", help="board (repeat); default: every board")
+    pw.add_argument("--battery-mah", action="append", type=float, default=None, metavar="MAH",
+                    help="battery capacity (repeat); default: 500, 1000 and 2000")
+    pw.add_argument("--json", action="store_true")
     pw.set_defaults(func=cmd_power)
 
 
@@ -150,25 +154,42 @@ def cmd_power(args: argparse.Namespace) -> int:
     from host_tools import power
     from host_tools.sim import profiles
 
-    names = args.profile or list(dict.fromkeys(["always-on", "eco", *profiles.SWEEP]))
     model = power.load()
-    if args.battery_mah is not None and args.battery_mah <= 0:
+    names = args.profile or list(dict.fromkeys([*profiles.all_profiles(), *profiles.SWEEP]))
+    caps = args.battery_mah or [float(c) for c in model["battery"]["options_mah"]["value"]]
+    if any(not c > 0 for c in caps):
         raise UsageError("--battery-mah must be positive")
+    boards = args.board or power.boards(model)
+    for b in boards:
+        if b not in model["boards"]:
+            raise UsageError(f"unknown board {b!r}", hint=f"one of {', '.join(model['boards'])}")
+    profs = [profiles.get(n) for n in names]
     rows = []
-    for n in names:
-        p = profiles.get(n)
-        for chip in power.CHIPS:
-            life = power.battery_life(p, chip, model, args.battery_mah)
-            rows.append({"profile": n, "chip": chip, "avg_ma": round(life.avg_ma, 3), "days": round(life.days, 2),
-                         "breakdown_ma": {k: round(v, 3) for k, v in life.breakdown_ma.items()}})
+    for p in profs:
+        for b in boards:
+            for cap in caps:
+                life = power.board_life(p, b, cap, model)
+                rows.append({"profile": p.name, "board": b, "chip": life.chip, "battery_mah": cap,
+                             "avg_ma": round(life.avg_ma, 3), "days": round(life.days, 2),
+                             "breakdown_ma": {k: round(v, 3) for k, v in life.breakdown_ma.items()},
+                             "_days": life.days})
+    exact = [r.pop("_days") for r in rows]  # the text rounds the model's own value, as the READMEs do
     if args.json:
         print(json.dumps(rows))
         return 0
-    cap = args.battery_mah or model["battery"]["capacity_mah"]["value"]
-    print(f"Battery life on {cap:g} mAh ({model['battery']['usable_fraction']['value']:.0%} usable)")
-    print(f"{'profile':<18} {'chip':<8} {'mA':>7} {'days':>7}  where the current goes (mA)")
-    for r in rows:
-        parts = ", ".join(f"{k} {v:g}" for k, v in r["breakdown_ma"].items())
-        print(f"{r['profile']:<18} {r['chip']:<8} {r['avg_ma']:>7.2f} {r['days']:>7.1f}  {parts}")
+    for r, d in zip(rows, exact, strict=True):
+        r["days"] = d
+    usable = model["battery"]["usable_fraction"]["value"]
+    print(f"Battery life in days ({usable:.0%} of the rated capacity usable), stock MicroPython, "
+          "board overheads included")
+    for b in boards:
+        print(f"\n{b}: {model['boards'][b]['description']}")
+        print(f"  {'profile':<20} {'mA':>7} " + " ".join(f"{f'{c:g} mAh':>9}" for c in caps)
+              + "  where the current goes (mA)")
+        for p in profs:
+            rs = [r for r in rows if r["profile"] == p.name and r["board"] == b]
+            parts = ", ".join(f"{k} {v:g}" for k, v in rs[0]["breakdown_ma"].items() if v)
+            days = " ".join(f"{r['days']:>9.1f}" for r in rs)
+            print(f"  {p.name:<20} {rs[0]['avg_ma']:>7.2f} {days}  {parts}")
     print("sources: hardware/power/currents.json", file=sys.stderr)
     return 0

@@ -1,33 +1,32 @@
-"""The hub's join on DuckDB, for a district on one machine: the same rows as the Spark job.
-
-    SELECT l.<columns>, l.station, i.entry
-    FROM read_parquet(<the checked files>, hive_partitioning) AS l JOIN ids AS i ON l.contact_id = i.contact_id
-
-`ids` is the Arrow table of derived IDs (host_tools.hub.keydays); DuckDB builds its hash table on that smaller
-side. The rule is then applied per pseudonym by the station matcher (host_tools.hub.score).
+"""The hub's query on DuckDB, for a district on one machine: the station's matching query
+(host_tools.match.query.match_sql) over the logs dataset, with the hub's `encounters` relation
+(schema.encounters_sql) and the derived IDs registered as Arrow tables.
 """
 
 import pyarrow as pa
 
 from host_tools.errors import UsageError
-from host_tools.hub.score import JOINED_COLUMNS
+from host_tools.hub import keydays, schema
+from host_tools.match import query
 
 
-def join(files: list[str], ids: pa.Table, threads: int | None = None, memory_limit: str | None = None) -> pa.Table:
+def join(files: list[str], kd: pa.Table, ids: pa.Table, tolerance_ms: int, days: tuple[str, str] | None,
+         threads: int | None = None) -> pa.Table:
     import duckdb
 
     con = duckdb.connect()
     try:
         if threads:
             con.execute(f"SET threads = {int(threads)}")
-        if memory_limit:
-            con.execute("SET memory_limit = ?", [memory_limit])
-        con.register("ids", ids)
-        cols = ", ".join(f"i.{c}" if c == "entry" else f"l.{c}" for c in JOINED_COLUMNS)
+        con.register("exposure_ids", ids)
+        con.register("key_days", keydays.key_days(kd))
+        listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+        con.execute("CREATE TEMP VIEW hub_logs AS SELECT * FROM read_parquet([" + listed + "], "
+                    "hive_partitioning = true, hive_types_autocast = false)")
+        con.execute("CREATE TEMP VIEW hub_encounters AS " + schema.encounters_sql("hub_logs"))
+        where = f"e.day BETWEEN '{days[0]}' AND '{days[1]}'" if days else ""
         try:
-            return con.sql(
-                f"SELECT {cols} FROM read_parquet($files, hive_partitioning = true, hive_types_autocast = false)"
-                " AS l JOIN ids AS i ON l.contact_id = i.contact_id", params={"files": files}).to_arrow_table()
+            return con.sql(query.match_sql(tolerance_ms, encounters="hub_encounters", where=where)).to_arrow_table()
         except duckdb.Error as e:
             msg = (str(e).strip().splitlines() or ["?"])[0][:300]
             raise UsageError(f"cannot read the logs dataset: {msg}") from None

@@ -1,7 +1,7 @@
 """`bztoken hub export`: the encounters pulled since the last export, as Parquet for the provincial hub.
 
-Rows go to `OUT/day=YYYY-MM-DD/station=S/part-S-P1-P2-C.parquet` (P1..P2: the pulls exported, C: a chunk
-number), written by DuckDB (the station's own engine: a station needs no Spark or Arrow to export), each file
+Rows go to `OUT/day=YYYY-MM-DD/station=S/part-S-P1-P2.parquet` (P1..P2: the pulls exported), written by DuckDB
+straight from the station's encounter store (a station needs no Spark or Arrow to export), each file
 through a temporary name renamed into place, mode 0600. A manifest `OUT/_manifests/S-P1-P2.json` lists the
 batch's files with their row counts and SHA-256, written last: the hub refuses a batch whose files are not all
 there. What was sent is recorded in the station database (`hub_exports`): the batch is recorded as `writing`
@@ -24,7 +24,6 @@ import numpy as np
 from host_tools.errors import AuthError, UsageError
 from host_tools.hub import pseudonym, schema
 
-CHUNK_ROWS = 1_000_000
 STATE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS hub_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS hub_exports (
@@ -34,10 +33,6 @@ CREATE TABLE IF NOT EXISTS hub_exports (
   status TEXT NOT NULL CHECK (status IN ('writing', 'done')),
   rows INTEGER, files INTEGER, skipped_rows INTEGER, manifest TEXT);
 """
-# from the station's encounter store (host_tools.stationdb, DuckDB): the contact ID is stored as two integers
-_SELECT = ("SELECT token_id, day, file_offset, slot, kind, cid_hi, cid_lo, first_seen_ms, last_seen_ms, count,"
-           " rssi_min, rssi_max, rssi_mean FROM encounters WHERE pull_id >= ? AND pull_id <= ?"
-           " ORDER BY pull_id, token_id, day, file_offset")
 
 
 def day_str(day: int) -> str:
@@ -65,21 +60,31 @@ def station_code(con, given: str | None) -> str:
     return known
 
 
-def _write_parquet(duck, cols: dict, path: Path) -> str:
-    """One Parquet file through a temporary name, mode 0600; returns its SHA-256."""
-    tmp = path.with_name("." + path.name + ".part")
-    sel = ", ".join(f"CAST({c} AS {t}) AS {c}" for c, t, _ in schema.LOG_COLUMNS)
-    duck.register("batch", cols)
+def receivers(db_path, reg) -> tuple[dict[str, float], dict[str, str]]:
+    """(token -> RSSI jig offset dB, token -> registered profile): how the station scores each token's log."""
     try:
-        duck.execute(f"COPY (SELECT {sel} FROM batch) TO '{tmp}' (FORMAT PARQUET, COMPRESSION ZSTD)")
-    finally:
-        duck.unregister("batch")
+        from host_tools.match import calibration
+    except ImportError:  # no jig offsets in this version: profiles from the registry
+        return {}, {t["token_id"]: t["profile"] for t in reg.tokens() if t["profile"]}
+    return calibration.offsets(db_path), calibration.token_profiles(db_path)
+
+
+# Where each exported column comes from (e: the station's encounters, t: the token's pseudonym and receiver).
+_SOURCE = {"pseudonym": "t.pseudonym", "log_day": "e.day", "rx_profile": "t.rx_profile",
+           "rx_offset_db": "CASE WHEN isnan(t.rx_offset_db) THEN NULL ELSE t.rx_offset_db END"}
+
+
+def _write_parquet(con, sql: str, path: Path) -> tuple[int, str]:
+    """The rows of `sql` as one Parquet file, through a temporary name, mode 0600; returns (rows, SHA-256)."""
+    tmp = path.with_name("." + path.name + ".part")
+    con.execute(f"COPY ({sql}) TO '{tmp}' (FORMAT PARQUET, COMPRESSION ZSTD)")
     os.chmod(tmp, 0o600)
+    rows = con.execute(f"SELECT num_rows FROM parquet_file_metadata('{tmp}')").fetchone()[0]
     with open(tmp, "rb") as f:
         digest = hashlib.file_digest(f, "sha256").hexdigest()
         os.fsync(f.fileno())
     os.replace(tmp, path)
-    return digest
+    return int(rows), digest
 
 
 def _atomic_json(path: Path, obj: dict) -> None:
@@ -93,11 +98,8 @@ def _atomic_json(path: Path, obj: dict) -> None:
 
 
 def export(db_path: str | Path, out: str | Path, passphrase: str | bytes, station: str | None = None,
-           chunk_rows: int = CHUNK_ROWS, clock=time.time) -> dict:
+           clock=time.time) -> dict:
     """Write the not yet exported pulls' encounters under `out`; returns what was done (counts, files)."""
-    import duckdb
-
-    from host_tools.match.query import join_ids
     from host_tools.stationdb import StationDB, close_store, connect_store
     from provisioning.registry import Registry
 
@@ -118,6 +120,11 @@ def export(db_path: str | Path, out: str | Path, passphrase: str | bytes, statio
             done = con.execute("SELECT MAX(pull_to) FROM hub_exports WHERE status = 'done'").fetchone()[0] or 0
             with db.store() as sc:
                 p_to = sc.execute("SELECT MAX(pull_id) FROM encounters").fetchone()[0] or 0
+            # a pull still being stored (pull IDs are drawn first, stores may commit out of order) and every later
+            # one wait for the next export: the watermark never passes rows not yet there
+            storing = con.execute("SELECT MIN(id) FROM pulls WHERE status = 'storing'").fetchone()[0]
+            if storing is not None:
+                p_to = min(p_to, storing - 1)
             p_from = done + 1
             if p_to < p_from:
                 return {"station": code, "rows": 0, "files": [], "skipped_rows": 0, "pulls": None,
@@ -131,6 +138,7 @@ def export(db_path: str | Path, out: str | Path, passphrase: str | bytes, statio
         except OSError as e:
             raise UsageError(f"{out}: cannot write there: {e.strerror}") from None
 
+        offsets, profiles = receivers(db_path, reg)
         names: dict[str, str | None] = {}
 
         def name_of(token_id: str) -> str | None:
@@ -143,39 +151,34 @@ def export(db_path: str | Path, out: str | Path, passphrase: str | bytes, statio
                     names[token_id] = None  # no secret here: cannot be pseudonymised, not sent (counted)
             return names[token_id]
 
-        duck = duckdb.connect()
-        files, total, skipped, chunk = [], 0, 0, 0
+        files, total = [], 0
         store = connect_store(db_path)
-        cur = store.execute(_SELECT, [p_from, p_to])
-        while True:
-            rows = cur.fetchmany(chunk_rows)
-            if not rows:
-                break
-            rows = [(*r[:5], join_ids([r[5]], [r[6]]), *r[7:]) for r in rows]
-            keep = [r for r in rows if name_of(r[0]) is not None]
-            skipped += len(rows) - len(keep)
-            if not keep:
-                continue
-            cols = {
-                "pseudonym": np.array([name_of(r[0]) for r in keep], dtype=object),
-                "contact_id": np.array([bytes(r[5]) for r in keep], dtype=object),
-            }
-            ints = np.array([(r[1], r[2], r[3], r[4], r[6], r[7], r[8], r[9], r[10], r[11]) for r in keep],
-                            dtype=np.int64)
-            for j, c in enumerate(("log_day", "file_offset", "slot", "kind", "first_seen_ms", "last_seen_ms",
-                                   "count", "rssi_min", "rssi_max", "rssi_mean")):
-                cols[c] = ints[:, j]
-            for d in np.unique(cols["log_day"]):
-                sel = np.nonzero(cols["log_day"] == d)[0]
+        try:
+            rng = f"e.pull_id BETWEEN {int(p_from)} AND {int(p_to)}"
+            tokens = [r[0] for r in store.execute(f"SELECT DISTINCT token_id FROM encounters e WHERE {rng}"
+                                                  " ORDER BY 1").fetchall()]
+            mine = [t for t in tokens if name_of(t) is not None] or ["\0none"]  # (an empty relation has no types)
+            store.register("hub_tokens", {
+                "token_id": np.array(mine, dtype=object),
+                "pseudonym": np.array([name_of(t) or "" for t in mine], dtype=object),
+                "rx_profile": np.array([profiles.get(t) for t in mine], dtype=object),
+                "rx_offset_db": np.array([offsets.get(t, np.nan) for t in mine], dtype=np.float64)})
+            skipped = store.execute(f"SELECT COUNT(*) FROM encounters e WHERE {rng} AND e.token_id NOT IN "
+                                    "(SELECT token_id FROM hub_tokens)").fetchone()[0]
+            days = [r[0] for r in store.execute(f"SELECT DISTINCT e.day FROM encounters e JOIN hub_tokens t USING "
+                                                f"(token_id) WHERE {rng} ORDER BY 1").fetchall()]
+            cols = ", ".join(_SOURCE.get(c, f"e.{c}") + f"::{t} AS {c}" for c, t, _ in schema.LOG_COLUMNS)
+            for d in days:
                 part = Path(f"day={day_str(d)}") / f"station={code}"
                 (out / part).mkdir(parents=True, exist_ok=True)
-                rel = part / f"part-{code}-{p_from}-{p_to}-{chunk}.parquet"
-                digest = _write_parquet(duck, {k: v[sel] for k, v in cols.items()}, out / rel)
-                files.append({"path": rel.as_posix(), "rows": int(len(sel)), "sha256": digest})
-                total += int(len(sel))
-            chunk += 1
-        duck.close()
-        close_store(store, db_path)
+                rel = part / f"part-{code}-{p_from}-{p_to}.parquet"
+                sql = (f"SELECT {cols} FROM encounters e JOIN hub_tokens t USING (token_id)"
+                       f" WHERE {rng} AND e.day = {int(d)} ORDER BY t.pseudonym, e.file_offset")
+                rows, digest = _write_parquet(store, sql, out / rel)
+                files.append({"path": rel.as_posix(), "rows": rows, "sha256": digest})
+                total += rows
+        finally:
+            close_store(store, db_path)
         manifest_name = f"{schema.MANIFEST_DIR}/{code}-{p_from}-{p_to}.json"
         manifest = {"format": schema.LOGS_FORMAT, "version": schema.VERSION, "station": code,
                     "pulls": [p_from, p_to], "exported_ms": int(clock() * 1000), "rows": total, "files": files,

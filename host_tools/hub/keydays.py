@@ -1,8 +1,8 @@
-"""Exposure entries to the hub's ID table: key-days as Arrow columns, IDs derived by the C kernel.
+"""Exposure entries to the matching query's `key_days` and `exposure_ids` relations (host_tools.match.query).
 
-`keyday_table` expands entries exactly as the station does (Entry.key_days: the phones' walk); `derive_batches`
-turns batches of key-days into (contact_id, entry) rows with host_tools.match.derive (the C kernel when built),
-for Spark's mapInArrow on the executors and for DuckDB in-process alike. Only slots inside the entry are kept.
+`keyday_table` expands entries exactly as the station does (Entry.key_days: the phones' walk), numbering the
+key-days `kd`; `derive_batches` derives their IDs with the station's own host_tools.match.engine.build_chunk (the
+C kernel when built) batch by batch: on Spark's executors through mapInArrow, in-process for DuckDB.
 """
 
 from collections.abc import Iterable, Iterator
@@ -11,26 +11,30 @@ import numpy as np
 import pyarrow as pa
 
 from bzfw import ids
-from host_tools.match import derive
+from host_tools.match import engine
+from host_tools.match.exposures import KeyDay
 
-KEYDAY_SCHEMA = pa.schema([("entry", pa.int32()), ("key", pa.binary()), ("slots", pa.int32()),
-                           ("valid", pa.int32()), ("base_ms", pa.int64())])
-ID_SCHEMA = pa.schema([("contact_id", pa.binary()), ("entry", pa.int32())])
-ID_DDL = "contact_id binary, entry int"
+KEYDAY_SCHEMA = pa.schema([("kd", pa.int32()), ("entry", pa.int64()), ("key", pa.binary()), ("base_ms", pa.int64()),
+                           ("slot_ms", pa.int64()), ("slots", pa.int32()), ("valid", pa.int32())])
+ID_SCHEMA = pa.schema([("id_hi", pa.int64()), ("id_lo", pa.int32()), ("kd", pa.int32()), ("slot", pa.int32())])
+ID_DDL = "id_hi bigint, id_lo int, kd int, slot int"
+KEY_DAY_COLUMNS = ("kd", "entry", "base_ms", "slot_ms")  # the query's key_days relation
 
 
 def keyday_table(entries) -> tuple[pa.Table, int]:
-    """(key-days of every entry, number of entries)."""
+    """(key-days of every entry, numbered, and the number of entries)."""
     cols: dict[str, list] = {n: [] for n in KEYDAY_SCHEMA.names}
     n = 0
     for e in entries:
         n += 1
         for kd in e.key_days():
+            cols["kd"].append(len(cols["kd"]))
             cols["entry"].append(kd.entry)
             cols["key"].append(kd.key)
+            cols["base_ms"].append(kd.base_ms)
+            cols["slot_ms"].append(kd.slot_ms)
             cols["slots"].append(kd.slots)
             cols["valid"].append(kd.valid)
-            cols["base_ms"].append(kd.base_ms)
     return pa.table(cols, schema=KEYDAY_SCHEMA), n
 
 
@@ -48,25 +52,21 @@ def day_range(kd: pa.Table, slack_days: int = 1) -> tuple[str, str] | None:
 
 
 def derive_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
-    entry = batch.column("entry").to_numpy()
-    keys = batch.column("key").to_pylist()
-    slots = batch.column("slots").to_numpy()
-    valid = batch.column("valid").to_numpy()
-    blobs, entries = [], []
+    """A batch of key-days to their IDs, by engine.build_chunk per slot count (its kd numbers made global)."""
+    d = batch.to_pydict()
+    parts = []
+    slots = np.array(d["slots"])
     for m in np.unique(slots):
         sel = np.nonzero(slots == m)[0]
-        blob = derive.derive([keys[i] for i in sel], int(m))
-        slot = np.tile(np.arange(m, dtype=np.int32), len(sel))
-        keep = np.nonzero(slot < np.repeat(valid[sel], m))[0]
-        idv = np.frombuffer(blob, dtype=f"S{ids.ID_LEN}")[keep]
-        blobs.append(idv)
-        entries.append(np.repeat(entry[sel], m)[keep])
-    if not blobs:
-        return pa.RecordBatch.from_arrays([pa.array([], pa.binary()), pa.array([], pa.int32())], schema=ID_SCHEMA)
-    idv = np.concatenate(blobs)
-    buf = pa.py_buffer(idv.tobytes())
-    cid = pa.FixedSizeBinaryArray.from_buffers(pa.binary(ids.ID_LEN), len(idv), [None, buf]).cast(pa.binary())
-    return pa.RecordBatch.from_arrays([cid, pa.array(np.concatenate(entries), pa.int32())], schema=ID_SCHEMA)
+        kds = [KeyDay(d["entry"][i], d["key"][i], d["base_ms"][i], d["slot_ms"][i], int(m), d["valid"][i])
+               for i in sel]
+        c = engine.build_chunk(kds).exposure_ids
+        kd_global = np.array(d["kd"], dtype=np.int32)[sel][c["kd"]]
+        parts.append((c["id_hi"], c["id_lo"], kd_global, c["slot"]))
+    cols = [np.concatenate([p[j] for p in parts]) if parts else np.empty(0) for j in range(4)]
+    return pa.RecordBatch.from_arrays([pa.array(cols[0], pa.int64()), pa.array(cols[1], pa.int32()),
+                                       pa.array(cols[2], pa.int32()), pa.array(cols[3], pa.int32())],
+                                      schema=ID_SCHEMA)
 
 
 def derive_batches(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
@@ -78,3 +78,7 @@ def derive_batches(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch
 
 def id_table(kd: pa.Table, batch_rows: int = 50_000) -> pa.Table:
     return pa.Table.from_batches(list(derive_batches(kd.to_batches(max_chunksize=batch_rows))), schema=ID_SCHEMA)
+
+
+def key_days(kd: pa.Table) -> pa.Table:
+    return kd.select(list(KEY_DAY_COLUMNS))

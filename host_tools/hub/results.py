@@ -15,9 +15,8 @@ from pathlib import Path
 
 from host_tools.errors import UsageError
 from host_tools.hub import dataset, keydays, schema
-from host_tools.hub.score import RESULT_SCHEMA, Scorer, score_sorted
-from host_tools.match import engine as match_engine
-from host_tools.match import exposures
+from host_tools.hub.score import RESULT_SCHEMA, Scorer, score_all
+from host_tools.match import exposures, scoring
 
 ENGINES = ("spark", "duckdb")
 MODES = {"scored": ("scored",), "strict": ("strict",), "both": ("strict", "scored")}
@@ -61,7 +60,7 @@ def _write_results_local(table, results_dir: Path) -> None:
 
 def match(logs_uri: str, exposure_files: list[str], out_uri: str, engine: str = "spark", master: str | None = None,
           mode: str = "both", days: int = exposures.DEFAULT_INFOF_DAYS, spark_conf: dict | None = None,
-          threads: int | None = None, spark=None) -> dict:
+          threads: int | None = None, spark=None, thresholds: scoring.Thresholds | None = None) -> dict:
     """Run the hub's match; returns the summary (also written to OUT/summary.json)."""
     if engine not in ENGINES:
         raise UsageError(f"--engine must be one of {', '.join(ENGINES)}, got {engine!r}")
@@ -75,7 +74,9 @@ def match(logs_uri: str, exposure_files: list[str], out_uri: str, engine: str = 
     entries = list(exposures.read_entries(exposure_files, days=days))  # every entry checked before any work
     kd, n_entries = keydays.keyday_table(entries)
     day_span = keydays.day_range(kd)
-    th = match_engine.Thresholds()
+    th = thresholds or scoring.Thresholds()
+    th.check()
+    tol_ms = th.tolerance_s * 1000
     scorer = Scorer(entries, MODES[mode], th)
     logs_info: dict = {"uri": logs_uri, "days": list(day_span) if day_span else None}
     files: list[str] = []
@@ -102,8 +103,8 @@ def match(logs_uri: str, exposure_files: list[str], out_uri: str, engine: str = 
 
             ids = keydays.id_table(kd)
             n_ids = ids.num_rows
-            joined = duckdb_engine.join(files, ids, threads=threads) if files else None
-            table = score_sorted(scorer, joined) if joined is not None else scorer(_empty_joined())
+            joined = duckdb_engine.join(files, kd, ids, tol_ms, day_span, threads=threads) if files else None
+            table = score_all(scorer, joined) if joined is not None else scorer(_empty_joined())
             assert out_local is not None
             _write_results_local(table, staging)
         else:
@@ -111,11 +112,10 @@ def match(logs_uri: str, exposure_files: list[str], out_uri: str, engine: str = 
 
             spark = spark or spark_engine.session(master, spark_conf)
             if not files and not dataset.is_remote(logs_uri):
-                table = scorer(_empty_joined())
-                _write_results_local(table, staging)
+                _write_results_local(scorer(_empty_joined()), staging)
             else:
                 spark_engine.run(spark, logs_uri if not files else str(dataset.local_path(logs_uri).resolve()),
-                                 kd, day_span, scorer, results_uri)
+                                 kd, day_span, scorer, results_uri, tol_ms)
         if out_local is not None:
             final = out_local / schema.RESULTS_DIR
             old = out_local / f"_old-{run_id}"
@@ -152,10 +152,10 @@ def match(logs_uri: str, exposure_files: list[str], out_uri: str, engine: str = 
 def _empty_joined():
     import pyarrow as pa
 
-    from host_tools.hub.score import JOINED_COLUMNS
+    from host_tools.match import query
 
-    types = {"pseudonym": pa.string(), "station": pa.string(), "contact_id": pa.binary(), "entry": pa.int32()}
-    return pa.table({c: pa.array([], types.get(c, pa.int64())) for c in JOINED_COLUMNS})
+    types = {"log": pa.string(), "is_strict": pa.bool_(), "cid_lo": pa.int32()}
+    return pa.table({c: pa.array([], types.get(c, pa.int64())) for c in query.RESULT_COLUMNS})
 
 
 # -- back at the station ---------------------------------------------------------------------------------------
@@ -168,6 +168,12 @@ CREATE TABLE IF NOT EXISTS hub_matches (   -- the last import's rows, kept apart
   id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, token_id TEXT NOT NULL, wearer_id INTEGER, risk TEXT NOT NULL,
   proximity TEXT NOT NULL, first_seen_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL,
   duration_ms INTEGER NOT NULL, rssi_mean INTEGER, list_name TEXT NOT NULL, stations TEXT NOT NULL);
+-- The station's own re-match replaces station_matches wholesale; the hub's rows (list_name 'hub RUN: LIST') stay
+-- until the next hub import replaces them, which it says by setting hub_state 'replacing' in its transaction.
+CREATE TABLE IF NOT EXISTS hub_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TRIGGER IF NOT EXISTS station_matches_keep_hub BEFORE DELETE ON station_matches
+  WHEN old.list_name LIKE 'hub %' AND NOT EXISTS (SELECT 1 FROM hub_state WHERE key = 'replacing')
+  BEGIN SELECT RAISE(IGNORE); END;
 """
 HUB_LIST_PREFIX = "hub "
 
@@ -251,7 +257,9 @@ def import_results(uri: str, db_path: str | Path, passphrase: str | bytes) -> di
     try:
         con.executescript(IMPORT_SCHEMA)
         con.execute("BEGIN IMMEDIATE")
+        con.execute("INSERT OR REPLACE INTO hub_state VALUES ('replacing', '1')")
         con.execute("DELETE FROM station_matches WHERE list_name LIKE ?", (HUB_LIST_PREFIX + "%",))
+        con.execute("DELETE FROM hub_state WHERE key = 'replacing'")
         con.execute("DELETE FROM hub_matches")
         now = store.now_ms()
         for r in out:

@@ -21,14 +21,21 @@ LOG_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("log_day", "INTEGER", "int"),  # the token's log day (UTC day number), with file_offset the row's identity
     ("file_offset", "BIGINT", "bigint"),
     ("slot", "SMALLINT", "smallint"),
-    ("kind", "TINYINT", "tinyint"),  # 1 Android phone or token, 2 iOS phone (bzfw.records)
-    ("contact_id", "BLOB", "binary"),  # the 12-byte Bluezone ID heard
+    ("kind", "SMALLINT", "smallint"),  # 1 Android phone or token, 2 iOS phone (bzfw.records)
+    # the 12-byte Bluezone ID heard, as the station stores it and the matching query joins it (query.split_ids):
+    # bytes 0-7 and 8-11 as big-endian signed integers
+    ("cid_hi", "BIGINT", "bigint"),
+    ("cid_lo", "INTEGER", "int"),
     ("first_seen_ms", "BIGINT", "bigint"),  # unix ms, corrected for the token's clock drift
     ("last_seen_ms", "BIGINT", "bigint"),
     ("count", "INTEGER", "int"),
     ("rssi_min", "SMALLINT", "smallint"),
     ("rssi_max", "SMALLINT", "smallint"),
     ("rssi_mean", "SMALLINT", "smallint"),
+    # How the token's log is scored (the same for all its rows): its registered firmware profile (its sampling
+    # period) and its RSSI jig offset in dB (NULL: not calibrated at this station).
+    ("rx_profile", "VARCHAR", "string"),
+    ("rx_offset_db", "DOUBLE", "double"),
 )
 LOG_COLUMN_NAMES = tuple(c for c, _, _ in LOG_COLUMNS)
 PARTITIONS = ("day", "station")
@@ -66,3 +73,22 @@ def check_station(code: str) -> str:
     if not isinstance(code, str) or not STATION_RE.match(code):
         raise UsageError(f"bad station code {code!r}", hint="1-32 characters: letters, digits, '-' and '_'")
     return code
+
+
+def encounters_sql(source: str) -> str:
+    """The hub's `encounters` relation for host_tools.match.query.match_sql, over the logs dataset `source` (a
+    table or view with the columns above and the partitions): the same columns as the station's
+    `match_encounters` view (stationdb), with `log` = pseudonym/station/profile/offset (the pseudonym groups
+    the results; the rest travels with each row) and `row_no` from the token's log day and file offset as at
+    the station. Plain SQL that Spark and DuckDB both read."""
+    return f"""SELECT concat_ws('/', pseudonym, station, coalesce(rx_profile, ''),
+                 coalesce(CAST(rx_offset_db AS STRING), '')) AS log,
+       CAST(log_day AS BIGINT) * 4294967296 + file_offset AS row_no, day,
+       cid_hi, cid_lo, first_seen_ms, last_seen_ms, count, rssi_min, rssi_max, rssi_mean
+FROM {source}"""
+
+
+def parse_log(log: str) -> tuple[str, str, str | None, float | None]:
+    """(pseudonym, station, profile, offset dB) of an encounters_sql `log` value."""
+    p, st, prof, off = log.split("/", 3)
+    return p, st, prof or None, float(off) if off else None

@@ -1,8 +1,10 @@
 """The hub's job on Apache Spark: local[*] by default, a cluster through spark-submit.
 
-    logs = read Parquet (day=/station= partitions), pruned to the exposure lists' days
-    ids  = key-days --mapInArrow(C kernel)--> (contact_id, entry)
-    logs JOIN broadcast(ids) ON contact_id --groupBy(pseudonym).applyInArrow(station matcher)--> results
+    hub_encounters = the logs (day=/station= Parquet partitions) as the station's encounters (schema.encounters_sql)
+    exposure_ids   = key-days --mapInArrow(the station's derivation, C kernel)--> (id_hi, id_lo, kd, slot)
+    joined         = the station's matching query (query.match_sql) on Spark SQL, pruned to the lists' days,
+                     exposure_ids and key_days broadcast
+    results        = joined --groupBy(pseudonym).applyInArrow(the station's grouping and scoring)--> Parquet
 
 The ID table is broadcast (every executor gets it whole; 100 k key-days are 9.6 M IDs, about 300 MB in Spark's
 hashed relation), so the logs, the large side, are never shuffled for the join. Only the joined rows (rows
@@ -14,7 +16,8 @@ import sys
 
 from host_tools.errors import UsageError
 from host_tools.hub import keydays, schema
-from host_tools.hub.score import JOINED_COLUMNS, RESULT_SCHEMA, Scorer
+from host_tools.hub.score import RESULT_SCHEMA, Scorer
+from host_tools.match import query
 
 
 def session(master: str | None = None, conf: dict | None = None):
@@ -32,6 +35,8 @@ def session(master: str | None = None, conf: dict | None = None):
         b = b.master("local[*]")
     # Partition values stay strings: a station code "007" is not the number 7, a day is not reparsed.
     b = b.config("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
+    if not sys.stderr.isatty():  # Spark's stage bars only where someone watches them (as host_tools.progress)
+        b = b.config("spark.ui.showConsoleProgress", "false")
     for k, v in (conf or {}).items():
         b = b.config(k, v)
     try:
@@ -54,25 +59,29 @@ def _one_line(e: Exception) -> str:
 
 
 def run(spark, logs_uri: str, kd, days: tuple[str, str] | None, scorer: Scorer, results_uri: str,
-        id_partitions: int | None = None) -> None:
+        tolerance_ms: int, id_partitions: int | None = None) -> None:
     """The whole job; writes the results under `results_uri` (partitioned by record)."""
     from pyspark.sql import functions as F
 
     ddl = schema.spark_ddl(schema.LOG_COLUMNS) + ", `day` string, `station` string"
     try:
-        logs = spark.read.schema(ddl).option("basePath", logs_uri).parquet(logs_uri)
-        if days is not None:
-            logs = logs.where(F.col("day").between(days[0], days[1]))
+        spark.read.schema(ddl).option("basePath", logs_uri).parquet(logs_uri).createOrReplaceTempView("hub_logs")
+        spark.sql(schema.encounters_sql("hub_logs")).createOrReplaceTempView("hub_encounters")
         n = id_partitions or max(1, min(spark.sparkContext.defaultParallelism * 2, kd.num_rows // 2000 + 1))
-        ids = spark.createDataFrame(kd).repartition(n).mapInArrow(keydays.derive_batches, keydays.ID_DDL)
-        joined = logs.join(F.broadcast(ids), "contact_id").select(*JOINED_COLUMNS)
+        kdf = spark.createDataFrame(kd)
+        ids = kdf.repartition(n).mapInArrow(keydays.derive_batches, keydays.ID_DDL)
+        # Both small sides go whole to every executor: the logs are never shuffled for the join.
+        F.broadcast(ids).createOrReplaceTempView("exposure_ids")
+        F.broadcast(kdf.select(*keydays.KEY_DAY_COLUMNS)).createOrReplaceTempView("key_days")
+        where = f"e.day BETWEEN '{days[0]}' AND '{days[1]}'" if days else ""
+        joined = spark.sql(query.match_sql(tolerance_ms, encounters="hub_encounters", where=where))
         bc = spark.sparkContext.broadcast(scorer)
         out_ddl = schema.spark_ddl(schema.RESULT_COLUMNS)
 
         def score(t):
             return bc.value(t)
 
-        res = joined.groupBy("pseudonym").applyInArrow(score, out_ddl)
+        res = joined.withColumn("_p", F.substring_index("log", "/", 1)).groupBy("_p").applyInArrow(score, out_ddl)
         res.select(*RESULT_SCHEMA.names).write.mode("overwrite").partitionBy("record").parquet(results_uri)
     except UsageError:
         raise

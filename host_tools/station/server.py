@@ -1,10 +1,10 @@
 """The station's web server: Starlette on uvicorn (HTTP/1.1, keep-alive), a JSON API and the static, no-build app.
 
 Every request passes `Guard` first, before any byte of its body is read:
-- Content-Length must be digits and one value (uvicorn's h11 parser already answers 400 to a negative or
-  non-numeric length, h11/_headers.py `_content_length_re = rb"[0-9]+"`; the guard says the same in JSON for any
-  server in front); a body over the route's limit gets 413 on its declared length; a chunked body is counted as
-  it arrives and cut at the limit.
+- Content-Length must be digits and one value (uvicorn's parsers already answer 400 to a negative or non-numeric
+  length: llhttp through httptools, HPE_INVALID_CONTENT_LENGTH; h11, h11/_headers.py `_content_length_re =
+  rb"[0-9]+"`; the guard says the same in JSON for any server in front); a body over the route's limit gets 413
+  on its declared length; a chunked body is counted as it arrives and cut at the limit.
 - A state-changing call from a page of another origin (Origin or Sec-Fetch-Site) is refused (403).
 Then the route: every API call but login needs the session cookie (HttpOnly, SameSite=Strict), and every
 state-changing call also the session's CSRF token in the `X-CSRF-Token` header (given at login and by /api/me).
@@ -467,7 +467,8 @@ class StationServer:
             self.socket.close()
             raise
         self.server_address = self.socket.getsockname()[:2]
-        self.config = uvicorn.Config(self.app.asgi, http="h11", lifespan="off", access_log=False, log_level="warning",
+        # httptools (llhttp, C) when installed, else h11: both answer 400 to a malformed Content-Length themselves
+        self.config = uvicorn.Config(self.app.asgi, http="auto", lifespan="off", access_log=False, log_level="warning",
                                      timeout_keep_alive=15, server_header=False, date_header=True,
                                      backlog=backlog)
         self.uvicorn = uvicorn.Server(self.config)

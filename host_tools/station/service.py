@@ -127,6 +127,7 @@ class Station:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.ble_scan_s = ble_scan_s
+        self.list_check_s = 600.0  # a list's check in its own process (half a million entries: seconds)
         from host_tools.sync import wake
 
         # a sleeping (eco) token answers within its longest sleep: the first hello keeps trying that long
@@ -139,6 +140,10 @@ class Station:
         from host_tools.stationdb import StationDB
 
         StationDB(self.db).close()
+        from host_tools.station.matcher import Matcher
+
+        # matching runs in its own process, incrementally (host_tools.station.matcher)
+        self.matcher = Matcher(self.db, on_result=self._matched)
 
     # -- plumbing ----------------------------------------------------------------------------------
     def registry(self, secrets: bool = False):
@@ -171,6 +176,7 @@ class Station:
         self._stop.set()
         for t in self._threads:
             t.join(timeout=5)
+        self.matcher.close()
 
     def _poll_loop(self) -> None:
         last_lists = 0.0
@@ -324,10 +330,7 @@ class Station:
                     client.t.close()
             if ps.port.startswith(BLE_PREFIX):  # the token left sync mode: a new scan finds it again
                 ps.present, ps.gone_at = False, time.monotonic()
-        try:
-            self.recompute_matches()
-        except BzError as e:  # e.g. a list file damaged since its import: the sync itself is done
-            self.audit("station", "match_failed", token_id, error=str(e).splitlines()[0])
+        self.matcher.poke()  # the new pull is matched in the worker; the sync does not wait for it
         return {"state": ps.state, "summary": ps.summary}
 
     def resync(self, port: str, who: str) -> None:
@@ -388,7 +391,7 @@ class Station:
             reg.close()
         store.add_reassignment(self.db, token_id, tok["wearer_id"], wid)
         self.audit(who, "reassign", token_id, from_wearer=tok["wearer_ref"], to_wearer=new["wearer_ref"])
-        self.recompute_matches()
+        self._wait_matches(self.matcher.poke())  # the matches are shown again with the wearer of the time
         return {"token_id": token_id, "wearer": new["wearer_ref"]}
 
     def retire(self, token_id: str, who: str) -> dict:
@@ -502,25 +505,35 @@ class Station:
             tmp.replace(path)
             store.add_list(self.db, name, str(path), digest.hexdigest(), n, who)
         self.audit(who, "list_import", name, entries=n)
-        self.recompute_matches()
+        self._wait_matches(self.matcher.poke())  # the new list against the stored logs of its days
         return {"name": name, "entries": n}
 
     def _check_list(self, path: Path, shown: str) -> int:
-        from host_tools.match import exposures
+        """The list's entry count, checked whole in a child process (host_tools.station.listcheck: the parser's
+        memory, hundreds of MB for a big list, is not kept by the station)."""
+        import json
+        import subprocess
+        import sys
 
         try:
-            n = sum(1 for _ in exposures.read_entries([path]))
-        except UsageError as e:
-            raise UsageError(str(e).replace(str(path), shown), hint=e.hint) from None
-        if n == 0:
-            raise UsageError(f"{shown}: no exposure entries in it")
-        return n
+            r = subprocess.run([sys.executable, "-m", "host_tools.station.listcheck", str(path), shown],
+                               capture_output=True, text=True, timeout=self.list_check_s)
+        except subprocess.TimeoutExpired:
+            raise UsageError(f"{shown}: not checked within {self.list_check_s:.0f} s") from None
+        try:
+            out = json.loads(r.stdout)
+        except ValueError:
+            err = (r.stderr.strip().splitlines() or ["no answer"])[-1]
+            raise BzError(f"{shown}: the list check failed ({err})") from None
+        if "error" in out:
+            raise UsageError(out["error"], hint=out.get("hint"))
+        return int(out["entries"])
 
     def scan_exposure_folder(self) -> None:
         with self._lists_lock:
             added = self._scan_folder_locked()
         if added:
-            self.recompute_matches()
+            self.matcher.poke()
 
     def _scan_folder_locked(self) -> bool:
         known = {lst["path"] for lst in store.lists(self.db)}
@@ -543,34 +556,21 @@ class Station:
         return added
 
     def recompute_matches(self) -> int:
-        """Every imported list against every pulled log; wearers from the registry. Returns the match count."""
-        from host_tools.match import engine, exposures, logs
+        """The full re-match (every list against every stored log), in the matching worker; waits for it.
+        Returns the match count."""
+        t = self.matcher.poke("full")
+        return self._wait_matches(t)
 
-        with self._match_lock:
-            lsts = [lst for lst in store.lists(self.db) if Path(lst["path"]).is_file()]
-            rows: list[dict] = []
-            if lsts:
-                entries = list(exposures.read_entries([lst["path"] for lst in lsts]))
-                names = {lst["path"]: lst["name"] for lst in lsts}
-                sources = logs.db_logs(self.db)
-                res = engine.run_match(entries, sources, mode="scored")
-                reg = self.registry()
-                try:
-                    owners = {t["token_id"]: t["wearer_id"] for t in reg.tokens()}
-                finally:
-                    reg.close()
-                wearer_at = store.wearer_at(self.db, owners)
-                for lr in res.logs:
-                    tid = lr.info.get("token_id") or lr.log.removeprefix("token:")
-                    for e in lr.exposures:
-                        rows.append({"token_id": tid, "wearer_id": wearer_at(tid, e["first_seen_ms"]),
-                                     "risk": e["risk"],
-                                     "proximity": e["proximity"], "first_seen_ms": e["first_seen_ms"],
-                                     "last_seen_ms": e["last_seen_ms"], "duration_ms": e["duration_ms"],
-                                     "rssi_mean": e["rssi_mean"], "list_name": names.get(entries[e["entry"]].source,
-                                                                                         "?")})
-            store.replace_matches(self.db, rows)
-            return len(rows)
+    def _wait_matches(self, ticket: int) -> int:
+        if not self.matcher.wait(ticket):
+            raise BzError("matching did not finish in time", hint="see the audit log; the station keeps matching")
+        if self.matcher.last_error:
+            raise BzError(f"matching failed: {self.matcher.last_error}")
+        return int((self.matcher.last or {}).get("matches", 0))
+
+    def _matched(self, res: dict | None, err: str | None) -> None:
+        if err:
+            self.audit("station", "match_failed", None, error=err)
 
     # -- views -----------------------------------------------------------------------------------------
     def state_view(self) -> dict:
