@@ -370,6 +370,10 @@ def test_register_reassign_retire_and_export(db, tmp_path):
         tok.ctx.presses = 1  # that would not count): the wearer presses it
         p = wait_for(lambda: (s := port_state(c, tok.port)) and (s["export_file"] or s["state"] == "failed") and s)
         assert p["export_file"], p
+        import stat
+
+        assert stat.S_IMODE((st.exports_dir / p["export_file"]).stat().st_mode) == 0o600
+        assert stat.S_IMODE(st.exports_dir.stat().st_mode) == 0o700
         code, raw, hdr = c.call("GET", f"/api/export/{p['export_file']}")
         doc = json.loads(raw)
         assert code == 200 and [e["time_start"] for e in doc["data"]] == [day * 86400]
