@@ -4,10 +4,12 @@ unix port). A new token appears by itself, a wearer is registered to it, it hear
 reported positive, syncs, an exposure list is imported, and that wearer is flagged first with a printable
 notice; the page switches to Vietnamese. Screenshots go to artifacts/station/."""
 
+import contextlib
 import json
 import os
 import re
 import shutil
+import threading
 import time
 from pathlib import Path
 
@@ -25,7 +27,6 @@ from station_helpers import (
 
 from bzfw import adv, ids
 from host_tools.station import store
-from provisioning.registry import Registry
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -192,16 +193,67 @@ def in_view(d, place: str) -> bool:
                             "return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight;", place)
 
 
+@contextlib.contextmanager
+def first_run(db: Path, extra_port: str, passphrase: str):
+    """`bztoken station` on a new database, on a terminal, as a health worker starts it the first time: the new
+    passphrase typed twice when asked. Yields the page's URL; stopped with SIGTERM (exit 0) at the end."""
+    import pty
+    import select
+    import signal
+    import sys
+
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.environ["BZTOKEN_PASSPHRASE"] = ""
+        os.execv(sys.executable, [sys.executable, "-m", "host_tools", "station", "--db", str(db), "--http-port", "0",
+                                  "--no-usb", "--extra-port", extra_port, "--timeout", "0.5"])
+    got = b""
+
+    def until_seen(want: bytes, timeout=90.0) -> bytes:
+        nonlocal got
+        end = time.monotonic() + timeout
+        while want not in got:
+            assert time.monotonic() < end, f"never saw {want!r}: {got[-400:]!r}"
+            if select.select([fd], [], [], 0.5)[0]:
+                try:
+                    chunk = os.read(fd, 4096)
+                except OSError:
+                    chunk = b""
+                assert chunk, f"the station ended: {got[-400:]!r}"
+                got += chunk
+        return got
+
+    try:
+        until_seen("Mật khẩu trạm mới".encode())
+        assert "bảo vệ khóa bí mật".encode() in got  # what it protects, in Vietnamese first
+        os.write(fd, passphrase.encode() + b"\n")
+        until_seen("Nhập lại mật khẩu".encode())
+        os.write(fd, passphrase.encode() + b"\n")
+        url = re.search(rb"station on (http://127\.0\.0\.1:\d+/)", until_seen(b"(database")).group(1).decode()
+
+        def drain():  # the station's log must not fill the terminal's buffer
+            with contextlib.suppress(OSError):
+                while os.read(fd, 4096):
+                    pass
+
+        threading.Thread(target=drain, daemon=True).start()
+        yield url
+    finally:
+        os.kill(pid, signal.SIGTERM)
+        _, status = os.waitpid(pid, 0)
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    assert os.waitstatus_to_exitcode(status) == 0
+
+
 def test_token_appears_syncs_and_the_exposed_wearer_is_flagged(browser, tmp_path):
     d = browser
     for old in ARTIFACTS.glob("*.png"):
         old.unlink()
     d.delete_all_cookies()
     db = tmp_path / "station.db"
-    Registry(db, PW, kdf_n=2**10).close()  # the first run: a new station with its passphrase just set
     vdir = tmp_path / "vt"
-    with running_station(db, extra_ports=[str(vdir / "*" / "port")], ble_scan_s=0.5) as (st, port):
-        base = f"http://127.0.0.1:{port}/"
+    with first_run(db, str(vdir / "*" / "port"), PW) as base:  # a new station, started at a terminal
         d.get(base)
         d.execute_script("localStorage.removeItem('bzlang')")
         d.get(base)
@@ -336,6 +388,10 @@ def test_token_appears_syncs_and_the_exposed_wearer_is_flagged(browser, tmp_path
             # and in English, the same page reads in English
             d.find_element(By.CSS_SELECTOR, "button.lang[data-lang='en']").click()
             until(d, lambda d: "wearer registered" in d.find_element(By.ID, "audit").text, what="English audit")
+            d.get(base + "#station")
+            until(d, lambda d: text_of(d, "#exposed h2") == "Wearers with a match", what="English station page")
+            assert text_of(d, row + " td.msg").endswith("new)") and text_of(d, "header h1") == "Token sync station"
+            guide_shot(d, "13-station-en")
             d.find_element(By.CSS_SELECTOR, "button.lang[data-lang='vi']").click()
     acts = [(a["who"], a["action"]) for a in store.audit_log(db)]
     assert ("Chị Lan", "provision") in acts and ("Chị Lan", "list_import") in acts
@@ -419,5 +475,5 @@ def test_a_sync_cut_half_way_shows_a_clear_message_and_loses_nothing(browser, tm
         row = f"tr.port[data-port='{tok2.port}']"
         until(d, lambda d: css(d, row + "[data-state='synced']"), what="resumed")
         assert d.find_element(By.CSS_SELECTOR, row + " td.msg").text == "115 bản ghi (115 mới)"
-        shot(d, "13-sync-resumed")
+        shot(d, "14-sync-resumed")
     assert TOKEN in {r["token_id"] for r in store.token_states(db).values()}

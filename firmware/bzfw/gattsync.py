@@ -69,6 +69,7 @@ class GattSync:
         self._until = 0
         self._rx = bytearray()
         self._tx = b""
+        self._src = None  # the server's reply buffer while _tx is (the rest of) it
         self._ev = 0  # bit 0: a station connected, bit 1: it left (set by the IRQ, cleared by step)
         self._press_at = None
         self._press_used = False
@@ -207,7 +208,13 @@ class GattSync:
             if out and self.conn is not None:
                 if len(self._tx) + len(out) > _TX_MAX:
                     self._tx = b""  # the host retransmits; the server answers from its cache
-                self._tx += out
+                if self._tx:
+                    self._tx = bytes(self._tx) + bytes(out)
+                    self._src = None
+                else:
+                    # The server's reply buffer itself (no copy of a 2 KB reply on a token's small heap)
+                    self._tx = out
+                    self._src = out if type(out) is memoryview else None
         if self._tx:
             self._send()
         if self.active and self.conn is None and c.ticks_diff(tk, self._until) >= 0:
@@ -225,6 +232,11 @@ class GattSync:
 
     def _send(self):
         n = self.mtu - _ATT_HEADER
+        if self._src is not None and self.server._last_rsp is not self._src:
+            # The serial link's server took the shared reply buffer: ours was copied out (the same bytes).
+            sent = len(self._src) - len(self._tx)
+            self._tx = self.server._last_rsp[sent:]
+            self._src = None
         tx = self._tx
         i = 0
         try:

@@ -37,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     pw.add_argument("--board", action="append", metavar="NAME", help="board (repeat); default: every board")
     pw.add_argument("--battery-mah", action="append", type=float, default=None, metavar="MAH",
                     help="battery capacity (repeat); default: 500, 1000 and 2000")
-    pw.add_argument("--json", action="store_true")
+    pw.add_argument("--json", action="store_true", help="results as JSON on stdout")
     pw.set_defaults(func=cmd_power)
 
 

@@ -9,6 +9,7 @@ Secrets are fetched from the registry only inside those workers and never leave 
 import contextlib
 import hashlib
 import logging
+import os
 import re
 import threading
 import time
@@ -133,8 +134,11 @@ class Station:
         # a sleeping (eco) token answers within its longest sleep: the first hello keeps trying that long
         self.wake_wait_s = wake.default_wait_s() if wake_wait_s is None else wake_wait_s
         store.init(self.db)
+        from host_tools import dbfiles
+
+        dbfiles.private_dir(self.data_dir)  # 0700: positive wearers' keys are exported here
         self.exposures_dir.mkdir(parents=True, exist_ok=True)
-        self.exports_dir.mkdir(parents=True, exist_ok=True)
+        dbfiles.private_dir(self.exports_dir)
         # The registry tables exist (and the passphrase is checked) before anyone logs in.
         self.registry(secrets=True).close()
         from host_tools.stationdb import StationDB
@@ -448,6 +452,7 @@ class Station:
 
             name = f"{info['token_id']}-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}.json"
             atomic_write_text(self.exports_dir / name, json.dumps(keys_to_push_entries(keys), indent=1) + "\n")
+            os.chmod(self.exports_dir / name, 0o600)  # a positive wearer's keys: for the health authority only
             ps.export_file = name
             ps.say("synced", "export_done", "export ready")
             self.audit(who, "export", info["token_id"], days=len(keys), file=name)
