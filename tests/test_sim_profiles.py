@@ -51,7 +51,7 @@ def test_reduced_sweep_physics_orders_the_profiles(tmp_path):
 @pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason="stock MicroPython on the RC clock: no 30-day profile reaches 90 % in "
                                         "every direction (hardware/POWER.md)")
-@pytest.mark.parametrize("name", ["bus-ride", "market", "nursing-home", "school-day"])
+@pytest.mark.parametrize("name", sorted(scenario.shipped()))
 def test_full_sweep_default_meets_item_3(name, tmp_path):
     runs = [_run(name, p, tmp_path) for p in profiles.SWEEP]
     d = next(r for r in runs if r["profile"] == profiles.default_name())
