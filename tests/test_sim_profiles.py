@@ -75,4 +75,5 @@ def test_firmware_table_readme_and_power_read_the_same_numbers():
         assert (p.adv_interval_ms, p.scan_window_s * 1000, p.wake_period_s * 1000, p.boot_s * 1000) == (
             fw["adv_interval_ms"], fw["scan_window_ms"], fw["wake_period_ms"], fw["wake_lead_ms"])
         days = power.board_life(p, "esp32c3-supermini", 1000).days
-        assert re.search(rf"\| `{re.escape(n)}` \|[^\n]*\| {days:.1f} days \|", table)
+        assert re.search(rf"\| `{re.escape(n)}`( \(default\))? \|[^\n]*\| {days:.1f} days \|", table)
+    assert f"| `{fwconfig.DEFAULT_PROFILE}` (default) |" in table
