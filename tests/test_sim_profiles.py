@@ -1,6 +1,6 @@
 """The default profile: battery days from the one power model, recall per direction from the pipeline, a sweep.
 
-`make test` runs a reduced sweep on the bus ride (three profiles, a few seconds); `make test-deep` runs the full
+`make test` runs a reduced sweep on the household (two profiles, a few seconds); `make test-deep` runs the full
 sweep over every shipped scenario. Item 3 of the issue (30 days and 90 % in every direction) is checked as a
 strict xfail: under the honest RC clock it does not hold on stock MicroPython (hardware/POWER.md), and the test
 turns red the day it does, so the note gets updated.
@@ -37,7 +37,7 @@ def test_the_default_lasts_a_sync_cycle_with_the_board_overheads():
 
 
 def test_reduced_sweep_physics_orders_the_profiles(tmp_path):
-    runs = {p: _run("bus-ride", p, tmp_path) for p in profiles.SWEEP_REDUCED}
+    runs = {p: _run("household", p, tmp_path) for p in profiles.SWEEP_REDUCED}
     on, dflt = runs["always-on"], runs[profiles.default_name()]
     assert on["token_days"] < 2 < 30 <= dflt["token_days"]
     for d in DIRECTIONS:  # awake all the time hears at least what a 1 % duty cycle hears
