@@ -14,7 +14,7 @@ setup: $(STAMP)
 
 # The developer's environment: everything (the [test] extra pulls flash, sim, virtual and hub), editable, at the
 # known-good versions of constraints.txt.
-$(STAMP): pyproject.toml setup.py constraints.txt
+$(STAMP): pyproject.toml setup.py constraints.txt host_tools/_sha_kernel.c
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[test]'

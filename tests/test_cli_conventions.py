@@ -158,11 +158,15 @@ def test_commands_are_listed_in_workflow_order():
     ["time", "--port", "/dev/ttyNEVER-THERE"],
 ])
 def test_a_port_that_is_not_there_fails_at_once(argv, clean_env, tmp_path, capsys):
+    from host_tools.sync import client
+
     argv = [secret_file(tmp_path) if a == "SECRET" else a for a in argv]
-    t0 = time.monotonic()
+    made = []
+    real_init = client.SyncClient.__init__
+    clean_env.setattr(client.SyncClient, "__init__", lambda self, *a, **k: made.append(k) or real_init(self, *a, **k))
     assert main(argv) == 4
     one_line(capsys.readouterr().err, "cannot open port /dev/ttyNEVER-THERE: no such device")
-    assert time.monotonic() - t0 < 60  # not the wake wait (116 s by default); a loose bound, not a timing
+    assert made == []  # refused before a client (and its wake wait, 116 s by default) existed
 
 
 def test_with_a_wake_wait_an_absent_port_is_waited_for(clean_env, capsys):

@@ -120,10 +120,10 @@ def test_eco_tokens_hear_each_other_only_in_their_utc_aligned_windows(tmp_path):
     assert p.eco
     recs = log_records(res.tokens[0])
     assert recs
-    period, boot, window = p.wake_period_s * 1000, p.boot_s * 1000, p.wake_window_s * 1000
-    for r in recs:
+    period, scan = p.wake_period_s * 1000, p.scan_window_s * 1000
+    for r in recs:  # the window starts at the UTC multiple (the token booted before it) and scans its start
         for t in (r[4], r[5]):
-            assert boot - 1000 <= t % period < window + 1000
+            assert t % period < scan + 1000
     # the firmware flushes before every deep sleep: at least one record per window with a contact
     assert len(recs) >= 0.9 * 3600 / p.wake_period_s
 
@@ -139,8 +139,9 @@ def test_phones_and_tokens(tmp_path):
     logged = {r[3] for r in log_records(tok)}
     android_ids = {android.id_at(t) for t in range(sc.t0_ms, sc.t1_ms, ids.SLOT_MS)}
     assert logged & android_ids, "a token logs a backgrounded Android phone next to it"
-    assert not logged & {ios.id_at(t) for t in range(sc.t0_ms, sc.t1_ms, ids.SLOT_MS)}
-    assert tok.ios_seen > 0, "the firmware counts iOS phones it cannot read"
+    # always-on reads iOS phones over GATT (bzfw/ioscentral.py, ios_reads_per_min 6): their IDs are logged
+    assert tok.profile.ios_gatt
+    assert logged & {ios.id_at(t) for t in range(sc.t0_ms - 60000, sc.t1_ms + 60000, 60000)}
     assert {c for c, *_ in android.log} & token_ids(tok, day), "the phone logs the token"
     assert {c for c, *_ in ios.log} & token_ids(tok, day)
     # Android reads the iOS phone over GATT (when close and lucky): its ID is in the Android log

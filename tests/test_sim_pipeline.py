@@ -70,7 +70,8 @@ def test_profile_variant_is_provisioned_as_firmware_config(tmp_path):
     res = pipeline.run(classroom(), tmp_path, profile="eco-4s-60", all_positive=False)
     cfg = json.loads((res.sim.tokens[0].root / "config.json").read_text())
     assert cfg == {"token_id": "SIM-DESK-000", "profile": "eco", "scan_window_ms": 4000, "scan_period_ms": 60000,
-                   "wake_window_ms": 6000, "wake_period_ms": 60000}
+                   "wake_window_ms": 4000, "wake_period_ms": 60000}
+    assert pipeline.firmware_config("cycle") == {"profile": "cycle"}  # a firmware profile needs no override
     assert res.positives == [res.sim.tokens[0].idx]
 
 

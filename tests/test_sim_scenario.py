@@ -90,7 +90,7 @@ def test_profiles_and_variants():
     fw = profiles.all_profiles()
     assert {"always-on", "eco"} <= set(fw)
     v = profiles.get("eco-4s-300")
-    assert (v.scan_window_s, v.wake_period_s, v.wake_window_s - v.boot_s) == (4, 300, 4)
+    assert (v.scan_window_s, v.wake_period_s, v.wake_window_s, v.boot_s) == (4, 300, 4, 2)
     with pytest.raises(UsageError):
         profiles.get("eco-400s-300")
     with pytest.raises(UsageError, match="unknown token profile"):

@@ -106,6 +106,12 @@ def test_csrf_token_and_origin_are_required_to_change_anything(db):
             assert code == 403 and body["error"] == "e_origin", hdr
             code, body = c.post("/api/login", {"who": "x", "passphrase": PW}, headers=hdr)
             assert code == 403, hdr
+        # a page of another site whose name was pointed at this computer (DNS rebinding): refused, even a GET
+        for method in ("GET", "POST"):
+            code, raw, _ = c.call(method, "/api/state" if method == "GET" else "/api/retire",
+                                  {"token_id": TOKEN} if method == "POST" else None,
+                                  headers={"Host": f"evil.example:{port}", "Origin": f"http://evil.example:{port}"})
+            assert code == 400 and json.loads(raw)["error"] == "e_bad_host", method
         # the station's own origin passes
         code, body = c.post("/api/retire", {"token_id": "BZ-NONE-0000"}, headers={"Origin": f"http://127.0.0.1:{port}"})
         assert code == 400 and body["error"] == "e_unknown_token" and body["args"] == {"token": "BZ-NONE-0000"}
@@ -223,6 +229,19 @@ def test_login_lockout_grows_per_client(db):
         assert code == 429 and body["error"] == "login_locked" and body["args"]["seconds"] >= LOCK_BASE_S
     acts = [a["action"] for a in store.audit_log(db)]
     assert acts.count("login_failed") == FREE_TRIES + 1 - 1 and "login_locked" in acts and "login" not in acts
+
+
+def test_a_burst_of_guesses_gets_no_more_tries(tmp_path):
+    """Many wrong passphrases at once from one client: only the free tries are judged, the rest are locked out."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from host_tools.station.server import FREE_TRIES
+
+    db = tmp_path / "station.db"
+    registry(db)
+    with running_station(db) as (st, port), ThreadPoolExecutor(16) as ex:
+        codes = list(ex.map(lambda i: Client(port).login(pw=f"guess {i}")[0], range(16)))
+    assert sorted(codes) == [401] * (FREE_TRIES - 1) + [429] * (16 - FREE_TRIES + 1), codes
 
 
 def test_database_files_are_private(tmp_path):
@@ -357,6 +376,10 @@ def test_register_reassign_retire_and_export(db, tmp_path):
         tok.ctx.presses = 1  # that would not count): the wearer presses it
         p = wait_for(lambda: (s := port_state(c, tok.port)) and (s["export_file"] or s["state"] == "failed") and s)
         assert p["export_file"], p
+        import stat
+
+        assert stat.S_IMODE((st.exports_dir / p["export_file"]).stat().st_mode) == 0o600
+        assert stat.S_IMODE(st.exports_dir.stat().st_mode) == 0o700
         code, raw, hdr = c.call("GET", f"/api/export/{p['export_file']}")
         doc = json.loads(raw)
         assert code == 200 and [e["time_start"] for e in doc["data"]] == [day * 86400]

@@ -4,10 +4,12 @@ unix port). A new token appears by itself, a wearer is registered to it, it hear
 reported positive, syncs, an exposure list is imported, and that wearer is flagged first with a printable
 notice; the page switches to Vietnamese. Screenshots go to artifacts/station/."""
 
+import contextlib
 import json
 import os
 import re
 import shutil
+import threading
 import time
 from pathlib import Path
 
@@ -25,7 +27,6 @@ from station_helpers import (
 
 from bzfw import adv, ids
 from host_tools.station import store
-from provisioning.registry import Registry
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -90,6 +91,28 @@ def css(d, sel):
     return d.find_elements(By.CSS_SELECTOR, sel)
 
 
+def stable(fn, tries: int = 40):
+    """fn() again while the page re-renders under it (the view is rebuilt when the station's state changes)."""
+    for _ in range(tries):
+        try:
+            return fn()
+        except StaleElementReferenceException:
+            time.sleep(0.05)
+    return fn()
+
+
+def click(d, sel):
+    stable(lambda: d.find_element(By.CSS_SELECTOR, sel).click())
+
+
+def text_of(d, sel) -> str:
+    return stable(lambda: d.find_element(By.CSS_SELECTOR, sel).text)
+
+
+def attr_of(d, sel, name) -> str:
+    return stable(lambda: d.find_element(By.CSS_SELECTOR, sel).get_attribute(name))
+
+
 def fill(d, sel, text):
     for _ in range(20):
         try:
@@ -143,7 +166,7 @@ EN_WORDS = {w.lower() for v in CATALOGUE["en"].values() for w in re.findall(r"[A
 def assert_all_vietnamese(d, data: list[str]) -> None:
     """Every visible text of the page is a Vietnamese catalogue text (arguments filled) or data (names, IDs,
     numbers, dates): strip those, and no English word of the catalogue may be left."""
-    text = d.find_element(By.TAG_NAME, "body").text
+    text = text_of(d, "body")
     data = [*data, "English"]  # the language switch names each language in itself
     for v in sorted(data, key=len, reverse=True):
         text = text.replace(v, " ")
@@ -155,13 +178,72 @@ def assert_all_vietnamese(d, data: list[str]) -> None:
 
 
 def note_text(d, place: str) -> str:
-    els = [e for e in css(d, "[data-note]") if e.get_attribute("data-note") == place]
-    return els[0].text if els else ""
+    def read():
+        els = [e for e in css(d, "[data-note]") if e.get_attribute("data-note") == place]
+        return els[0].text if els else ""
+
+    return stable(read)
 
 
-def in_view(d, el) -> bool:
-    return d.execute_script("const r = arguments[0].getBoundingClientRect();"
-                            "return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight;", el)
+def in_view(d, place: str) -> bool:
+    """The note at `place` is on screen where the worker is looking (not scrolled away)."""
+    return d.execute_script("const el = [...document.querySelectorAll('[data-note]')]"
+                            ".find((e) => e.dataset.note === arguments[0]);"
+                            "if (!el) return false; const r = el.getBoundingClientRect();"
+                            "return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight;", place)
+
+
+@contextlib.contextmanager
+def first_run(db: Path, extra_port: str, passphrase: str):
+    """`bztoken station` on a new database, on a terminal, as a health worker starts it the first time: the new
+    passphrase typed twice when asked. Yields the page's URL; stopped with SIGTERM (exit 0) at the end."""
+    import pty
+    import select
+    import signal
+    import sys
+
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.environ["BZTOKEN_PASSPHRASE"] = ""
+        os.execv(sys.executable, [sys.executable, "-m", "host_tools", "station", "--db", str(db), "--http-port", "0",
+                                  "--no-usb", "--extra-port", extra_port, "--timeout", "0.5"])
+    got = b""
+
+    def until_seen(want: bytes, timeout=90.0) -> bytes:
+        nonlocal got
+        end = time.monotonic() + timeout
+        while want not in got:
+            assert time.monotonic() < end, f"never saw {want!r}: {got[-400:]!r}"
+            if select.select([fd], [], [], 0.5)[0]:
+                try:
+                    chunk = os.read(fd, 4096)
+                except OSError:
+                    chunk = b""
+                assert chunk, f"the station ended: {got[-400:]!r}"
+                got += chunk
+        return got
+
+    try:
+        until_seen("Mật khẩu trạm mới".encode())
+        assert "bảo vệ khóa bí mật".encode() in got  # what it protects, in Vietnamese first
+        os.write(fd, passphrase.encode() + b"\n")
+        until_seen("Nhập lại mật khẩu".encode())
+        os.write(fd, passphrase.encode() + b"\n")
+        url = re.search(rb"station on (http://127\.0\.0\.1:\d+/)", until_seen(b"(database")).group(1).decode()
+
+        def drain():  # the station's log must not fill the terminal's buffer
+            with contextlib.suppress(OSError):
+                while os.read(fd, 4096):
+                    pass
+
+        threading.Thread(target=drain, daemon=True).start()
+        yield url
+    finally:
+        os.kill(pid, signal.SIGTERM)
+        _, status = os.waitpid(pid, 0)
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    assert os.waitstatus_to_exitcode(status) == 0
 
 
 def test_token_appears_syncs_and_the_exposed_wearer_is_flagged(browser, tmp_path):
@@ -170,10 +252,8 @@ def test_token_appears_syncs_and_the_exposed_wearer_is_flagged(browser, tmp_path
         old.unlink()
     d.delete_all_cookies()
     db = tmp_path / "station.db"
-    Registry(db, PW, kdf_n=2**10).close()  # the first run: a new station with its passphrase just set
     vdir = tmp_path / "vt"
-    with running_station(db, extra_ports=[str(vdir / "*" / "port")], ble_scan_s=0.5) as (st, port):
-        base = f"http://127.0.0.1:{port}/"
+    with first_run(db, str(vdir / "*" / "port"), PW) as base:  # a new station, started at a terminal
         d.get(base)
         d.execute_script("localStorage.removeItem('bzlang')")
         d.get(base)
@@ -215,24 +295,22 @@ def test_token_appears_syncs_and_the_exposed_wearer_is_flagged(browser, tmp_path
         with virtual.VirtualToken(vdir / "t1", name="T1", speed=30) as vt:  # scans 5 s of every 50 s token time
             row = f"tr.port[data-port='{vt.port}']"
             until(d, lambda d: css(d, row + "[data-state='unprovisioned'] form.register"), what="new token shown")
-            assert d.find_element(By.CSS_SELECTOR, row + " td.who").text.startswith("Thẻ mới")
+            assert text_of(d, row + " td.who").startswith("Thẻ mới")
             guide_shot(d, "03-new-token")
             # a wearer without a name is refused right at the form
-            d.find_element(By.CSS_SELECTOR, row + " form.register input[name=name]").clear()
-            d.execute_script("arguments[0].removeAttribute('required')",
-                             d.find_element(By.CSS_SELECTOR, row + " form.register input[name=name]"))
-            d.find_element(By.CSS_SELECTOR, row + " form.register button").click()
+            d.execute_script("const i = document.querySelector(arguments[0]); i.value = '';"
+                             "i.removeAttribute('required'); i.form.requestSubmit();",
+                             row + " form.register input[name=name]")
             until(d, lambda d: note_text(d, "register:" + vt.port) == "Cần nhập tên người đeo.", what="inline error")
-            err = [e for e in css(d, "[data-note]") if e.get_attribute("data-note") == "register:" + vt.port][0]
-            assert in_view(d, err)
+            assert in_view(d, "register:" + vt.port)
             fill(d, row + " form.register input[name=name]", "Nguyễn Thị Hoa")
             fill(d, row + " form.register input[name=ref]", "W-9")
-            d.find_element(By.CSS_SELECTOR, row + " form.register button").click()
+            click(d, row + " form.register button")
             until(d, lambda d: css(d, row + "[data-state='synced']"), what="provisioned and synced")
-            token_id = d.find_element(By.CSS_SELECTOR, row).get_attribute("data-token")
+            token_id = attr_of(d, row, "data-token")
             assert re.fullmatch(r"BZ-[0-9A-Z-]+", token_id)  # drawn by provisioning
             # the plugged-in row shows whose token it is
-            assert d.find_element(By.CSS_SELECTOR, row + " td.who b.wearer").text == "Nguyễn Thị Hoa"
+            assert text_of(d, row + " td.who b.wearer") == "Nguyễn Thị Hoa"
 
             # it hears the phone of a person later reported positive, then is synced again
             pulled = re.compile(r"[1-9]\d* bản ghi \(\d+ mới\)")
@@ -240,14 +318,14 @@ def test_token_appears_syncs_and_the_exposed_wearer_is_flagged(browser, tmp_path
                 hear(vt, 4.0)
                 syncs = _count(db, "sync")
                 until(d, lambda d: css(d, row + " button.sync"), what="sync button")
-                d.find_element(By.CSS_SELECTOR, row + " button.sync").click()
+                click(d, row + " button.sync")
                 until(d, lambda d, n=syncs: _count(db, "sync") > n and css(d, row + "[data-state='synced']"),
                       what="second sync")
                 if _count(db, "sync", "records") > 0:
                     break
             until(d, lambda d: pulled.match(d.find_element(By.CSS_SELECTOR, row + " td.msg").text),
                   what="records pulled")
-            assert css(d, row + " progress")[0].get_attribute("value") == "1"
+            assert attr_of(d, row + " progress", "value") == "1"
             guide_shot(d, "04-synced")
 
             # an exposure list: a broken file is refused right under the file input, a good one imported
@@ -267,9 +345,9 @@ def test_token_appears_syncs_and_the_exposed_wearer_is_flagged(browser, tmp_path
             d.get(base + "#station")
             flagged = "#exposed tr.exposed[data-wearer='W-9']"
             until(d, lambda d: css(d, flagged), what="wearer flagged")
-            text = d.find_element(By.CSS_SELECTOR, flagged).text
+            text = text_of(d, flagged)
             assert "Nguyễn Thị Hoa" in text and token_id in text
-            risk = d.find_element(By.CSS_SELECTOR, flagged + " span.risk").get_attribute("data-risk")
+            risk = attr_of(d, flagged + " span.risk", "data-risk")
             assert risk in ("low", "medium", "high")
             assert_all_vietnamese(d, ["Nguyễn Thị Hoa", "W-9", token_id, vt.port, "Chị Lan"])
             guide_shot(d, "06-flagged")
@@ -277,18 +355,18 @@ def test_token_appears_syncs_and_the_exposed_wearer_is_flagged(browser, tmp_path
             # the token's page: battery in percent, free space in MB
             d.get(base + "#token/" + token_id)
             until(d, lambda d: css(d, "#token-page #tk-battery"), what="token page")
-            assert d.find_element(By.ID, "tk-wearer").text.startswith("Nguyễn Thị Hoa")
-            assert re.fullmatch(r"\d{1,3} %", d.find_element(By.ID, "tk-battery").text)
-            assert re.fullmatch(r"\d+(\.\d)? MB", d.find_element(By.ID, "tk-free").text)
-            assert re.fullmatch(r"[+-]\d+\.\d giây", d.find_element(By.ID, "tk-drift").text)
-            assert d.find_element(By.ID, "tk-days").text == "1"
+            assert text_of(d, "#tk-wearer").startswith("Nguyễn Thị Hoa")
+            assert re.fullmatch(r"\d{1,3} %", text_of(d, "#tk-battery"))
+            assert re.fullmatch(r"\d+(\.\d)? MB", text_of(d, "#tk-free"))
+            assert re.fullmatch(r"[+-]\d+\.\d giây", text_of(d, "#tk-drift"))
+            assert text_of(d, "#tk-days") == "1"
             assert_all_vietnamese(d, ["Nguyễn Thị Hoa", "W-9", token_id, "Chị Lan"])
             guide_shot(d, "07-token")
 
             # the printable notice follows the page's language and names the station
             d.get(base + "#station")
             until(d, lambda d: css(d, flagged + " a.notice-link"), what="notice link")
-            href = d.find_element(By.CSS_SELECTOR, flagged + " a.notice-link").get_attribute("href")
+            href = attr_of(d, flagged + " a.notice-link", "href")
             assert href.endswith("?lang=vi")
             d.get(href)
             body = d.find_element(By.TAG_NAME, "body").text
@@ -310,6 +388,10 @@ def test_token_appears_syncs_and_the_exposed_wearer_is_flagged(browser, tmp_path
             # and in English, the same page reads in English
             d.find_element(By.CSS_SELECTOR, "button.lang[data-lang='en']").click()
             until(d, lambda d: "wearer registered" in d.find_element(By.ID, "audit").text, what="English audit")
+            d.get(base + "#station")
+            until(d, lambda d: text_of(d, "#exposed h2") == "Wearers with a match", what="English station page")
+            assert text_of(d, row + " td.msg").endswith("new)") and text_of(d, "header h1") == "Token sync station"
+            guide_shot(d, "13-station-en")
             d.find_element(By.CSS_SELECTOR, "button.lang[data-lang='vi']").click()
     acts = [(a["who"], a["action"]) for a in store.audit_log(db)]
     assert ("Chị Lan", "provision") in acts and ("Chị Lan", "list_import") in acts
@@ -338,23 +420,22 @@ def test_export_feedback_where_the_worker_clicked(browser, tmp_path):
         d.get(base + "#token/" + TOKEN)
         until(d, lambda d: css(d, "#export-go"), what="export form")
         # without the typed confirmation: refused right under the button, in view
-        d.find_element(By.ID, "export-go").click()
+        click(d, "#export-go")
         until(d, lambda d: note_text(d, "export:" + TOKEN) == "Để xác nhận, hãy nhập đúng mã thẻ.",
               what="export refusal at the form")
-        err = [e for e in css(d, "[data-note]") if e.get_attribute("data-note") == "export:" + TOKEN][0]
-        assert in_view(d, err)
+        assert in_view(d, "export:" + TOKEN)
         fill(d, "#export input[name=confirm]", TOKEN)
-        d.find_element(By.ID, "export-go").click()
+        click(d, "#export-go")
         # the prompt to press the button appears here, on this page, next to the form
         until(d, lambda d: css(d, "#export-status p.press"), what="press prompt on the export card")
-        assert d.find_element(By.CSS_SELECTOR, "#export-status p.press").text == "Hãy bấm nút trên thẻ ngay"
+        assert text_of(d, "#export-status p.press") == "Hãy bấm nút trên thẻ ngay"
         assert note_text(d, "export:" + TOKEN) == "Đã yêu cầu xuất khóa: làm theo hướng dẫn bên dưới."
         assert_all_vietnamese(d, ["Nguyễn Văn An", "W-1", TOKEN, "Anh Minh"])
         guide_shot(d, "10-export-press")
         until(d, lambda d: tok.server._confirm_at is not None, what="token waits for its button")
         tok.ctx.presses = 1  # the wearer presses it
         until(d, lambda d: css(d, "#export-status a.export-link"), what="download link on the export card")
-        assert "Đã xuất xong" in d.find_element(By.ID, "export-status").text
+        assert "Đã xuất xong" in text_of(d, "#export-status")
         guide_shot(d, "11-export-done")
     assert _count(db, "export") == 1
 
@@ -394,5 +475,5 @@ def test_a_sync_cut_half_way_shows_a_clear_message_and_loses_nothing(browser, tm
         row = f"tr.port[data-port='{tok2.port}']"
         until(d, lambda d: css(d, row + "[data-state='synced']"), what="resumed")
         assert d.find_element(By.CSS_SELECTOR, row + " td.msg").text == "115 bản ghi (115 mới)"
-        shot(d, "13-sync-resumed")
+        shot(d, "14-sync-resumed")
     assert TOKEN in {r["token_id"] for r in store.token_states(db).values()}

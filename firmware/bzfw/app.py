@@ -43,7 +43,7 @@ class App:
         self.counters = {"console_ignored": 0, "write_errors": 0, "loop_errors": 0, "ios_seen": 0,
                          "not_bluezone": 0, "written": 0, "lost_unset": 0, "wakes": 0,
                          "rotate_errors": 0, "ckpt_writes": 0, "ckpt_restored": 0, "ckpt_logged": 0,
-                         "ckpt_bad": 0, "ckpt_refused": 0, "scan_busy": 0}
+                         "ckpt_bad": 0, "ckpt_refused": 0, "scan_busy": 0, "write_deferred": 0}
         self.config = config.load(self.path("config.json"))
         self.secret = self._read_secret()
         self.keystore = KeyStore(self.path("keys"), self._urandom)
@@ -69,6 +69,7 @@ class App:
         self._battery_at = None
         self._woke = 0  # ticks at start or at the last wake (eco, clock not set)
         self._now = 0
+        self._unwritten = []  # (day, record) the log could not take for want of heap; written next time
         self._slot_now = 0  # the scan path's time: absolute slot and ms into it (small ints)
         self._off_now = 0
         self.sync = None
@@ -441,17 +442,27 @@ class App:
         self.counters["ckpt_refused"] += refused  # rows the table could not take back: counted, not silent
 
     def persist(self, recs):
-        """Append (day, record) pairs to the log, one batch per day."""
+        """Append (day, record) pairs to the log, one batch per day. A batch the heap cannot take now
+        (MemoryError: a busy token has little free) is kept and written at the next persist, never
+        dropped: the records have already left the aggregator."""
+        if self._unwritten:
+            recs = self._unwritten + list(recs)
+            self._unwritten = []
         i = 0
         n = len(recs)
         while i < n:
             day = recs[i][0]
+            j = i
             batch = []
             while i < n and recs[i][0] == day:
                 batch.append(recs[i][1])
                 i += 1
             try:
                 self.counters["written"] += self.logstore.append(day, batch)
+            except MemoryError:
+                gc.collect()
+                self.counters["write_deferred"] += 1
+                self._unwritten.extend(recs[j:i])
             except (OSError, ValueError) as e:
                 self.counters["write_errors"] += 1
                 self._say("log append: %r" % (e,))

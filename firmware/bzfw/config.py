@@ -9,6 +9,10 @@ from bzfw.compat import const
 
 PROFILE_ALWAYS_ON = "always-on"
 PROFILE_ECO = "eco"
+PROFILE_CYCLE = "cycle"
+# The profile a station provisions unless told otherwise: the one that lasts a sync cycle (three weeks and
+# more) on a 1000 mAh cell, chosen from the simulator's sweep (firmware/README.md, "Profiles").
+DEFAULT_PROFILE = PROFILE_CYCLE
 
 # All times in ms.
 PROFILES = {
@@ -36,6 +40,20 @@ PROFILES = {
         "wake_window_ms": 12000,
         "wake_lead_ms": 2000,  # boot + BLE start-up: the deep sleep ends this much before the window
         "ios_reads_per_min": 0,  # a read would stretch the wake window: off unless configured
+    },
+    # Lasts a sync cycle: deep sleep between 3 s windows every 300 s (woken 2 s early to boot), advertising
+    # at 100 ms and scanning the whole window. About 31 days on 1000 mAh on an ESP32-C3 SuperMini with its
+    # board overheads (`bztoken power`); 300 s is the backgrounded Android phones' scan cycle, so their 40 s
+    # scans drift across our windows rather than beat against them. Its detection under the RC clock is
+    # weak: scenarios/README.md and hardware/POWER.md say what would fix it.
+    PROFILE_CYCLE: {
+        "adv_interval_ms": 100,
+        "scan_period_ms": 300000,
+        "scan_window_ms": 3000,
+        "wake_period_ms": 300000,
+        "wake_window_ms": 3000,
+        "wake_lead_ms": 2000,
+        "ios_reads_per_min": 0,
     },
 }
 

@@ -64,15 +64,19 @@ class Aggregator:
         self._n = 0
         self._t = array("i", bytes(4 * _COLS * max_open))
         self._ids = [None] * max_open  # type: list  # row -> contact ID (None: free row)
-        self._row = {}  # contact ID -> row
+        self._row = {}  # type: dict  # contact ID -> row (sized for the whole table below, as _pre)
         # 30-bit key of the ID's first bytes -> row, -1 for two IDs with one key (add_at). Sized for the
         # whole table now (filled with keys no ID has, then emptied: a dict keeps its table), so it never
         # grows, and never needs a large block, in a busy hour.
-        self._pre = {}
+        self._pre = {}  # type: dict
         for i in range(max_open):
             self._pre[-1 - i] = 0
         for i in range(max_open):
             del self._pre[-1 - i]
+        for i in range(max_open):
+            self._row[-1 - i] = 0
+        for i in range(max_open):
+            del self._row[-1 - i]
         self._free = list(range(max_open - 1, -1, -1))
         self._ready = []  # closed (day, record) waiting for close_before()/flush()
         self._weak = -1  # the weakest row while the table is full; -1: to be found again

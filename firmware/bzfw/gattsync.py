@@ -55,6 +55,8 @@ class GattSync:
     def __init__(self, ble, server, clock, radio, board=None, mode_ms=120000, long_press_ms=3000):
         self._ble = ble
         self.server = server  # a SyncServer of its own: its session is not the serial link's
+        if hasattr(server, "plain_provision"):
+            server.plain_provision = False  # a first secret in clear over the air: refused
         self._clock = clock
         self._radio = radio
         self._board = board
@@ -69,6 +71,7 @@ class GattSync:
         self._until = 0
         self._rx = bytearray()
         self._tx = b""
+        self._src = None  # the server's reply buffer while _tx is (the rest of) it
         self._ev = 0  # bit 0: a station connected, bit 1: it left (set by the IRQ, cleared by step)
         self._press_at = None
         self._press_used = False
@@ -207,7 +210,13 @@ class GattSync:
             if out and self.conn is not None:
                 if len(self._tx) + len(out) > _TX_MAX:
                     self._tx = b""  # the host retransmits; the server answers from its cache
-                self._tx += out
+                if self._tx:
+                    self._tx = bytes(self._tx) + bytes(out)
+                    self._src = None
+                else:
+                    # The server's reply buffer itself (no copy of a 2 KB reply on a token's small heap)
+                    self._tx = out
+                    self._src = out if type(out) is memoryview else None
         if self._tx:
             self._send()
         if self.active and self.conn is None and c.ticks_diff(tk, self._until) >= 0:
@@ -225,6 +234,11 @@ class GattSync:
 
     def _send(self):
         n = self.mtu - _ATT_HEADER
+        if self._src is not None and self.server._last_rsp is not self._src:
+            # The serial link's server took the shared reply buffer: ours was copied out (the same bytes).
+            sent = len(self._src) - len(self._tx)
+            self._tx = self.server._last_rsp[sent:]
+            self._src = None
         tx = self._tx
         i = 0
         try:

@@ -296,6 +296,19 @@ class LogStore:
             data = f.read(end - offset)
         return data[: len(data) - len(data) % _R]
 
+    def read_into(self, day, offset, buf, start, length):
+        """read() into buf[start:] (a bytearray; the sync server's reply, no copy): returns the bytes read,
+        whole records only."""
+        if offset < 0 or offset % _R:
+            raise ValueError("logstore: offset %d is not a record boundary" % offset)
+        end = min(self._sizes.get(day, 0), offset + length - length % _R)
+        if end <= offset:
+            return 0
+        with open(self._day_path(day), "rb") as f:
+            f.seek(offset)
+            n = f.readinto(memoryview(buf)[start:start + end - offset])
+        return n - n % _R
+
     def confirm(self, day, upto_offset):
         """The station has stored this day's records up to upto_offset (persisted; never goes back)."""
         if upto_offset < 0 or upto_offset % _R or upto_offset > self._sizes.get(day, 0):

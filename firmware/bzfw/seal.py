@@ -12,8 +12,8 @@
 #
 # MicroPython's `cryptolib` has AES-ECB everywhere it exists (extmod/modcryptolib.c: the ESP32 port takes
 # it with MICROPY_PY_SSL and mbedTLS), but CTR only where MICROPY_PY_CRYPTOLIB_CTR is set, which py/mpconfig.h
-# leaves off by default (the ESP32 and unix ports do not set it): CTR is built here from ECB, all counter
-# blocks of a frame encrypted in one C call, then one XOR done on two big ints (C, not a byte loop). On
+# leaves off by default (the ESP32 and unix ports do not set it): CTR is built here from ECB, 64 bytes
+# of keystream per call into preallocated buffers, XORed in place (nothing allocated per frame). On
 # CPython the `cryptography` package's CTR mode computes the same keystream (the block index is the low
 # 32 bits of the counter block; a frame is far below 2^32 blocks). tests/firmware/test_seal.py checks
 # both against the same known-answer vector.
@@ -31,6 +31,7 @@ REQUEST = const(0)
 RESPONSE = const(1)
 _ECB = const(1)
 KEY_LEN = const(16)
+_CHUNK = const(64)  # bytes of keystream made per cryptolib call
 
 
 def enc_key(session_key):
@@ -50,22 +51,41 @@ class Cipher:
             raise ValueError("payload key is %d bytes" % KEY_LEN)
         self._key = bytes(key)
         self._aes = cryptolib.aes(self._key, _ECB) if cryptolib is not None else None
+        self._ctr = bytearray(_CHUNK)  # counter blocks and their keystream, a chunk at a time: no
+        self._ks = bytearray(_CHUNK)  # allocation for any frame size (the token has little heap)
 
     def xor(self, direction, seq, data):
-        n = len(data)
-        if n == 0:
-            return b""
+        """A new bytes object: data XOR the keystream of (direction, seq)."""
         if self._aes is None:
-            from cryptography.hazmat.primitives.ciphers import Cipher as _C
-            from cryptography.hazmat.primitives.ciphers import algorithms, modes
+            return self._cpython(direction, seq, bytes(data))
+        buf = bytearray(data)
+        self.xor_into(direction, seq, buf, 0, len(buf))
+        return bytes(buf)
 
-            enc = _C(algorithms.AES(self._key), modes.CTR(counter_block(direction, seq))).encryptor()
-            return enc.update(bytes(data)) + enc.finalize()
-        blocks = (n + 15) // 16
-        ctr = bytearray(16 * blocks)
-        for i in range(blocks):
-            struct.pack_into(">B3xI4xI", ctr, 16 * i, direction, seq, i)
-        ks = bytearray(16 * blocks)
-        self._aes.encrypt(ctr, ks)
-        x = int.from_bytes(bytes(data), "little") ^ int.from_bytes(bytes(ks[:n]), "little")
-        return x.to_bytes(n, "little")
+    def xor_into(self, direction, seq, buf, start, end):
+        """buf[start:end] XOR the keystream of (direction, seq), in place (a bytearray)."""
+        if self._aes is None:
+            buf[start:end] = self._cpython(direction, seq, bytes(buf[start:end]))
+            return
+        ctr = self._ctr
+        ks = self._ks
+        block = 0
+        i = start
+        while i < end:
+            for j in range(_CHUNK // 16):
+                struct.pack_into(">B3xI4xI", ctr, 16 * j, direction, seq, block + j)
+            self._aes.encrypt(ctr, ks)
+            block += _CHUNK // 16
+            m = end - i
+            if m > _CHUNK:
+                m = _CHUNK
+            for j in range(m):  # a byte loop: nothing allocated (2 KB: a few ms on an ESP32)
+                buf[i + j] ^= ks[j]
+            i += m
+
+    def _cpython(self, direction, seq, data):
+        from cryptography.hazmat.primitives.ciphers import Cipher as _C
+        from cryptography.hazmat.primitives.ciphers import algorithms, modes
+
+        enc = _C(algorithms.AES(self._key), modes.CTR(counter_block(direction, seq))).encryptor()
+        return enc.update(data) + enc.finalize()

@@ -17,6 +17,7 @@
 # lost response) is answered from a cache, so auth, confirm and wipe are never run twice.
 import json
 import os
+import struct
 
 from bzfw import seal, wire
 from bzfw.compat import const
@@ -29,6 +30,7 @@ _LOCK_BASE_MS = const(1000)
 _LOCK_MAX_MS = const(64000)
 _WIPE_HORIZON = const(1000000)  # a day number past any real one: purge(that) removes everything
 _DAY_MS = const(86400000)
+_RECORD = const(24)  # bzfw.records.RECORD_SIZE: reads are whole records
 
 # Commands that need an authenticated session (provision needs one only on a provisioned token).
 _NEEDS_AUTH = (wire.TIME_SET, wire.LIST_DAYS, wire.READ, wire.CONFIRM, wire.WIPE, wire.KEYS, wire.BLE_SYNC)
@@ -71,6 +73,19 @@ def wrap_secret(key, secret):
     return bytes(a ^ b for a, b in zip(secret, pad))
 
 
+# The reply buffers, made once at start-up and shared by the token's servers (serial and BLE): a payload
+# buffer (a read's records are read straight into it and encrypted in place) and a frame buffer (the reply
+# escaped straight into it). A sync then allocates no block of a reply's size, which a token's heap, with
+# ~16 KB free in small holes after start-up, often cannot give (tests/test_sync_lowheap.py).
+_POOL = []  # type: list  # [payload bytearray, frame bytearray, the server whose cached reply is in the frame]
+
+
+def _pool():
+    if not _POOL:
+        _POOL.extend((bytearray(wire.MAX_PAYLOAD), bytearray(2 * wire.MAX_BODY + 2), None))
+    return _POOL
+
+
 class _Refuse(Exception):
     def __init__(self, status, payload=b""):
         self.status = status
@@ -94,6 +109,8 @@ class SyncServer:
         self._lock_from_flash()
         self._confirm_at = None
         self.requests = 0
+        self.plain_provision = True  # False on the BLE link: a first secret goes over the cable only
+        _pool()
 
     @property
     def authenticated(self):
@@ -104,12 +121,15 @@ class SyncServer:
         return self._dec.bad
 
     def feed(self, data):
-        out = b""
+        """The bytes to write back: b"" for nothing, else a memoryview of the reply buffer (valid until
+        the next feed) or bytes. Write them before feeding again."""
+        out = None
         for f in self._dec.feed(data):
             if f.is_response():  # our own responses echoed back by a REPL: not for us
                 continue
-            out += self._answer(f)
-        return out
+            a = self._answer(f)
+            out = a if out is None else bytes(out) + bytes(a)  # one answer (the usual case) is not copied
+        return b"" if out is None else out
 
     def _answer(self, f):
         self.requests += 1
@@ -121,14 +141,18 @@ class SyncServer:
         authed = False
         pre = self._key
         pre_cipher = self._cipher
+        if f.tag is not None and self._key is None:
+            # A session frame with no session (a late retransmission of the last session's bye, a replay):
+            # refused in clear, never run, so it cannot end the hello a new station is in.
+            return wire.encode(wire.FLAG_RESPONSE, f.seq, f.cmd, wire.E_AUTH_REQUIRED, b"no session")
         if f.tag is not None and self._key is not None:
             hdr = wire.header(f.ver, f.flags, f.seq, f.cmd, f.status)
             if not equal(tag(self._key, hdr, f.payload), f.tag):
-                return self._reply(f, wire.E_AUTH_REQUIRED, b"bad tag", None)
+                return wire.encode(wire.FLAG_RESPONSE, f.seq, f.cmd, wire.E_AUTH_REQUIRED, b"bad tag")
             if f.seq <= self._seq:
                 # A replayed or reordered request (its counter was used), or seqs that wrapped: never twice
                 # under one key. Refused in clear; the station authenticates again (a new key).
-                return self._reply(f, wire.E_AUTH_REQUIRED, b"old seq", None)
+                return wire.encode(wire.FLAG_RESPONSE, f.seq, f.cmd, wire.E_AUTH_REQUIRED, b"old seq")
             self._seq = f.seq
             f.payload = self._cipher.xor(seal.REQUEST, f.seq, f.payload)  # type: ignore[union-attr]
             authed = True
@@ -156,12 +180,28 @@ class SyncServer:
         return rsp
 
     def _reply(self, f, status, payload, key, cipher=None):
+        # Built in the shared buffers (_POOL): the payload is copied there unless a read put it there, then
+        # encrypted in place; the tag is computed over its parts; the frame is escaped into the frame
+        # buffer. Returns a memoryview of the frame, valid until the next reply.
+        pool = _pool()
+        pay, frame, owner = pool
+        if owner is not None and owner is not self and type(owner._last_rsp) is memoryview:
+            owner._last_rsp = bytes(owner._last_rsp)  # the other link's cached reply moves out first
+        pool[2] = self
+        if type(payload) is memoryview:  # already in the payload buffer (_read)
+            n = len(payload)
+        else:
+            n = len(payload)
+            if n > wire.MAX_PAYLOAD:
+                raise ValueError("payload of %d bytes exceeds %d" % (n, wire.MAX_PAYLOAD))
+            pay[:n] = payload
         t = None
         if key is not None:
-            payload = cipher.xor(seal.RESPONSE, f.seq, payload)  # encrypt, then MAC the ciphertext
+            cipher.xor_into(seal.RESPONSE, f.seq, pay, 0, n)  # encrypt, then MAC the ciphertext
             flags = wire.FLAG_RESPONSE | wire.FLAG_MAC
-            t = tag(key, wire.header(wire.VERSION, flags, f.seq, f.cmd, status), payload)
-        return wire.encode(wire.FLAG_RESPONSE, f.seq, f.cmd, status, payload, t)
+            t = tag(key, wire.header(wire.VERSION, flags, f.seq, f.cmd, status), memoryview(pay)[:n])
+        k = wire.encode_into(frame, wire.FLAG_RESPONSE, f.seq, f.cmd, status, pay, n, t)
+        return memoryview(frame)[:k]
 
     def _dispatch(self, f, authed):
         c = f.cmd
@@ -346,9 +386,12 @@ class SyncServer:
         size = ls.size(day)
         if off > size:
             raise _Refuse(wire.E_NO_DATA)
-        n = min(n, wire.MAX_PAYLOAD - 4)
-        data = ls.read(day, off, n) if off < size else b""
-        return wire.pack_u32(size) + data
+        n = min(n, wire.MAX_PAYLOAD - 4, size - off)
+        n -= n % _RECORD
+        buf = _pool()[0]  # the reply's payload buffer: the records go straight into it
+        struct.pack_into("<I", buf, 0, size)
+        got = ls.read_into(day, off, buf, 4, n) if n > 0 else 0
+        return memoryview(buf)[:4 + got]
 
     def _keys(self, p):
         d0, d1 = wire.unpack_range(p)
@@ -393,6 +436,9 @@ class SyncServer:
     def _provision(self, p, authed):
         if self.ctx.secret is not None and not authed:
             raise _Refuse(wire.E_STATE, b"provisioned: authenticate first")
+        if not authed and not self.plain_provision:
+            # A first secret cannot be encrypted (no key is shared yet): never over the radio.
+            raise _Refuse(wire.E_STATE, b"first provisioning over the USB cable only")
         d = _json_obj(p)
         tid = d["token_id"]
         secret = _unhex(d["secret"])

@@ -148,6 +148,67 @@ def encode(flags, seq, cmd, status=0, payload=b"", tag=None, ver=VERSION):
     return escape(body, struct.pack("<I", binascii.crc32(body) & 0xFFFFFFFF))
 
 
+def encode_parts(flags, seq, cmd, status, payload, tag=None, ver=VERSION):
+    """encode() without building the body first: the CRC runs over the parts, and each part is escaped
+    straight into one output buffer. Returns a bytearray, byte for byte what encode() gives."""
+    n = len(payload)
+    out = bytearray(2 + HEADER + n + _count_escaped(payload, n) + 2 * (TAG_LEN + CRC_LEN + HEADER))
+    k = encode_into(out, flags, seq, cmd, status, payload, n, tag, ver)
+    return out[:k]
+
+
+def encode_into(out, flags, seq, cmd, status, payload, n, tag=None, ver=VERSION):
+    """One frame into `out` (a bytearray of at least 2 * MAX_BODY + 2 bytes covers any frame), from
+    payload[:n] (bytes or bytearray: the token's reply buffer, no copy). Returns the frame's length."""
+    if n > MAX_PAYLOAD:
+        raise ValueError("payload of %d bytes exceeds %d" % (n, MAX_PAYLOAD))
+    flags = flags | FLAG_MAC if tag is not None else flags & ~FLAG_MAC
+    hdr = header(ver, flags, seq, cmd, status)
+    crc = binascii.crc32(hdr)
+    crc = binascii.crc32(memoryview(payload)[:n], crc)
+    if tag is not None:
+        crc = binascii.crc32(tag, crc)
+    out[0] = END
+    k = _escape_into(out, 1, hdr, len(hdr))
+    k = _escape_into(out, k, payload, n)
+    if tag is not None:
+        k = _escape_into(out, k, tag, len(tag))
+    tail = struct.pack("<I", crc & 0xFFFFFFFF)
+    k = _escape_into(out, k, tail, 4)
+    out[k] = END
+    return k + 1
+
+
+_ONE = tuple(bytes((v,)) for v in ESCAPED)
+
+
+def _count_escaped(p, n):
+    c = 0
+    for one in _ONE:
+        c += p.count(one, 0, n)
+    return c
+
+
+def _escape_into(out, k, p, n):
+    # Runs between escaped bytes are copied a slice at a time (memoryview, no intermediate copies).
+    mv = memoryview(p)
+    j = 0
+    while j < n:
+        i = n
+        for one in _ONE:
+            x = p.find(one, j, i)
+            if 0 <= x < i:
+                i = x
+        out[k:k + i - j] = mv[j:i]
+        k += i - j
+        if i < n:
+            out[k] = ESC
+            out[k + 1] = p[i] ^ _X
+            k += 2
+        j = i + 1
+    return k
+
+
 def escape(body, tail=b""):
     """END + (body + tail) with every ESCAPED byte as ESC, b ^ 0x20 + END.
 

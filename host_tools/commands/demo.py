@@ -17,7 +17,15 @@ from host_tools.hexutil import hexu
 from host_tools.progress import for_cli
 from host_tools.timeutil import iso_ms
 
-DEMO_PROFILES = ("always-on", "eco", "eco-4s-300")
+
+def demo_profiles() -> tuple[str, ...]:
+    """always-on, eco and the firmware's default (the one that lasts a sync cycle)."""
+    from host_tools.sim.profiles import default_name
+
+    return tuple(dict.fromkeys(("always-on", "eco", default_name())))
+
+
+DEMO_PROFILES = demo_profiles()
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -75,4 +83,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print()
     print(summary(sc, results, files, time.perf_counter() - t0))
     print(f"plot: {files['png']}")
+    pareto = Path(files["png"]).parent / report.PARETO_NAME
+    if pareto.exists():
+        print(f"recall against battery days, the default marked: {pareto}")
     return 0

@@ -22,6 +22,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--jobs", type=int, default=None, metavar="N", help="runs in parallel (default: CPUs, max 4)")
     p.add_argument("--one-positive", action="store_true",
                    help="only the scenario's positive wearer tests positive (default: each wearer in turn)")
+    p.add_argument("--sleep-clock", choices=["rc", "xtal32k"], default=None,
+                   help="the tokens' deep-sleep clock: rc (stock build, the default) or xtal32k (a 32 kHz crystal)")
+    p.add_argument("--rate-correction", action="store_true",
+                   help="clock discipline: each token corrects its rate by the one the station measured at its sync")
     p.add_argument("--copies", type=int, default=1, metavar="N",
                    help="a crowd: N side-by-side copies of the scenario's places and groups (default 1)")
     p.add_argument("--sim-only", action="store_true",
@@ -30,9 +34,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="results as JSON on stdout")
     p.set_defaults(func=cmd_sim)
 
-    pw = sub.add_parser("power", help="battery life per token profile and chip (hardware/power/currents.json)")
-    pw.add_argument("--profile", action="append", metavar="NAME", help="profile (repeat); default: the sweep's")
-    pw.add_argument("--battery-mah", type=float, default=None, metavar="MAH", help="battery capacity (default 1000)")
+    pw = sub.add_parser("power", help="battery life per token profile, board and battery "
+                                      "(hardware/power/currents.json)")
+    pw.add_argument("--profile", action="append", metavar="NAME",
+                    help="profile (repeat); default: the firmware's profiles and the sweep's")
+    pw.add_argument("--board", action="append", metavar="NAME", help="board (repeat); default: every board")
+    pw.add_argument("--battery-mah", action="append", type=float, default=None, metavar="MAH",
+                    help="battery capacity (repeat); default: 500, 1000 and 2000")
     pw.add_argument("--json", action="store_true", help="results as JSON on stdout")
     pw.set_defaults(func=cmd_power)
 
@@ -72,12 +80,21 @@ def cmd_sim(args: argparse.Namespace) -> int:
         raise UsageError(f"--out {args.out} is a file, not a directory")
     out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="bztoken-sim-"))
     if args.sim_only:
+        if args.sleep_clock:
+            sc.sleep_clock = args.sleep_clock
+        if args.rate_correction:
+            sc.clock["rate_correction"] = 1.0
         return _sim_only(sc, out, profs, args.json)
     jobs = args.jobs or report.default_jobs()
     if jobs < 1:
         raise UsageError("--jobs must be at least 1")
     t0 = time.perf_counter()
-    results = report.sweep(sc, path, out, profs, jobs, all_positive=not args.one_positive,
+    clock = {}
+    if args.sleep_clock:
+        clock["sleep_source"] = args.sleep_clock
+    if args.rate_correction:
+        clock["rate_correction"] = 1.0
+    results = report.sweep(sc, path, out, profs, jobs, all_positive=not args.one_positive, clock=clock or None,
                            progress=for_cli(args.json))
     files = report.write_all(results, sc, out)
     wall = time.perf_counter() - t0
@@ -131,6 +148,13 @@ def summary(sc, results: list[dict], files: dict, wall: float) -> str:
                 rec.append(f"{k} {100 * c['tp'] / (c['tp'] + c['fn']):.0f}%")
         lines.append(f"{r['profile']}: near-minutes recall by the detecting device: {', '.join(rec)}")
     for r in results:
+        dirs = r.get("directions", {}).get("near-minutes", {})
+        if dirs:
+            per = ", ".join(f"{k} {100 * v['recall']:.0f}%" for k, v in dirs.items())
+            days = f"{r['token_days']:.1f} days on {report.TOKEN_BOARD} with {report.TOKEN_MAH:g} mAh; " \
+                if "token_days" in r else ""
+            lines.append(f"{r['profile']}: {days}near-minutes recall per direction: {per}")
+    for r in results:
         nm = r.get("named_positive")
         if nm:
             truth = set(nm["true_contacts"])
@@ -150,25 +174,42 @@ def cmd_power(args: argparse.Namespace) -> int:
     from host_tools import power
     from host_tools.sim import profiles
 
-    names = args.profile or list(dict.fromkeys(["always-on", "eco", *profiles.SWEEP]))
     model = power.load()
-    if args.battery_mah is not None and args.battery_mah <= 0:
+    names = args.profile or list(dict.fromkeys([*profiles.all_profiles(), *profiles.SWEEP]))
+    caps = args.battery_mah or [float(c) for c in model["battery"]["options_mah"]["value"]]
+    if any(not c > 0 for c in caps):
         raise UsageError("--battery-mah must be positive")
+    boards = args.board or power.boards(model)
+    for b in boards:
+        if b not in model["boards"]:
+            raise UsageError(f"unknown board {b!r}", hint=f"one of {', '.join(model['boards'])}")
+    profs = [profiles.get(n) for n in names]
     rows = []
-    for n in names:
-        p = profiles.get(n)
-        for chip in power.CHIPS:
-            life = power.battery_life(p, chip, model, args.battery_mah)
-            rows.append({"profile": n, "chip": chip, "avg_ma": round(life.avg_ma, 3), "days": round(life.days, 2),
-                         "breakdown_ma": {k: round(v, 3) for k, v in life.breakdown_ma.items()}})
+    for p in profs:
+        for b in boards:
+            for cap in caps:
+                life = power.board_life(p, b, cap, model)
+                rows.append({"profile": p.name, "board": b, "chip": life.chip, "battery_mah": cap,
+                             "avg_ma": round(life.avg_ma, 3), "days": round(life.days, 2),
+                             "breakdown_ma": {k: round(v, 3) for k, v in life.breakdown_ma.items()},
+                             "_days": life.days})
+    exact = [r.pop("_days") for r in rows]  # the text rounds the model's own value, as the READMEs do
     if args.json:
         print(json.dumps(rows))
         return 0
-    cap = args.battery_mah or model["battery"]["capacity_mah"]["value"]
-    print(f"Battery life on {cap:g} mAh ({model['battery']['usable_fraction']['value']:.0%} usable)")
-    print(f"{'profile':<18} {'chip':<8} {'mA':>7} {'days':>7}  where the current goes (mA)")
-    for r in rows:
-        parts = ", ".join(f"{k} {v:g}" for k, v in r["breakdown_ma"].items())
-        print(f"{r['profile']:<18} {r['chip']:<8} {r['avg_ma']:>7.2f} {r['days']:>7.1f}  {parts}")
+    for r, d in zip(rows, exact, strict=True):
+        r["days"] = d
+    usable = model["battery"]["usable_fraction"]["value"]
+    print(f"Battery life in days ({usable:.0%} of the rated capacity usable), stock MicroPython, "
+          "board overheads included")
+    for b in boards:
+        print(f"\n{b}: {model['boards'][b]['description']}")
+        print(f"  {'profile':<20} {'mA':>7} " + " ".join(f"{f'{c:g} mAh':>9}" for c in caps)
+              + "  where the current goes (mA)")
+        for p in profs:
+            rs = [r for r in rows if r["profile"] == p.name and r["board"] == b]
+            parts = ", ".join(f"{k} {v:g}" for k, v in rs[0]["breakdown_ma"].items() if v)
+            days = " ".join(f"{r['days']:>9.1f}" for r in rs)
+            print(f"  {p.name:<20} {rs[0]['avg_ma']:>7.2f} {days}  {parts}")
     print("sources: hardware/power/currents.json", file=sys.stderr)
     return 0

@@ -99,7 +99,7 @@ class Token(Device):
         p = self.profile
         if p.eco:
             period = int(p.wake_period_s * 1000)
-            ph = int(self.adv_sched.phase_s * 1000 - p.boot_s * 1000)  # 0 when UTC-aligned
+            ph = int(self.adv_sched.phase_s * 1000)  # 0 when UTC-aligned
             self.next_flush_ms = clock_ms - (clock_ms - ph) % period + int(p.wake_window_s * 1000)
         else:
             every = int(p.flush_every_s * 1000)
@@ -159,10 +159,10 @@ class Phone(Device):
 def token_schedules(p: Profile, phase_u: float = 0.0) -> tuple[Periodic, Periodic]:
     """(advertising, scanning) windows on the token's own clock; phase_u in [0, 1) places free-running
     (not UTC-aligned) eco windows."""
-    if p.eco:  # wake at UTC multiples of the period, boot, then advertise and scan to the window's end
+    if p.eco:  # boot before the window (at UTC multiples of the period), advertise all of it, scan its start
         ph = 0.0 if p.aligned else phase_u * p.wake_period_s
-        w = Periodic(p.wake_period_s, p.wake_window_s - p.boot_s, p.boot_s + ph)
-        return w, w
+        return (Periodic(p.wake_period_s, p.wake_window_s, ph),
+                Periodic(p.wake_period_s, min(p.scan_window_s, p.wake_window_s), ph))
     return ALWAYS, Periodic(p.scan_period_s, p.scan_window_s, 0.0)  # the app aligns scans to UTC too
 
 

@@ -113,13 +113,15 @@ def _connect(tok: Token, vt: VirtualTime, t0_ms: int) -> tuple[SyncClient, Token
 def firmware_config(profile_name: str) -> dict:
     """The /config.json profile part for a sim profile: a firmware profile, plus overrides for variants."""
     p = get_profile(profile_name)
-    base = "eco" if p.eco else "always-on"
+    stem = profile_name.split("+", 1)[0]  # +gatt, +free: sim-only what-ifs on a firmware profile
+    base = stem if stem in fwconfig.PROFILES else ("eco" if p.eco else "always-on")
     cfg: dict = {"profile": base}
     fw = fwconfig.PROFILES.get(base, {})
     want = {"adv_interval_ms": int(p.adv_interval_ms), "scan_window_ms": int(p.scan_window_s * 1000),
             "scan_period_ms": int(p.scan_period_s * 1000)}
     if p.eco:
-        want.update(wake_window_ms=int(p.wake_window_s * 1000), wake_period_ms=int(p.wake_period_s * 1000))
+        want.update(wake_window_ms=int(p.wake_window_s * 1000), wake_period_ms=int(p.wake_period_s * 1000),
+                    wake_lead_ms=int(p.lead_s * 1000))
     for k, v in want.items():
         if fw.get(k) != v:
             cfg[k] = v
@@ -217,6 +219,7 @@ class PipelineResult:
     pulls: list[dict]
     timings: dict
     roc: dict = field(default_factory=dict)  # rule -> [point per threshold] (roc.curve)
+    directions: dict = field(default_factory=dict)  # rule -> "RECEIVER hears POSITIVE" -> tp, fn, recall
 
     def to_json(self) -> dict:
         st = self.sim.stats
@@ -224,6 +227,7 @@ class PipelineResult:
                 "tokens": len(self.sim.tokens), "phones": len(self.sim.phones), "positives": len(self.positives),
                 "true_contacts": len(self.sim.truth_pairs()),
                 "scores": {k: v.to_json() for k, v in self.scores.items()}, "roc": self.roc,
+                "directions": self.directions,
                 "named_positive": self.named,
                 "records_pulled": sum(p["records"] for p in self.pulls), "timings_s": self.timings,
                 "sim_stats": {k: (round(v, 3) if isinstance(v, float) else v) for k, v in st.items()}}
@@ -284,10 +288,20 @@ def run(sc: Scenario, workdir: Path, profile: str | None = None, all_positive: b
         f = exp_dir / f"{tok.token_id}.json"
         f.write_text(json.dumps(export_keys(tok, reg, vt, sc.t0_ms, day0, day1)))
         files.append(f)
+    # phones test positive too, for the direction "token hears phone": Bluezone uploads a phone's chain keys
+    # as F0 entries (spec); their pairs are scored per direction only, never in the tokens' overall scores
+    phone_pos = [d.idx for d in sim.phones] if all_positive else []
+    for idx in phone_pos:
+        ph = sim.devices[idx]
+        f = exp_dir / f"phone-{idx}.json"
+        keys = {d: ids.chain_daily_key(ph.base_key, ph.base_day_s, d * ids.DAY_S) for d in range(day0, day1 + 1)}
+        f.write_text(json.dumps(keys_to_push_entries(keys)))
+        files.append(f)
+    owners = positives + phone_pos
     entries = list(read_entries(files))
     entry_owner = {}
     for e in entries:
-        entry_owner[e.index] = positives[files.index(Path(e.source))]
+        entry_owner[e.index] = owners[files.index(Path(e.source))]
     timings["export"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -361,6 +375,21 @@ def run(sc: Scenario, workdir: Path, profile: str | None = None, all_positive: b
             else:
                 s.tn += 1
         scores[ts_name] = s
+    # per direction (positive's kind -> receiver's kind), tokens' and phones' positives alike
+    directions: dict[str, dict[str, dict]] = {}
+    for ts_name, found in detected.items():
+        per: dict[str, dict] = {}
+        for x in owners:
+            for y in receivers:
+                if y == x or (kinds[x] != "token" and kinds[y] != "token"):
+                    continue  # phone to phone is Bluezone's own business
+                if not sim.is_contact(x, y):
+                    continue
+                c = per.setdefault(f"{kinds[y]} hears {kinds[x]}", {"tp": 0, "fn": 0})
+                c["tp" if (x, y) in found else "fn"] += 1
+        for c in per.values():
+            c["recall"] = c["tp"] / (c["tp"] + c["fn"])
+        directions[ts_name] = per
     named = None
     if named_idx is not None and named_idx in positives:
         true_c = sorted(sim.devices[y].pid for y in receivers if y != named_idx and sim.is_contact(named_idx, y))
@@ -369,4 +398,4 @@ def run(sc: Scenario, workdir: Path, profile: str | None = None, all_positive: b
                            for ts, f in detected.items()}}
     db.close()
     reg.close()
-    return PipelineResult(sim, positives, scores, named, pulls, timings, curves)
+    return PipelineResult(sim, positives, scores, named, pulls, timings, curves, directions)

@@ -25,11 +25,12 @@ class Profile:
     flush_every_s: float = 180.0  # always-on: open encounters are written out this often
     ios_gatt: bool = False  # read iOS phones' IDs over GATT (the firmware does not yet: it counts them)
     aligned: bool = True  # eco: windows at UTC multiples of the period; False: each token at its own phase
+    lead_s: float = 0.0  # eco: the token wakes this long before its window (boot and BLE start-up: wake_lead_ms)
 
     @property
     def sleep_fraction(self) -> float:
         """Share of the time in deep sleep (its clock then runs on the RTC slow clock)."""
-        return max(0.0, 1.0 - self.wake_window_s / self.wake_period_s) if self.eco else 0.0
+        return max(0.0, 1.0 - (self.wake_window_s + self.lead_s) / self.wake_period_s) if self.eco else 0.0
 
     @property
     def eco(self) -> bool:
@@ -37,14 +38,14 @@ class Profile:
 
     @property
     def boot_s(self) -> float:
-        """Eco: wake-up to radio ready (boot, imports, BLE start); the radio window is the rest."""
-        return max(0.0, self.wake_window_s - self.scan_window_s) if self.eco else 0.0
+        """Eco: wake-up to radio ready (boot, imports, BLE start), before the window (bzfw/app.py `_eco`)."""
+        return self.lead_s if self.eco else 0.0
 
     def describe(self) -> str:
         if self.eco:
-            return (f"eco: wake {self.wake_window_s:g} s every {self.wake_period_s:g} s "
-                    f"({'UTC-aligned' if self.aligned else 'own phase'}), "
-                    f"advertise every {self.adv_interval_ms:g} ms and scan for {self.scan_window_s:g} s")
+            return (f"eco: a {self.wake_window_s:g} s window every {self.wake_period_s:g} s "
+                    f"({'UTC-aligned' if self.aligned else 'own phase'}, woken {self.lead_s:g} s early to boot), "
+                    f"advertise every {self.adv_interval_ms:g} ms, scan its first {self.scan_window_s:g} s")
         return (f"always-on: advertise every {self.adv_interval_ms:g} ms, "
                 f"scan {self.scan_window_s:g} s every {self.scan_period_s:g} s")
 
@@ -52,7 +53,7 @@ class Profile:
 # Used only where the firmware defines no profiles (bzfw.config.PROFILES wins, see _from_firmware).
 BUILTIN: dict[str, Profile] = {
     "always-on": Profile("always-on", 200, 5, 50),
-    "eco": Profile("eco", 100, 10, 120, 12, 120),
+    "eco": Profile("eco", 100, 10, 120, 12, 120, lead_s=2.0),
 }
 
 _VARIANT = re.compile(r"^(always-on|eco)-(\d+(?:\.\d+)?)s-(\d+(?:\.\d+)?)$")
@@ -74,7 +75,9 @@ def _from_firmware() -> dict[str, Profile]:
         try:
             out[name] = Profile(name, float(d["adv_interval_ms"]), d["scan_window_ms"] / 1000,
                                 d["scan_period_ms"] / 1000, d.get("wake_window_ms", 0) / 1000,
-                                d.get("wake_period_ms", 0) / 1000, flush)
+                                d.get("wake_period_ms", 0) / 1000, flush,
+                                ios_gatt=d.get("ios_reads_per_min", 0) > 0,  # bzfw/ioscentral.py reads them
+                                lead_s=d.get("wake_lead_ms", 0) / 1000)
         except (KeyError, TypeError):
             continue
     return out
@@ -102,14 +105,27 @@ def get(name: str) -> Profile:
         win, period = float(m.group(2)), float(m.group(3))
         if not 0 < win + base.boot_s < period:
             raise UsageError(f"profile {name!r}: the window (plus boot) must be shorter than the period")
-        if base.eco:
+        if base.eco:  # a window of W seconds, scanned whole, the base's boot lead before it
             return replace(base, name=name, scan_window_s=win, scan_period_s=period,
-                           wake_window_s=win + base.boot_s, wake_period_s=period)
+                           wake_window_s=win, wake_period_s=period)
         return replace(base, name=name, scan_window_s=win, scan_period_s=period)
     raise UsageError(f"unknown token profile {name!r}",
                      hint=f"one of {', '.join(profs)}, or a variant like eco-4s-60, always-on-5s-60, eco+gatt")
 
 
 # The sweep behind the detection-vs-battery table and plot.
-SWEEP = ("always-on-25s-50", "always-on", "always-on-2s-50", "eco-20s-60", "eco", "eco-4s-60",
-         "eco-4s-120", "eco-4s-300")
+# Every profile of the firmware, the variants around the 30-day budget, and free-running (not UTC-aligned)
+# windows for the alignment decision (scenarios/README.md, "Clock discipline").
+SWEEP = ("always-on", "always-on-2s-50", "eco", "eco-4s-60", "eco-4s-120", "eco-4s-300", "cycle", "cycle+free",
+         "eco-2s-300", "eco-5s-600", "eco-10s-900")
+# The sweep `make test` runs (tests/test_sim_profiles.py): the default, its neighbours and always-on.
+SWEEP_REDUCED = ("always-on", "cycle")
+
+
+def default_name() -> str:
+    """The firmware's default profile (bzfw.config.DEFAULT_PROFILE), or always-on for a firmware without one."""
+    try:
+        from bzfw import config
+    except ImportError:
+        return "always-on"
+    return getattr(config, "DEFAULT_PROFILE", "always-on")

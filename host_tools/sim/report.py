@@ -18,22 +18,77 @@ from host_tools.sim.scenario import Scenario, load
 
 PLOT_SETS = ("bluezone-strict", "near-minutes", "day-mean")  # the rules drawn, each at its default threshold
 PLOT_NAME = "detection_vs_battery.png"
+PARETO_NAME = "pareto.png"
+PARETO_RULE = "near-minutes"  # the station's decision rule
+TOKEN_BOARD, TOKEN_MAH = "esp32c3-supermini", 1000.0  # the reference token of the battery axis
+
+
+def worst_direction(r: dict, rule: str = PARETO_RULE) -> float | None:
+    """The lowest recall over the directions (token hears token, phones hear the token, ...) in a run."""
+    ds = [d["recall"] for d in r.get("directions", {}).get(rule, {}).values()]
+    return min(ds) if ds else None
+
+
+def pareto_front(points: list[tuple[float, float, str]]) -> list[tuple[float, float, str]]:
+    """(days, recall, name) not beaten on both axes by another point, by days."""
+    front = [p for p in points if not any(q[0] >= p[0] and q[1] >= p[1] and (q[0], q[1]) != (p[0], p[1])
+                                          for q in points)]
+    return sorted(front)
+
+
+def plot_pareto(results: list[dict], path: Path, title: str, default: str) -> Path:
+    """Recall at the station's rule (overall, and the worst direction) against the reference token's days."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 5), dpi=110)
+    for label, key, m in (("all pairs", lambda r: r["scores"][PARETO_RULE]["recall"], "o"),
+                          ("worst direction", worst_direction, "v")):
+        pts = [(r["token_days"], 100 * (key(r) or 0.0), r["profile"]) for r in results]
+        ax.scatter([p[0] for p in pts], [p[1] for p in pts], marker=m, label=f"{PARETO_RULE} recall, {label}")
+        front = pareto_front(pts)
+        ax.plot([p[0] for p in front], [p[1] for p in front], alpha=0.5)
+        for x, y, n in pts:
+            ax.annotate(n, (x, y), textcoords="offset points", xytext=(3, 3), fontsize=6)
+            if n == default:
+                ax.scatter([x], [y], marker="*", s=220, color="red", zorder=5)
+    ax.axvline(30, color="grey", linestyle="--", lw=0.8)
+    ax.axhline(90, color="grey", linestyle="--", lw=0.8)
+    ax.set_xscale("log")
+    ax.set_xlabel(f"battery life, days ({TOKEN_BOARD}, {TOKEN_MAH:g} mAh, board overheads; bztoken power)")
+    ax.set_ylabel("% of true close contacts found")
+    ax.set_ylim(0, 105)
+    ax.set_title(f"{title} (red star: the default, {default}; goal: 30 days and 90 %)", fontsize=9)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7, loc="lower left")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
 ROC_NAME = "recall_vs_precision.png"
 
 
 def _one(args) -> dict:
-    scenario_path, workdir, prof, all_positive = args
+    scenario_path, workdir, prof, all_positive, clock = args
     sc = load(scenario_path)
+    if clock:
+        sc.clock.update({k: v for k, v in clock.items() if k != "sleep_source"})
+        sc.sleep_clock = clock.get("sleep_source", sc.sleep_clock)
     res = pipeline.run(sc, Path(workdir), prof, all_positive=all_positive)
-    return res.to_json()
+    out = res.to_json()
+    out["clock"] = {"sleep_source": sc.sleep_clock, **sc.clock}
+    return out
 
 
 def sweep(sc: Scenario, scenario_path: Path, out: Path, profiles: list[str], jobs: int = 1,
-          all_positive: bool = True, progress=None) -> list[dict]:
-    """One pipeline run per profile; returns the summaries with battery life added, in profile order."""
+          all_positive: bool = True, progress=None, clock: dict | None = None) -> list[dict]:
+    """One pipeline run per profile; returns the summaries with battery life added, in profile order.
+    `clock` overrides the scenario's clock keys (sleep_source, rate_correction, ...) in every run."""
     for p in profiles:
         get_profile(p)  # fail on a bad name before anything runs
-    tasks = [(str(scenario_path), str(out / "runs" / p), p, all_positive) for p in profiles]
+    tasks = [(str(scenario_path), str(out / "runs" / p), p, all_positive, clock) for p in profiles]
     if jobs > 1 and len(tasks) > 1:
         with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as ex:
             results = []
@@ -53,6 +108,7 @@ def sweep(sc: Scenario, scenario_path: Path, out: Path, profiles: list[str], job
         r["profile"] = p
         r["profile_description"] = prof.describe()
         r["battery"] = {c: round(power.battery_life(prof, c, model).days, 2) for c in power.CHIPS}
+        r["token_days"] = power.board_life(prof, TOKEN_BOARD, TOKEN_MAH, model).days  # unrounded: printed once
         r["avg_current_ma"] = {c: round(power.battery_life(prof, c, model).avg_ma, 2) for c in power.CHIPS}
     return results
 
@@ -149,6 +205,8 @@ def write_html(results: list[dict], sc: Scenario, out: Path, plot_path: Path | N
                      "figures and sources in hardware/power/currents.json.</p>")
     if plot_path is not None:
         parts.append(f"<p><img src='{esc(plot_path.name)}' alt='detection against battery life'></p>")
+    if (out / PARETO_NAME).exists():
+        parts.append(f"<p><img src='{esc(PARETO_NAME)}' alt='recall against battery days, the default marked'></p>")
     parts.append("<h2>Detection and battery life per profile</h2>" + "".join(t))
     parts.append(roc_html(results, out))
     kinds = ("token", "android", "ios")
@@ -210,6 +268,10 @@ def write_all(results: list[dict], sc: Scenario, out: Path) -> dict:
     if any(r.get("roc") for r in results):
         roc.plot(results, out / ROC_NAME, f"{sc.name}: recall against precision per rule")
     png = plot(results, out / PLOT_NAME, f"{sc.name}: detection against battery life") if results else None
+    if results and all("token_days" in r for r in results):
+        from host_tools.sim.profiles import default_name
+
+        plot_pareto(results, out / PARETO_NAME, f"{sc.name}: recall against battery", default_name())
     page = write_html(results, sc, out, png)
     (out / "results.json").write_text(json.dumps(results, indent=1))
     return {"html": str(page), "png": str(png) if png else None, "json": str(out / "results.json")}

@@ -5,7 +5,8 @@ Every request passes `Guard` first, before any byte of its body is read:
   length: llhttp through httptools, HPE_INVALID_CONTENT_LENGTH; h11, h11/_headers.py `_content_length_re =
   rb"[0-9]+"`; the guard says the same in JSON for any server in front); a body over the route's limit gets 413
   on its declared length; a chunked body is counted as it arrives and cut at the limit.
-- A state-changing call from a page of another origin (Origin or Sec-Fetch-Site) is refused (403).
+- A state-changing call from a page of another origin (Origin or Sec-Fetch-Site) is refused (403); a Host that is
+  not an address or localhost (DNS rebinding) is refused (400).
 Then the route: every API call but login needs the session cookie (HttpOnly, SameSite=Strict), and every
 state-changing call also the session's CSRF token in the `X-CSRF-Token` header (given at login and by /api/me).
 Login is limited per client address: after a few wrong passphrases, a lockout that doubles with each further one.
@@ -154,6 +155,21 @@ class BodyTooLarge(Exception):
     pass
 
 
+def _host_ok(host: str) -> bool:
+    """The Host header names this computer by address (or as localhost), never by another name: a page of another
+    site whose name was made to resolve to this computer (DNS rebinding) is refused before anything runs."""
+    import ipaddress
+
+    name = host.rsplit("]", 1)[0].lstrip("[") if host.startswith("[") else host.rsplit(":", 1)[0]
+    if name == "localhost":
+        return True
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
 class Guard:
     """Pure ASGI middleware (it must act before Starlette reads a body)."""
 
@@ -171,6 +187,9 @@ class Guard:
 
         h = Headers(scope=scope)
         method, path = scope["method"], scope["path"]
+        if not _host_ok(h.get("host", "")):  # DNS rebinding: another site's name pointed at this computer
+            log.warning("refused a request for host %r", h.get("host", ""))
+            return await _err("e_bad_host", 400, close=True)(scope, receive, send_secure)
         limit = self.max_upload if path in UPLOAD_ROUTES else self.max_json
         lengths = h.getlist("content-length")
         if lengths:

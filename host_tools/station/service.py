@@ -9,6 +9,7 @@ Secrets are fetched from the registry only inside those workers and never leave 
 import contextlib
 import hashlib
 import logging
+import os
 import re
 import threading
 import time
@@ -127,13 +128,17 @@ class Station:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.ble_scan_s = ble_scan_s
+        self.list_check_s = 600.0  # a list's check in its own process (half a million entries: seconds)
         from host_tools.sync import wake
 
         # a sleeping (eco) token answers within its longest sleep: the first hello keeps trying that long
         self.wake_wait_s = wake.default_wait_s() if wake_wait_s is None else wake_wait_s
         store.init(self.db)
+        from host_tools import dbfiles
+
+        dbfiles.private_dir(self.data_dir)  # 0700: positive wearers' keys are exported here
         self.exposures_dir.mkdir(parents=True, exist_ok=True)
-        self.exports_dir.mkdir(parents=True, exist_ok=True)
+        dbfiles.private_dir(self.exports_dir)
         # The registry tables exist (and the passphrase is checked) before anyone logs in.
         self.registry(secrets=True).close()
         from host_tools.stationdb import StationDB
@@ -447,6 +452,7 @@ class Station:
 
             name = f"{info['token_id']}-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}.json"
             atomic_write_text(self.exports_dir / name, json.dumps(keys_to_push_entries(keys), indent=1) + "\n")
+            os.chmod(self.exports_dir / name, 0o600)  # a positive wearer's keys: for the health authority only
             ps.export_file = name
             ps.say("synced", "export_done", "export ready")
             self.audit(who, "export", info["token_id"], days=len(keys), file=name)
@@ -508,15 +514,25 @@ class Station:
         return {"name": name, "entries": n}
 
     def _check_list(self, path: Path, shown: str) -> int:
-        from host_tools.match import exposures
+        """The list's entry count, checked whole in a child process (host_tools.station.listcheck: the parser's
+        memory, hundreds of MB for a big list, is not kept by the station)."""
+        import json
+        import subprocess
+        import sys
 
         try:
-            n = len(exposures.read_exposures([path]))
-        except UsageError as e:
-            raise UsageError(str(e).replace(str(path), shown), hint=e.hint) from None
-        if n == 0:
-            raise UsageError(f"{shown}: no exposure entries in it")
-        return n
+            r = subprocess.run([sys.executable, "-m", "host_tools.station.listcheck", str(path), shown],
+                               capture_output=True, text=True, timeout=self.list_check_s)
+        except subprocess.TimeoutExpired:
+            raise UsageError(f"{shown}: not checked within {self.list_check_s:.0f} s") from None
+        try:
+            out = json.loads(r.stdout)
+        except ValueError:
+            err = (r.stderr.strip().splitlines() or ["no answer"])[-1]
+            raise BzError(f"{shown}: the list check failed ({err})") from None
+        if "error" in out:
+            raise UsageError(out["error"], hint=out.get("hint"))
+        return int(out["entries"])
 
     def scan_exposure_folder(self) -> None:
         with self._lists_lock:

@@ -6,6 +6,7 @@
 #   DIR/rtcmem.bin   RTC memory                  DIR/adverts.jsonl every advertising change
 #   DIR/status.json  the app's counters, rewritten about once a second (real time)
 # stdin/stdout are the console (binary sync protocol); stderr is the token's log.
+import gc
 import json
 import os
 import select
@@ -99,7 +100,7 @@ class Token:
 
     def _status(self, force=False):
         t = time.time_ns()
-        if not force and t - self._status_at < _STATUS_EVERY_NS:
+        if not force and (t - self._status_at < _STATUS_EVERY_NS or self._ballast is not None):
             return False
         self._status_at = t
         s = self.app.stats()
@@ -111,17 +112,26 @@ class Token:
         s["led_changes"] = vmachine.Pin.changes
         s["console_rx"] = self.console.rx_bytes
         s["console_tx"] = self.console.tx_bytes
+        gc.collect()  # live heap, as the chip would have it after a collection
+        s["heap_free"] = gc.mem_free()
+        s["heap_alloc"] = gc.mem_alloc()
+        if self._ballast is not None:
+            s["heap_target"] = True
         vmachine._write_atomic(self.dir + "/status.json", json.dumps(s))
         return False
 
     def _tick(self):
         self.air.poll()  # a scan's end is due on the virtual clock, not on an event
+        if self._ballast is None and _exists(self.dir + "/heap_free_target"):
+            self._ballast = _fill_heap(self.dir)  # from now on the token has only that much free
+            self._status(force=True)  # the last status.json: writing it costs heap the chip would not spend
         self._status()
         # stdin closed: the supervisor is gone (a token's USB unplugged would not stop it, but an orphaned
         # interpreter must not run on): keep what RAM holds and stop.
         return self.console.closed
 
     def run(self):
+        self._ballast = None
         self.app.start()
         self.app.step()  # the first status (start() waits for it) shows the token's first decisions
         self._status(force=True)
@@ -131,6 +141,32 @@ class Token:
             pass
         self.app.persist(self.app.agg.flush())
         self._status(force=True)
+
+
+def _exists(path):
+    try:
+        os.stat(path)
+        return True
+    except OSError:
+        return False
+
+
+def _fill_heap(d):
+    """Test knob: when a file `heap_free_target` (bytes) appears in the token's directory, take the heap
+    until only that much is free (a busy token whose heap is mostly taken: tests/test_sync_lowheap.py).
+    Small pieces plug the holes first, so what is left is the free end of the heap, in one piece. Status
+    files are no longer written after that (the chip has no such cost)."""
+    try:
+        with open(d + "/heap_free_target") as f:
+            target = int(f.read())
+    except (OSError, ValueError):
+        return [None]
+    gc.collect()
+    chain = None
+    while gc.mem_free() > target + 64:
+        chain = [bytearray(16), chain]
+    gc.collect()
+    return [chain]
 
 
 def main():

@@ -2,6 +2,7 @@
 # Usage: micropython tests/firmware/runner.py [test_module ...]
 # Runs every function named test_* in each module; prints one line per failure and ends with
 # "N passed, M failed". Exit status 1 when anything failed.
+import gc
 import os
 import sys
 
@@ -22,6 +23,7 @@ def main():
         tests = [k for k in dir(mod) if k.startswith("test_")]
         tests.sort()
         for t in tests:
+            gc.collect()  # each test starts on a compacted heap: big buffers need contiguous room
             try:
                 getattr(mod, t)()
                 passed += 1

@@ -1,4 +1,6 @@
 # The UTC clock: epoch hidden, "not set" after a power loss, kept over a soft reset or deep sleep.
+import gc
+
 from devfakes import FakeRTC, FakeTime
 from fwtest import eq, raises
 
@@ -70,3 +72,45 @@ def test_forget_and_user_memory():
     c.forget()
     eq(c.is_set(), False, "forgotten")
     eq(c.user_mem(), b"state", "user memory kept")
+
+
+def test_rate_correction_holds_over_deep_sleep_and_shrinks_the_error():
+    # an RC slow clock 5000 ppm fast: a week later it is 50 minutes ahead; with the station's measured rate the
+    # reading stays within a second (whole ms arithmetic), over every wake (a new Clock on the same RTC)
+    week = 7 * 86400000
+    for rate, worst in ((0, 3000000), (5000000, 1000)):
+        tm = FakeTime()
+        rtc = FakeRTC(tm)
+        c = Clock(rtc, tm)
+        c.set_ms(T)
+        if rate:
+            c.set_rate_ppb(rate)
+        c.set_user_mem(b"crowd")
+        true = T
+        for _ in range(7 * 4):  # six hours at a time: deep sleeps, then a wake (a boot)
+            tm.advance(21600000 + 21600000 * 5000 // 1000000)  # the raw count runs 5000 ppm fast
+            true += 21600000
+            c = Clock(rtc, tm)
+        err = c.now_ms() - true
+        eq(abs(err) > 2900000 if not rate else abs(err) <= worst, True, "error after a week %d ms" % err)
+        eq(c.user_mem(), b"crowd", "the token's own RTC memory kept")
+        eq(c.is_set(), True, "still set")
+    eq(true - T, week, "a week")
+    gc.collect()
+
+
+def test_rate_is_kept_by_a_set_and_lost_with_the_time():
+    tm = FakeTime()
+    rtc = FakeRTC(tm)
+    c = Clock(rtc, tm)
+    c.set_ms(T)
+    c.set_rate_ppb(-2000000)  # runs 2000 ppm slow
+    eq(c.now_ms(), T, "no jump when the rate is set")
+    tm.advance(998000)  # 1000 s of true time counted as 998 s
+    eq(c.now_ms(), T + 1000000, "corrected")
+    c.set_ms(T + 1000000)
+    eq(Clock(rtc, tm).rate_ppb, -2000000, "a later set keeps the rate")
+    raises(ValueError, c.set_rate_ppb, 60000000)
+    rtc.power_loss()
+    c2 = Clock(rtc, tm)
+    eq((c2.rate_ppb, c2.is_set()), (0, False), "power loss: no time, no rate")

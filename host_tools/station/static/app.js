@@ -73,8 +73,10 @@ async function api(path, body, form) {
 }
 
 // -- notes: results and errors where the worker acted ----------------------------------------------------------
+// `text`: a function giving the words in the page's language at each drawing (a switch of language redraws them)
 function setNote(place, text, kind, title) {
-  NOTES[place] = {text, kind, title: title || null, until: Date.now() + NOTE_S * 1000};
+  NOTES[place] = {text: typeof text === "function" ? text : () => text, kind, title: title || null,
+                  until: Date.now() + NOTE_S * 1000};
   for (const el of document.querySelectorAll("[data-note]")) if (el.dataset.note === place) drawNote(el);
 }
 function clearNote(place) {
@@ -83,8 +85,9 @@ function clearNote(place) {
 }
 function drawNote(el) {
   const n = NOTES[el.dataset.note];
-  const live = n && n.text && n.until > Date.now();
-  el.textContent = live ? n.text : "";
+  const words = n ? n.text() : "";
+  const live = n && words && n.until > Date.now();
+  el.textContent = live ? words : "";
   el.className = "note" + (live ? " note-" + n.kind : "");
   el.hidden = !live;
   if (live && n.title) el.title = n.title; else el.removeAttribute("title");
@@ -97,15 +100,15 @@ function note(place) {
 
 // Run an action; its outcome is noted at `place`. Returns the answer, or null when refused.
 async function act(place, fn, okText) {
-  setNote(place, t("working"), "info");
+  setNote(place, () => t("working"), "info");
   try {
     const r = await fn();
-    if (okText) setNote(place, typeof okText === "function" ? okText(r) : okText, "ok"); else clearNote(place);
+    if (okText) setNote(place, () => okText(r), "ok"); else clearNote(place);
     await refresh(true);
     return r;
   } catch (e) {
-    if (e instanceof ApiError) setNote(place, e.text(), "err", e.message);
-    else setNote(place, t("e_network"), "err", String(e));
+    if (e instanceof ApiError) setNote(place, () => e.text(), "err", e.message);
+    else setNote(place, () => t("e_network"), "err", String(e));
     return null;
   }
 }
@@ -212,7 +215,7 @@ function portRow(p) {
       p.export_file ? h("div", {}, h("a", {href: "/api/export/" + p.export_file, class: "export-link"}, t("download"))) : null,
       p.state === "unprovisioned" && p.present ? registerForm(p) : null),
     h("td", {}, p.present && !["syncing", "busy", "unprovisioned"].includes(p.state)
-      ? h("button", {type: "button", class: "sync", onclick: () => act(place, () => api("/api/sync", {port: p.port}), t("sync_started"))},
+      ? h("button", {type: "button", class: "sync", onclick: () => act(place, () => api("/api/sync", {port: p.port}), () => t("sync_started"))},
         t("sync_again"))
       : "", note(place)));
   return tr;
@@ -221,15 +224,15 @@ function portRow(p) {
 function bleCard() {
   const button = h("button", {type: "button", id: "ble-scan", onclick: async () => {
     button.disabled = true;
-    setNote("ble", t("ble_scanning"), "info");
+    setNote("ble", () => t("ble_scanning"), "info");
     try {
       const r = await api("/api/ble/scan", {});
-      if (!r.available) setNote("ble", t("ble_not_available"), "err", r.detail || null);
-      else if (!r.tokens.length) setNote("ble", t("ble_none"), "info");
-      else setNote("ble", fmt(t("ble_found"), {n: r.tokens.length, list: r.tokens.map((x) => x.address + " (" + x.rssi + " dBm)").join(", ")}), "ok");
+      if (!r.available) setNote("ble", () => t("ble_not_available"), "err", r.detail || null);
+      else if (!r.tokens.length) setNote("ble", () => t("ble_none"), "info");
+      else setNote("ble", () => fmt(t("ble_found"), {n: r.tokens.length, list: r.tokens.map((x) => x.address + " (" + x.rssi + " dBm)").join(", ")}), "ok");
       await refresh(true);
     } catch (e) {
-      setNote("ble", e instanceof ApiError ? e.text() : t("e_network"), "err");
+      setNote("ble", () => (e instanceof ApiError ? e.text() : t("e_network")), "err");
     } finally { button.disabled = false; }
   }}, t("ble_scan"));
   return h("p", {}, button, note("ble"));
@@ -281,7 +284,7 @@ function exportCard(s, id, port) {
     ev.preventDefault();
     const d = new FormData(ef);
     act(place, () => api("/api/export", {port: port.port, confirm: d.get("confirm"),
-      day_from: dayOf(Date.parse(d.get("from"))), day_to: dayOf(Date.parse(d.get("to")))}), t("export_started"));
+      day_from: dayOf(Date.parse(d.get("from"))), day_to: dayOf(Date.parse(d.get("to")))}), () => t("export_started"));
   });
   // the token's own progress, right here: "press the button now", then the file (or why not)
   const live = h("div", {id: "export-status", class: "export-status", "data-state": port.state},
@@ -323,7 +326,7 @@ function tokenView(s, id) {
         (r) => fmt(t("reassigned"), {wearer: r.wearer}));
     });
     const retire = h("button", {type: "button", class: "danger", id: "retire", onclick: () => {
-      if (confirm(t("retire_confirm"))) act(place, () => api("/api/retire", {token_id: id}), t("retired_done"));
+      if (confirm(t("retire_confirm"))) act(place, () => api("/api/retire", {token_id: id}), () => t("retired_done"));
     }}, t("retire"));
     out.push(h("section", {class: "card"}, rf, retire, note(place)));
     const port = s.ports.find((p) => p.token_id === id && p.present);
@@ -397,7 +400,7 @@ function settingsView() {
     ev.preventDefault();
     const d = new FormData(f);
     const r = await act("settings", () => api("/api/settings", {station_name: d.get("station_name"), station_phone: d.get("station_phone")}),
-      t("saved"));
+      () => t("saved"));
     if (r) { SETTINGS = r; applyStatic(); }
   });
   return [h("section", {class: "card"}, h("h2", {}, t("settings_title")), h("p", {class: "small"}, t("settings_note")), f, note("settings"))];
@@ -452,7 +455,7 @@ async function init() {
       document.getElementById("login-pass").value = "";
       clearNote("login");
       await loggedIn(Object.assign({}, r, {settings: (await api("/api/me").catch(() => ({}))).settings}));
-    } catch (e) { setNote("login", e instanceof ApiError ? e.text() : t("e_network"), "err"); }
+    } catch (e) { setNote("login", () => (e instanceof ApiError ? e.text() : t("e_network")), "err"); }
   });
   document.getElementById("logout").addEventListener("click", async () => {
     await api("/api/logout", {}).catch(() => {});
