@@ -1,16 +1,24 @@
-"""Station: tokens synced at once (plug-in to synced), re-matching after a sync, the page's state call."""
+"""Station: tokens synced at once (plug-in to synced), matches up to date after a burst of 1,000 syncs.
 
-import http.client
+(a) 1, 4 and 8 tokens on pseudo-terminals (the real sync protocol) synced at once: plug-in to all synced; then
+    the full re-match (host_tools.station.matcher, in its worker process).
+(b) A burst: BURST tokens' logs (VIRTUAL_RECORDS encounters each, about a day of a virtual token at a busy
+    place) stored by 8 sync threads at once, as the station's sync workers store a pull, each followed by the
+    matcher's poke; a 200-entry list matched before. Figure: from the last sync's end to the matches being up to
+    date (goal 2 s), and the matcher's work per token for several burst sizes (linear: the same per token).
+The page's state call under load is bench_station_http's.
+"""
+
 import json
 import os
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from bzfw import ids, records
 from host_tools.match.exposures import keys_to_push_entries
-from host_tools.station.server import serve
 from host_tools.station.service import Station
 from host_tools.sync.ptytoken import PtyToken, TokenCtx
 from provisioning.registry import Registry
@@ -67,32 +75,96 @@ def _round(n: int, report, tmp: Path) -> None:
         t1 = time.perf_counter()
         st.recompute_matches()
         report(f"re-match {len(lst['data'])} list entries x {recs} records", time.perf_counter() - t1, "s")
-        httpd = serve(st, "127.0.0.1", 0)
-        th = threading.Thread(target=httpd.serve_forever, daemon=True)
-        th.start()
-        port = httpd.server_address[1]
-        c = http.client.HTTPConnection("127.0.0.1", port)
-        c.request("POST", "/api/login", json.dumps({"who": "bench", "passphrase": PW}),
-                  {"Content-Type": "application/json"})
-        r = c.getresponse()
-        cookie = r.getheader("Set-Cookie").split(";")[0]
-        r.read()
-        k = 20
-        t2 = time.perf_counter()
-        for _ in range(k):
-            c.request("GET", "/api/state", headers={"Cookie": cookie})
-            c.getresponse().read()
-        report(f"GET /api/state ({n} tokens), mean of {k}", (time.perf_counter() - t2) / k * 1000, "ms")
-        c.close()
-        httpd.shutdown()
-        httpd.server_close()
     finally:
         st.stop()
         for t in toks:
             t.close()
 
 
+VIRTUAL_RECORDS = 1000
+BURSTS = (250, 1000)
+GOAL_UP_TO_DATE_S = 2.0
+
+
+def _virtual_log(token: str, day: int, seed: int, keys: list[bytes]) -> list[dict]:
+    """A token's pulled rows: VIRTUAL_RECORDS encounters over a day, a few of them with a listed key's ID."""
+    import random
+
+    rng = random.Random(seed)
+    rows = []
+    for i in range(VIRTUAL_RECORDS):
+        slot = 24 + i * 64 // VIRTUAL_RECORDS
+        first = day * ids.DAY_MS + slot * ids.SLOT_MS + rng.randrange(600_000)
+        cid = ids.slot_id(keys[rng.randrange(len(keys))], slot) if i % 100 == 0 else rng.randbytes(12)
+        rows.append({"token_id": token, "day": day, "file_offset": i * 24, "contact_id": cid, "kind": 1,
+                     "slot": slot, "first_seen_ms": first, "last_seen_ms": first + 120_000,
+                     "raw_first_seen_ms": first, "raw_last_seen_ms": first + 120_000, "correction_ms": 0,
+                     "count": 4, "rssi_min": -80, "rssi_max": -55, "rssi_mean": -62, "pull_id": 0})
+    return rows
+
+
+def _burst(n: int, report, tmp: Path) -> float:
+    from host_tools.stationdb import StationDB
+
+    db = tmp / f"burst{n}.db"
+    today = ids.day_of(int(time.time() * 1000))
+    with Registry(db, PW, kdf_n=2**10) as reg:
+        for i in range(n):
+            tid = f"BZ-BURST-{i:05d}"
+            reg.add_token(tid, os.urandom(32), reg.add_wearer(f"W {i}"), None, "always-on")
+    keys = [os.urandom(32) for _ in range(200)]
+    lists = tmp / f"lists-burst{n}"
+    lists.mkdir()
+    (lists / "f0.json").write_text(json.dumps({"data": [keys_to_push_entries([(today, k)])["data"][0]
+                                                         for k in keys]}))
+    st = Station(db, PW, usb=False, auto_sync=False, exposures_dir=lists)
+    batches: list[dict] = []
+    st.matcher.on_result = lambda res, err: batches.append(res or {"error": err})
+    try:
+        st.scan_exposure_folder()
+        st.recompute_matches()  # the list is matched (against nothing yet): the burst is pulls only
+        batches.clear()
+        last = {"t": 0.0, "ticket": -1}
+        lock = threading.Lock()
+
+        def sync(i: int) -> None:
+            tid = f"BZ-BURST-{i:05d}"
+            rows = _virtual_log(tid, today, i, keys)
+            with StationDB(db) as sdb:
+                sdb.store_pull({"token_id": tid, "started_ms": 0, "finished_ms": 1, "status": "complete"}, rows)
+            t = st.matcher.poke()
+            with lock:
+                last["t"], last["ticket"] = time.perf_counter(), max(last["ticket"], t)
+
+        t0 = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=8) as ex:
+            list(ex.map(sync, range(n)))
+        t_synced = time.perf_counter()
+        assert st.matcher.wait(last["ticket"], 600), "the matcher did not finish"
+        t_done = time.perf_counter()
+        lag = t_done - last["t"]
+        work = sum(b.get("seconds", 0.0) for b in batches)
+        from host_tools.station import store
+
+        shown = len(store.matches(db))
+        report(f"(b) burst of {n:,} syncs x {VIRTUAL_RECORDS:,} records: all stored in", t_synced - t0, "s",
+               f"{n * VIRTUAL_RECORDS / (t_synced - t0):,.0f} records/s through the store, 8 sync threads")
+        report(f"(b) {n:,} syncs: matches up to date after the last sync", lag, "s",
+               f"goal {GOAL_UP_TO_DATE_S} s: {'met' if lag <= GOAL_UP_TO_DATE_S else 'NOT met'}; "
+               f"{len(batches)} batches for {n:,} pokes, {shown:,} matches shown")
+        report(f"(b) {n:,} syncs: matcher work per token", work / n * 1000, "ms",
+               f"{work:.2f} s in all (linear in tokens when this stays flat across burst sizes)")
+        return work / n
+    finally:
+        st.stop()
+
+
 def run(report) -> None:
     with tempfile.TemporaryDirectory(prefix="bzstation-") as d:
         for n in (1, 4, 8):
             _round(n, report, Path(d))
+        per = [_burst(n, report, Path(d)) for n in BURSTS]
+        ratio = per[-1] / per[0] if per[0] else 0.0
+        report(f"(b) matcher work per token, {BURSTS[-1]:,} vs {BURSTS[0]:,} tokens", ratio, "x",
+               "1.0 = linear in tokens (an O(N^2) re-match would be about "
+               f"{BURSTS[-1] / BURSTS[0]:.0f}x)")

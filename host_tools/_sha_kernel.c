@@ -19,7 +19,8 @@
  * derive(keys, slots, backend=None) -> bytes: each key's first `slots` 12-byte IDs, concatenated.
  * derive_columns(keys, slots, valid=None, backend=None, kd0=0) -> (hi, lo, kd, slot): the same IDs as the
  *   matcher's columns (host_tools.match.query): hi int64 = ID bytes 0-7 big-endian, lo int32 = bytes 8-11,
- *   kd int32 = kd0 + the key's index, slot int32; `valid` (int32 per key) keeps only slots 0..valid-1 of each key (the rest is not
+ *   kd int32 = kd0 + the key's index, slot int32, in the order they are computed (rows are not key-major: kd
+ *   and slot say where each belongs); `valid` (int32 per key) keeps only slots 0..valid-1 of each key (the rest is not
  *   even computed).
  */
 #define PY_SSIZE_T_CLEAN
@@ -167,16 +168,25 @@ typedef struct {
     const int32_t *valid;  /* slots kept per key (NULL: all) */
     int slots;
     int32_t kd0;           /* kd of the first key (a slice of a longer run) */
+    uint32_t sink;         /* bench(): a checksum of the digests instead of any output */
+    int seq;               /* columns in the order computed (step by step across the chains side by side):
+                            * every store is to the next row, not 16 rows far apart; kd and slot say which */
+    Py_ssize_t pos;
 } Out;
 
 static inline int steps_of(const Out *o, Py_ssize_t k) {
+    (void)k;
     int v = o->valid ? o->valid[k] : o->slots;
     return v < o->slots ? (v < 0 ? 0 : v) : o->slots;
 }
 
 /* the ID of chain step i of key k, from the digest words s[0..7] */
 static inline void emit(const Out *o, Py_ssize_t k, int i, uint32_t up, uint32_t low, uint32_t lo) {
-    Py_ssize_t r = o->off[k] + i;
+    if (o->off == NULL) { /* bench(): the chains only; keep the values alive so nothing is optimised away */
+        ((Out *)o)->sink ^= up ^ low ^ lo;
+        return;
+    }
+    Py_ssize_t r = o->seq ? ((Out *)o)->pos++ : o->off[k] + i;
     if (o->ids) {
         uint8_t *id = o->ids + 12 * r;
         id[0] = up >> 24; id[1] = up >> 16; id[2] = up >> 8; id[3] = up;
@@ -554,7 +564,7 @@ static PyObject *py_derive(PyObject *self, PyObject *args, PyObject *kw) {
         return PyErr_NoMemory();
     }
     for (Py_ssize_t k = 0; k <= nkeys; k++) off[k] = k * slots;
-    Out o = {(uint8_t *)PyBytes_AS_STRING(res), NULL, NULL, NULL, NULL, off, NULL, slots, 0};
+    Out o = {(uint8_t *)PyBytes_AS_STRING(res), NULL, NULL, NULL, NULL, off, NULL, slots, 0, 0, 0, 0};
     Py_BEGIN_ALLOW_THREADS
     run_backend(b, (const uint8_t *)keys.buf, 0, nkeys, &o);
     Py_END_ALLOW_THREADS
@@ -594,7 +604,7 @@ static PyObject *py_derive_columns(PyObject *self, PyObject *args, PyObject *kw)
         PyBuffer_Release(&keys);
         return PyErr_NoMemory();
     }
-    Out o = {NULL, NULL, NULL, NULL, NULL, off, have_valid ? (const int32_t *)valid.buf : NULL, slots, kd0};
+    Out o = {NULL, NULL, NULL, NULL, NULL, off, have_valid ? (const int32_t *)valid.buf : NULL, slots, kd0, 0, 1, 0};
     off[0] = 0;
     for (Py_ssize_t k = 0; k < nkeys; k++) off[k + 1] = off[k] + steps_of(&o, k);
     Py_ssize_t n = off[nkeys];
@@ -619,6 +629,30 @@ static PyObject *py_derive_columns(PyObject *self, PyObject *args, PyObject *kw)
     if (have_valid) PyBuffer_Release(&valid);
     PyBuffer_Release(&keys);
     return res;
+}
+
+/* bench(backend, nkeys, slots): the same chains with no output written (the multi-buffer bound of the path);
+ * returns the CPU-independent part of the work done: the number of compressions. Time it from Python. */
+static PyObject *py_bench(PyObject *self, PyObject *args) {
+    PyObject *bname;
+    Py_ssize_t nkeys;
+    int slots;
+    if (!PyArg_ParseTuple(args, "Oni", &bname, &nkeys, &slots)) return NULL;
+    int b = pick_backend(bname);
+    if (b < 0) return NULL;
+    if (nkeys < 0 || slots < 1 || slots > 86400) {
+        PyErr_SetString(PyExc_ValueError, "nkeys >= 0, slots 1..86400");
+        return NULL;
+    }
+    uint8_t *keys = PyMem_RawMalloc((size_t)nkeys * 32 + 1);
+    if (keys == NULL) return PyErr_NoMemory();
+    for (Py_ssize_t i = 0; i < nkeys * 32; i++) keys[i] = (uint8_t)(i * 131 + 7);
+    Out o = {NULL, NULL, NULL, NULL, NULL, NULL, NULL, slots, 0, 0, 0, 0};
+    Py_BEGIN_ALLOW_THREADS
+    run_backend(b, keys, 0, nkeys, &o);
+    Py_END_ALLOW_THREADS
+    PyMem_RawFree(keys);
+    return Py_BuildValue("(nI)", nkeys * (Py_ssize_t)slots, o.sink);
 }
 
 static PyObject *py_backend(PyObject *self, PyObject *unused) { return PyUnicode_FromString(B_NAMES[b_best]); }
@@ -646,6 +680,7 @@ static PyMethodDef methods[] = {
      "derive_columns(keys, slots, valid=None, backend=None) -> (hi, lo, kd, slot) as bytes of int64/int32"},
     {"backend", py_backend, METH_NOARGS, "backend() -> the path derive() uses by default on this CPU"},
     {"backends", py_backends, METH_NOARGS, "backends() -> every path this CPU can run"},
+    {"bench", py_bench, METH_VARARGS, "bench(backend, nkeys, slots) -> (compressions, checksum): the chains alone"},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef moddef = {PyModuleDef_HEAD_INIT, "_sha_kernel",

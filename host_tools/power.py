@@ -158,13 +158,51 @@ def readme_table(names: list[str], board: str = "esp32c3-supermini", model: dict
     return "\n".join(lines)
 
 
+# Profiles for a power-managed build (hardware/POWER.md): (name, advertising interval ms, scan s, every s).
+PM_PROFILES = (("pm-always-on", 200, 5, 50), ("pm-adv1s-scan2-60", 1000, 2, 60), ("pm-adv1s-scan2-300", 1000, 2, 300),
+               ("pm-adv2s-scan1-300", 2000, 1, 300))
+
+
+def pm_current(adv_ms: float, scan_s: float, period_s: float, chip: str = "esp32c3",
+               board: str = "esp32c3-supermini", model: dict | None = None) -> tuple[float, dict]:
+    """Projected average current of a power-managed build (automatic light sleep, BLE modem sleep, 32 kHz
+    crystal): the light-sleep floor instead of the awake CPU, plus receive and advertising events, plus the
+    board. A projection from the same figures as the stock model (hardware/POWER.md), not a measurement."""
+    m = model or load()
+    c = m["chips"][chip]
+    parts = {"light sleep": _v(c, "light_sleep_32k_ua") / 1000,
+             "scanning": _v(c, "rx_ma") * scan_s / period_s,
+             "advertising": _v(c, "tx_ma") * _v(c, "adv_event_ms") / adv_ms}
+    for k, v in board_overhead_ma(board, m).items():
+        if v:
+            parts[k] = v
+    return sum(parts.values()), parts
+
+
+def pm_table(model: dict | None = None) -> str:
+    m = model or load()
+    usable = _v(m["battery"], "usable_fraction")
+    caps = [float(x) for x in m["battery"]["options_mah"]["value"]]
+    lines = ["| Profile (power-managed build) | Advertising | Scanning | Average | "
+             + " | ".join(f"{c:g} mAh" for c in caps) + " |", "|" + "---|" * (4 + len(caps))]
+    for name, adv, scan, per in PM_PROFILES:
+        avg, _parts = pm_current(adv, scan, per, model=m)
+        lines.append(f"| `{name}` | continuous, {adv} ms | {scan} s every {per} s | {avg:.2f} mA | "
+                     + " | ".join(f"{c * usable / avg / 24:.0f} days" for c in caps) + " |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """`python -m host_tools.power --readme-table`: the profile table of firmware/README.md and hardware/README.md."""
+    """`python -m host_tools.power --readme-table`: the profile table of firmware/README.md and hardware/README.md;
+    `--pm-table`: the projections of hardware/POWER.md."""
     import sys
 
     args = sys.argv[1:] if argv is None else argv
+    if args == ["--pm-table"]:
+        print(pm_table())
+        return 0
     if args != ["--readme-table"]:
-        print("usage: python -m host_tools.power --readme-table", file=sys.stderr)
+        print("usage: python -m host_tools.power --readme-table | --pm-table", file=sys.stderr)
         return 2
     from bzfw import config
 

@@ -113,6 +113,7 @@ CREATE TABLE IF NOT EXISTS match_hits (
   rssi_min SMALLINT NOT NULL, rssi_max SMALLINT NOT NULL, rssi_mean SMALLINT NOT NULL, is_strict BOOLEAN NOT NULL);
 CREATE TABLE IF NOT EXISTS match_exposures (
   list_id BIGINT NOT NULL, token_id VARCHAR NOT NULL, entry BIGINT NOT NULL, summary VARCHAR NOT NULL);
+CREATE TABLE IF NOT EXISTS match_dirty (list_id BIGINT NOT NULL, token_id VARCHAR NOT NULL);
 """
 STORE_STEPS = [STORE_V1, STORE_V2]  # host_tools.dbfiles: step i takes the store from version i to i + 1
 STORE_SCHEMA_VERSION = len(STORE_STEPS)
@@ -260,10 +261,13 @@ def _insert_rows(con, rows: list[dict], pull_id: int | None, dedupe: bool = True
         con.execute(f"INSERT INTO encounters ({cols}) SELECT {cols} FROM new_rows")
         return len(rows)
     before = con.execute("SELECT COUNT(*) FROM encounters").fetchone()[0]
+    toks = sorted(set(new_rows["token_id"].tolist()))
+    # a pull is one token's: the stored side is cut to that token's rows before the anti-join
+    only = "e.token_id IN (" + ", ".join("'" + t.replace("'", "''") + "'" for t in toks) + ")"
     con.execute(
         f"INSERT INTO encounters ({cols}) SELECT {cols} FROM ("
         f"  SELECT *, row_number() OVER (PARTITION BY token_id, day, file_offset) AS k FROM new_rows) AS n"
-        f" WHERE n.k = 1 AND NOT EXISTS (SELECT 1 FROM encounters e WHERE e.token_id = n.token_id"
+        f" WHERE n.k = 1 AND NOT EXISTS (SELECT 1 FROM encounters e WHERE {only} AND e.token_id = n.token_id"
         f"   AND e.day = n.day AND e.file_offset = n.file_offset)")
     return con.execute("SELECT COUNT(*) FROM encounters").fetchone()[0] - before
 
@@ -314,8 +318,10 @@ class StationDB:
         except (sqlite3.Error, OSError) as e:
             raise UsageError(f"cannot open the station database {self.path}: {e}") from None
         self._extents: dict[str, dict[int, tuple[int, int]]] = {}
-        with self.store() as con:  # creates or migrates the encounter store; settles interrupted stores
-            self._settle(con)
+        if self.con.execute("SELECT 1 FROM pulls WHERE status = 'storing' LIMIT 1").fetchone() is not None \
+                or not paths.encounter_store(self.path).exists():
+            with self.store() as con:  # creates or migrates the encounter store; settles interrupted stores
+                self._settle(con)
 
     def close(self) -> None:
         self.con.close()

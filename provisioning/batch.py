@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from host_tools.errors import BzError, UsageError
 from host_tools.progress import ProgressFn, no_progress
 from provisioning import secrets
-from provisioning.registry import MAX_TEXT, TOKEN_ID_RE, Registry, _text, new_token_id, now_ms
+from provisioning.registry import MAX_TEXT, TOKEN_ID_RE, Registry, check_text, new_token_id, now_ms
 
 CSV_COLUMNS = ("name", "ref", "phone", "note", "port", "board", "profile", "token_id")
 
@@ -86,7 +86,7 @@ MAX_ROWS = 100_000
 
 def _field_problem(value: str | None, fname: str, limit: int) -> str | None:
     try:
-        _text(value, fname, limit, required=False, lines=fname == "note")
+        check_text(value, fname, limit, required=False, lines=fname == "note")
     except UsageError as e:
         return str(e)
     return None

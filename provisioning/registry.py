@@ -362,7 +362,7 @@ def _depth(obj: object) -> int:
     return best
 
 
-def _text(v: object, where: str, limit: int, required: bool = False, lines: bool = False) -> str | None:
+def check_text(v: object, where: str, limit: int, required: bool = False, lines: bool = False) -> str | None:
     """Text of at most `limit` characters without control characters (`lines`: tabs and newlines allowed)."""
     if v is None and not required:
         return None
@@ -447,16 +447,16 @@ def check_export(data: object) -> dict:
     for i, w in enumerate(data["wearers"]):
         where = f"wearers[{i}]"
         _keys(w, where, _WEARER_KEYS, ("ref", "name"))
-        ref = _text(w["ref"], f"{where}.ref", MAX_TEXT["ref"], required=True)
+        ref = check_text(w["ref"], f"{where}.ref", MAX_TEXT["ref"], required=True)
         assert ref is not None
         if ref.strip() != ref:
             raise UsageError(f"{where}.ref: leading or trailing spaces")
         if ref in refs:
             raise UsageError(f"{where}.ref: {ref[:40]!r} already in wearers[{refs[ref]}]")
         refs[ref] = i
-        wearers.append({"ref": ref, "name": _text(w["name"], f"{where}.name", MAX_TEXT["name"], required=True),
-                        "phone": _text(w.get("phone"), f"{where}.phone", MAX_TEXT["phone"]),
-                        "note": _text(w.get("note"), f"{where}.note", MAX_TEXT["note"], lines=True),
+        wearers.append({"ref": ref, "name": check_text(w["name"], f"{where}.name", MAX_TEXT["name"], required=True),
+                        "phone": check_text(w.get("phone"), f"{where}.phone", MAX_TEXT["phone"]),
+                        "note": check_text(w.get("note"), f"{where}.note", MAX_TEXT["note"], lines=True),
                         "created_ms": _int(w.get("created_ms"), f"{where}.created_ms", 0, 2**53)})
     tokens, tids = [], {}
     for i, t in enumerate(data["tokens"]):
@@ -471,7 +471,7 @@ def check_export(data: object) -> dict:
         tids[tid] = i
         if t["status"] not in TOKEN_STATUSES:
             raise UsageError(f"{where}.status: {str(t['status'])[:20]!r} is not one of {', '.join(TOKEN_STATUSES)}")
-        wref = _text(t.get("wearer_ref"), f"{where}.wearer_ref", MAX_TEXT["ref"])
+        wref = check_text(t.get("wearer_ref"), f"{where}.wearer_ref", MAX_TEXT["ref"])
         if wref is not None and wref not in refs:
             raise UsageError(f"{where}.wearer_ref: {wref[:40]!r} is not among the export's wearers")
         sealed = t.get("sealed_secret")
@@ -480,9 +480,9 @@ def check_export(data: object) -> dict:
                 raise UsageError(f"{where}.sealed_secret: the export has no kdf to open it with")
             _hex(sealed, f"{where}.sealed_secret", (_SEALED_SECRET_LEN, _SEALED_SECRET_LEN))
         tokens.append({"token_id": tid, "status": t["status"], "wearer_ref": wref, "sealed_secret": sealed,
-                       "board": _text(t.get("board"), f"{where}.board", MAX_TEXT["board"]),
-                       "profile": _text(t.get("profile"), f"{where}.profile", MAX_TEXT["profile"]),
-                       "fw": _text(t.get("fw"), f"{where}.fw", MAX_TEXT["fw"]),
+                       "board": check_text(t.get("board"), f"{where}.board", MAX_TEXT["board"]),
+                       "profile": check_text(t.get("profile"), f"{where}.profile", MAX_TEXT["profile"]),
+                       "fw": check_text(t.get("fw"), f"{where}.fw", MAX_TEXT["fw"]),
                        "created_ms": _int(t.get("created_ms"), f"{where}.created_ms", 0, 2**53),
                        "provisioned_ms": _int(t.get("provisioned_ms"), f"{where}.provisioned_ms", 0, 2**53)})
     return {"kdf": kdf, "check": data.get("check"), "wearers": wearers, "tokens": tokens}

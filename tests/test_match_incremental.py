@@ -111,11 +111,13 @@ def test_incremental_in_any_order_equals_one_full_rematch(tmp_path_factory, seed
                             store.matches(db)))
     assert inc == full and inc_shown == full_shown
     # and the full re-match is the CLI's matcher over the same store, list by list
-    from host_tools.match import engine, exposures, logs, scoring
+    from host_tools.match import calibration, engine, exposures, logs, scoring
 
+    offs, profs = calibration.offsets(db), calibration.token_profiles(db)
     for lst in store.lists(db):
         res = engine.run_match(exposures.read_exposures([lst["path"]]), logs.db_logs(db) if _any(db) else [],
-                               mode="scored", thresholds=scoring.Thresholds())
+                               mode="scored", thresholds=scoring.Thresholds(),
+                               receiver_of=lambda info: scoring.Receiver.from_info(info, offs, profs))
         want = sorted((lr.info["token_id"], e["entry"], e["duration_ms"], e["risk"]) for lr in res.logs
                       for e in lr.exposures)
         got = sorted((t, e, s["duration_ms"], s["risk"]) for lid, t, e, s in full if lid == lst["id"])
@@ -176,3 +178,22 @@ def test_the_worker_process_coalesces_pokes_and_a_full_rematch_is_a_poke(tmp_pat
         assert matcher.current_exposures(db) == inc
     finally:
         m.close()
+
+
+def test_full_rematch_command(tmp_path, capsys):
+    from host_tools import cli
+
+    db = tmp_path / "station.db"
+    _station(db)
+    key = bytes(range(1, 33))
+    ws = DAY0 * ids.DAY_MS + 7 * SLOT_MS
+    _apply(db, tmp_path, ("list", 0, [(key, DAY0)]))
+    _apply(db, tmp_path, ("pull", TOKENS[1], [{
+        "token_id": TOKENS[1], "day": DAY0, "file_offset": 0, "contact_id": ids.slot_id(key, 7), "kind": 0, "slot": 7,
+        "first_seen_ms": ws, "last_seen_ms": ws + 800_000, "raw_first_seen_ms": ws, "raw_last_seen_ms": ws + 800_000,
+        "correction_ms": 0, "count": 50, "rssi_min": -60, "rssi_max": -50, "rssi_mean": -55, "pull_id": 0}]))
+    assert cli.main(["match", "--db", str(db), "--rematch", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["lists"] == 1 and out["pulls"] == 1 and out["matches"] == 1
+    assert [m["token_id"] for m in store.matches(db)] == [TOKENS[1]]
+    assert cli.main(["match", "--db", str(db), "--rematch", "--exposures", "x.json"]) == 2

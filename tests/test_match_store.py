@@ -85,8 +85,8 @@ def test_store_has_a_schema_version_and_mode_0600_beside_the_database(tmp_path):
         assert dbfiles.version(con, "encounters") == stationdb.STORE_SCHEMA_VERSION == 2
         con.execute("UPDATE schema_versions SET version = 99 WHERE component = 'encounters'")
     stationdb._ready.clear()
-    with pytest.raises(UsageError, match="newer bztoken"):
-        StationDB(db)
+    with pytest.raises(UsageError, match="newer bztoken"), StationDB(db) as sdb:
+        sdb.count_encounters()  # the first use of the store refuses it
 
 
 def test_migration_refuses_to_drop_rows_it_did_not_move(tmp_path):
@@ -104,8 +104,8 @@ def test_migration_refuses_to_drop_rows_it_did_not_move(tmp_path):
     con.commit()
     con.close()
     stationdb._ready.clear()
-    with pytest.raises(UsageError, match="were moved"):
-        StationDB(db)
+    with pytest.raises(UsageError, match="were moved"), StationDB(db) as sdb:
+        sdb.count_encounters()
     con = sqlite3.connect(db)
     assert con.execute("SELECT COUNT(*) FROM encounters").fetchone()[0] == 1  # still there
     con.close()

@@ -55,6 +55,8 @@ class GattSync:
     def __init__(self, ble, server, clock, radio, board=None, mode_ms=120000, long_press_ms=3000):
         self._ble = ble
         self.server = server  # a SyncServer of its own: its session is not the serial link's
+        if hasattr(server, "plain_provision"):
+            server.plain_provision = False  # a first secret in clear over the air: refused
         self._clock = clock
         self._radio = radio
         self._board = board

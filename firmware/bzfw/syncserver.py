@@ -109,6 +109,7 @@ class SyncServer:
         self._lock_from_flash()
         self._confirm_at = None
         self.requests = 0
+        self.plain_provision = True  # False on the BLE link: a first secret goes over the cable only
         _pool()
 
     @property
@@ -435,6 +436,9 @@ class SyncServer:
     def _provision(self, p, authed):
         if self.ctx.secret is not None and not authed:
             raise _Refuse(wire.E_STATE, b"provisioned: authenticate first")
+        if not authed and not self.plain_provision:
+            # A first secret cannot be encrypted (no key is shared yet): never over the radio.
+            raise _Refuse(wire.E_STATE, b"first provisioning over the USB cable only")
         d = _json_obj(p)
         tid = d["token_id"]
         secret = _unhex(d["secret"])

@@ -10,8 +10,11 @@ from host_tools.errors import UsageError
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("match", help="match Bluezone F0 exposure entries against contact logs")
-    p.add_argument("--exposures", nargs="+", required=True, metavar="FILE",
+    p.add_argument("--exposures", nargs="+", metavar="FILE",
                    help="push payloads {data: [...]}, InfoF objects, or bztoken export-keys files")
+    p.add_argument("--rematch", action="store_true",
+                   help="with --db: match every list the station imported against every stored log again, from "
+                        "nothing, and refresh the station's matches (the station does this incrementally by itself)")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--log", nargs="+", metavar="FILE",
                      help="Bluezone data_trace.txt exports or bztoken export-log files (JSON/CSV)")
@@ -42,6 +45,20 @@ def cmd_match(args: argparse.Namespace) -> int:
         raise UsageError(f"--max-ids {args.max_ids} is too small (at least 100,000)")
     if args.token and not args.db:
         raise UsageError("--token goes with --db")
+    if args.rematch:
+        if not args.db or args.exposures or args.token:
+            raise UsageError("--rematch goes with --db alone (the station's own lists are matched)")
+        from host_tools.match.logs import _check_db
+        from host_tools.station import matcher
+
+        _check_db(args.db)
+        res = matcher.match_all(args.db)
+        print(json.dumps(res) if args.json else
+              f"{res['lists']} list(s) matched against {res['pulls']} pull(s): {res['matches']} match(es), "
+              f"{res['seconds']} s")
+        return 0
+    if not args.exposures:
+        raise UsageError("--exposures FILE... is needed", hint="or --db PATH --rematch for the station's own lists")
     jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
     from host_tools.match import calibration, scoring
 

@@ -22,6 +22,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--jobs", type=int, default=None, metavar="N", help="runs in parallel (default: CPUs, max 4)")
     p.add_argument("--one-positive", action="store_true",
                    help="only the scenario's positive wearer tests positive (default: each wearer in turn)")
+    p.add_argument("--sleep-clock", choices=["rc", "xtal32k"], default=None,
+                   help="the tokens' deep-sleep clock: rc (stock build, the default) or xtal32k (a 32 kHz crystal)")
+    p.add_argument("--rate-correction", action="store_true",
+                   help="clock discipline: each token corrects its rate by the one the station measured at its sync")
     p.add_argument("--copies", type=int, default=1, metavar="N",
                    help="a crowd: N side-by-side copies of the scenario's places and groups (default 1)")
     p.add_argument("--sim-only", action="store_true",
@@ -76,12 +80,21 @@ def cmd_sim(args: argparse.Namespace) -> int:
         raise UsageError(f"--out {args.out} is a file, not a directory")
     out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="bztoken-sim-"))
     if args.sim_only:
+        if args.sleep_clock:
+            sc.sleep_clock = args.sleep_clock
+        if args.rate_correction:
+            sc.clock["rate_correction"] = 1.0
         return _sim_only(sc, out, profs, args.json)
     jobs = args.jobs or report.default_jobs()
     if jobs < 1:
         raise UsageError("--jobs must be at least 1")
     t0 = time.perf_counter()
-    results = report.sweep(sc, path, out, profs, jobs, all_positive=not args.one_positive,
+    clock = {}
+    if args.sleep_clock:
+        clock["sleep_source"] = args.sleep_clock
+    if args.rate_correction:
+        clock["rate_correction"] = 1.0
+    results = report.sweep(sc, path, out, profs, jobs, all_positive=not args.one_positive, clock=clock or None,
                            progress=for_cli(args.json))
     files = report.write_all(results, sc, out)
     wall = time.perf_counter() - t0
@@ -134,6 +147,13 @@ def summary(sc, results: list[dict], files: dict, wall: float) -> str:
             if c and c["tp"] + c["fn"]:
                 rec.append(f"{k} {100 * c['tp'] / (c['tp'] + c['fn']):.0f}%")
         lines.append(f"{r['profile']}: near-minutes recall by the detecting device: {', '.join(rec)}")
+    for r in results:
+        dirs = r.get("directions", {}).get("near-minutes", {})
+        if dirs:
+            per = ", ".join(f"{k} {100 * v['recall']:.0f}%" for k, v in dirs.items())
+            days = f"{r['token_days']:.1f} days on {report.TOKEN_BOARD} with {report.TOKEN_MAH:g} mAh; " \
+                if "token_days" in r else ""
+            lines.append(f"{r['profile']}: {days}near-minutes recall per direction: {per}")
     for r in results:
         nm = r.get("named_positive")
         if nm:

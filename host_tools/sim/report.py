@@ -71,18 +71,24 @@ ROC_NAME = "recall_vs_precision.png"
 
 
 def _one(args) -> dict:
-    scenario_path, workdir, prof, all_positive = args
+    scenario_path, workdir, prof, all_positive, clock = args
     sc = load(scenario_path)
+    if clock:
+        sc.clock.update({k: v for k, v in clock.items() if k != "sleep_source"})
+        sc.sleep_clock = clock.get("sleep_source", sc.sleep_clock)
     res = pipeline.run(sc, Path(workdir), prof, all_positive=all_positive)
-    return res.to_json()
+    out = res.to_json()
+    out["clock"] = {"sleep_source": sc.sleep_clock, **sc.clock}
+    return out
 
 
 def sweep(sc: Scenario, scenario_path: Path, out: Path, profiles: list[str], jobs: int = 1,
-          all_positive: bool = True, progress=None) -> list[dict]:
-    """One pipeline run per profile; returns the summaries with battery life added, in profile order."""
+          all_positive: bool = True, progress=None, clock: dict | None = None) -> list[dict]:
+    """One pipeline run per profile; returns the summaries with battery life added, in profile order.
+    `clock` overrides the scenario's clock keys (sleep_source, rate_correction, ...) in every run."""
     for p in profiles:
         get_profile(p)  # fail on a bad name before anything runs
-    tasks = [(str(scenario_path), str(out / "runs" / p), p, all_positive) for p in profiles]
+    tasks = [(str(scenario_path), str(out / "runs" / p), p, all_positive, clock) for p in profiles]
     if jobs > 1 and len(tasks) > 1:
         with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as ex:
             results = []
@@ -102,7 +108,7 @@ def sweep(sc: Scenario, scenario_path: Path, out: Path, profiles: list[str], job
         r["profile"] = p
         r["profile_description"] = prof.describe()
         r["battery"] = {c: round(power.battery_life(prof, c, model).days, 2) for c in power.CHIPS}
-        r["token_days"] = round(power.board_life(prof, TOKEN_BOARD, TOKEN_MAH, model).days, 2)
+        r["token_days"] = power.board_life(prof, TOKEN_BOARD, TOKEN_MAH, model).days  # unrounded: printed once
         r["avg_current_ma"] = {c: round(power.battery_life(prof, c, model).avg_ma, 2) for c in power.CHIPS}
     return results
 

@@ -102,30 +102,79 @@ def _store_hits(con, list_id: int, res: dict[str, np.ndarray]) -> set[tuple[int,
     return {(list_id, str(t)) for t in np.unique(hits["token_id"])}
 
 
-def _rescore(con, pairs: set[tuple[int, str]], th, receiver_of) -> None:
-    """Score every (list, token) pair from all its hits; replace its exposures."""
+def _fetch_hits(con, pairs: set[tuple[int, str]]) -> dict[str, np.ndarray]:
+    """Every hit of the given (list, token) pairs, in one query."""
+    if not pairs:
+        return {}
+    pl = sorted(pairs)
+    want = {"list_id": np.array([p[0] for p in pl], np.int64),
+            "token_id": np.array([p[1] for p in pl], dtype=object)}
+    con.register("want_pairs", want)
+    try:
+        cols = ", ".join("h." + c for c in _HIT_COLS)
+        h = con.execute(f"SELECT h.list_id, h.token_id, {cols} FROM match_hits h "
+                        "JOIN want_pairs w ON h.list_id = w.list_id AND h.token_id = w.token_id "
+                        "ORDER BY h.list_id, h.token_id, h.row_no, h.entry, h.ws").fetchnumpy()
+    finally:
+        con.unregister("want_pairs")
+    return {k: np.asarray(v) for k, v in h.items()}
+
+
+def _score(hits: dict[str, np.ndarray], th, receiver_of) -> list[list]:
+    """[list_id, token_id, entry, summary JSON] for every exposure of the hits' pairs."""
     from host_tools.match import query
     from host_tools.match.scoring import Rows, exposures
 
-    for list_id, token in sorted(pairs):
-        h = con.execute(f"SELECT {', '.join(_HIT_COLS)} FROM match_hits WHERE list_id = ? AND token_id = ? "
-                        "ORDER BY row_no, entry, ws", [list_id, token]).fetchnumpy()
-        h = {k: np.asarray(v) for k, v in h.items()}
-        cids = np.frombuffer(query.join_ids(h["cid_hi"], h["cid_lo"]), dtype="V12")
-        rows = Rows(h["entry"].astype(np.int64), h["ws"].astype(np.int64), h["first_seen_ms"].astype(np.int64),
-                    h["last_seen_ms"].astype(np.int64), h["count"].astype(np.int64), h["rssi_min"].astype(np.int64),
-                    h["rssi_max"].astype(np.int64), h["rssi_mean"].astype(np.int64), ~h["is_strict"].astype(bool),
-                    cids)
-        exps = exposures(th, rows, receiver_of({"source": "station-db", "token_id": token})) if len(rows) else []
-        con.execute("DELETE FROM match_exposures WHERE list_id = ? AND token_id = ?", [list_id, token])
-        if exps:
-            con.executemany("INSERT INTO match_exposures VALUES (?, ?, ?, ?)",
-                            [[list_id, token, int(e["entry"]), json.dumps(e, sort_keys=True)] for e in exps])
+    out: list[list] = []
+    if not hits or not len(hits["list_id"]):
+        return out
+    lid, tok = hits["list_id"], hits["token_id"].astype(str)
+    cids = np.frombuffer(query.join_ids(hits["cid_hi"], hits["cid_lo"]), dtype="V12")
+    change = np.flatnonzero((lid[1:] != lid[:-1]) | (tok[1:] != tok[:-1])) + 1
+    for sel in np.split(np.arange(len(lid)), change):
+        rows = Rows(hits["entry"][sel].astype(np.int64), hits["ws"][sel].astype(np.int64),
+                    hits["first_seen_ms"][sel].astype(np.int64), hits["last_seen_ms"][sel].astype(np.int64),
+                    hits["count"][sel].astype(np.int64), hits["rssi_min"][sel].astype(np.int64),
+                    hits["rssi_max"][sel].astype(np.int64), hits["rssi_mean"][sel].astype(np.int64),
+                    ~hits["is_strict"][sel].astype(bool), cids[sel])
+        token = str(tok[sel[0]])
+        for e in exposures(th, rows, receiver_of({"source": "station-db", "token_id": token})):
+            out.append([int(lid[sel[0]]), token, int(e["entry"]), json.dumps(e, sort_keys=True)])
+    return out
+
+
+def _replace_exposures(con, pairs: set[tuple[int, str]], rows: list[list]) -> None:
+    if not pairs:
+        return
+    pl = sorted(pairs)
+    gone = {"list_id": np.array([p[0] for p in pl], np.int64),
+            "token_id": np.array([p[1] for p in pl], dtype=object)}
+    con.register("gone_pairs", gone)
+    try:
+        con.execute("DELETE FROM match_exposures WHERE EXISTS (SELECT 1 FROM gone_pairs g WHERE "
+                    "g.list_id = match_exposures.list_id AND g.token_id = match_exposures.token_id)")
+    finally:
+        con.unregister("gone_pairs")
+    if rows:
+        new = {"list_id": np.array([r[0] for r in rows], np.int64),
+               "token_id": np.array([r[1] for r in rows], dtype=object),
+               "entry": np.array([r[2] for r in rows], np.int64),
+               "summary": np.array([r[3] for r in rows], dtype=object)}
+        con.register("new_exposures", new)
+        try:
+            con.execute("INSERT INTO match_exposures SELECT list_id, token_id, entry, summary FROM new_exposures")
+        finally:
+            con.unregister("new_exposures")
 
 
 def run_batch(db: str | Path, lists: _Lists | None = None, full: bool = False) -> dict:
     """Bring the matches up to date: pending pulls against matched lists, then lists not matched yet (or
-    changed) against the stored logs of their days; with `full`, everything again from nothing. Returns counts."""
+    changed) against the stored logs of their days; with `full`, everything again from nothing. Returns counts.
+
+    Two short sessions on the encounter store, so syncs waiting to store a pull wait little: the first joins
+    and records the hits, and which (list, token) pairs they touched (`match_dirty`); scoring runs with the
+    store closed; the second replaces those pairs' exposures and clears `match_dirty`. A batch cut between the
+    two leaves its pairs dirty, and the next batch scores them."""
     from host_tools import stationdb
     from host_tools.match import calibration, scoring
 
@@ -145,19 +194,21 @@ def run_batch(db: str | Path, lists: _Lists | None = None, full: bool = False) -
         con.execute("BEGIN")
         try:
             if full:
-                for t in ("match_lists", "match_pulls", "match_hits", "match_exposures"):
+                for t in ("match_lists", "match_pulls", "match_hits", "match_exposures", "match_dirty"):
                     con.execute(f"DELETE FROM {t}")
             done = {int(r[0]): r[1] for r in con.execute("SELECT list_id, sha256 FROM match_lists").fetchall()}
-            gone = [lid for lid in done if lid not in {lst["id"] for lst in active}]
+            ids_now = {lst["id"] for lst in active}
+            gone = [lid for lid in done if lid not in ids_now]
             stale = [lst["id"] for lst in active if lst["id"] in done and done[lst["id"]] != lst["sha256"]]
             for lid in gone + stale:  # a list removed or replaced: its hits and exposures go with it
-                for t in ("match_lists", "match_hits", "match_exposures"):
+                for t in ("match_lists", "match_hits", "match_exposures", "match_dirty"):
                     con.execute(f"DELETE FROM {t} WHERE list_id = ?", [lid])
                 done.pop(lid, None)
             pending = [int(r[0]) for r in con.execute(
                 "SELECT DISTINCT pull_id FROM encounters WHERE pull_id NOT IN (SELECT pull_id FROM match_pulls)"
             ).fetchall()]
-            pairs: set[tuple[int, str]] = set()
+            pairs: set[tuple[int, str]] = {(int(a), str(b)) for a, b in con.execute(
+                "SELECT DISTINCT list_id, token_id FROM match_dirty").fetchall()}
             if pending and done:
                 where = "e.pull_id IN (" + ", ".join(str(p) for p in pending) + ")"
                 for lst in active:
@@ -174,15 +225,28 @@ def run_batch(db: str | Path, lists: _Lists | None = None, full: bool = False) -
                 out["lists"] += 1
             if pending:
                 con.executemany("INSERT INTO match_pulls VALUES (?)", [[p] for p in pending])
-            out["pulls"] = len(pending)
-            _rescore(con, pairs, th, receiver_of)
-            out["pairs"] = len(pairs)
+            con.execute("DELETE FROM match_dirty")
+            if pairs:
+                con.executemany("INSERT INTO match_dirty VALUES (?, ?)", [list(p) for p in sorted(pairs)])
+            hits = _fetch_hits(con, pairs)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    out["pulls"] = len(pending)
+    scored = _score(hits, th, receiver_of)  # the store is free for syncs meanwhile
+    with stationdb.store(db) as con:
+        con.execute("BEGIN")
+        try:
+            _replace_exposures(con, pairs, scored)
+            con.execute("DELETE FROM match_dirty")
             exps = con.execute("SELECT list_id, token_id, summary FROM match_exposures "
                                "ORDER BY list_id, token_id, entry").fetchall()
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
+    out["pairs"] = len(pairs)
     out["matches"] = _publish(db, active, exps)
     out["seconds"] = round(time.perf_counter() - t0, 3)
     return out

@@ -322,3 +322,19 @@ def test_scan_response_is_the_complete_128_bit_uuid_list():
     eq(len(sr), 18, "length")
     eq(sr[:2], b"\x11\x07", "AD header")
     eq(sr[2:], bytes(reversed(bytes.fromhex(gattsync.SERVICE_UUID.replace("-", "")))), "little-endian UUID")
+
+
+def test_first_provisioning_is_refused_over_ble():
+    # A token without a secret shares no key with anyone: its first secret would cross the air in clear.
+    from test_syncserver import Ctx
+
+    from bzfw import syncserver, wire
+
+    ctx = Ctx(secret=None)
+    srv = syncserver.SyncServer(ctx)
+    install_bluetooth()
+    gattsync.GattSync(FakeBLE(), srv, FakeTime(0), None)
+    line = wire.encode(0, 5, wire.PROVISION, 0, b'{"token_id": "BZT-9", "secret": "' + b"ab" * 32 + b'"}')
+    (f,) = wire.Decoder().feed(srv.feed(line))
+    eq(f.status, wire.E_STATE, "refused")
+    eq(ctx.secret, None, "nothing provisioned")
