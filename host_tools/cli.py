@@ -55,7 +55,8 @@ def _parser_class():
         """argparse, with a usage error as one line `bztoken: ...` (exit 2) and a hint to --help."""
 
         def error(self, message: str):  # type: ignore[override]
-            sys.stderr.write(f"bztoken: {self.prog}: {message}\nhint: {self.prog} --help\n")
+            where = self.prog.removeprefix("bztoken").strip()
+            sys.stderr.write(f"bztoken: {where + ': ' if where else ''}{message}\nhint: {self.prog} --help\n")
             raise SystemExit(2)
 
     return Parser

@@ -5,6 +5,9 @@ import math
 
 import numpy as np
 import pytest
+from conftest import DEEP
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bzfw import ids
 from host_tools.errors import UsageError
@@ -178,3 +181,32 @@ def test_sender_kind_per_entry():
     assert calibration.tx_dbm("token") - calibration.tx_dbm("android") == pytest.approx(
         calibration.rssi_1m("token") - calibration.rssi_1m("android") - calibration.worn_loss("token")
         + calibration.worn_loss("android"))
+
+
+
+@st.composite
+def _records(draw):
+    n = draw(st.integers(1, 30))
+    rows = []
+    for _ in range(n):
+        t = T0 * 1000 + draw(st.integers(0, 6 * 3_600_000))
+        span = draw(st.sampled_from([0, 5_000, 60_000, 170_000]))
+        r = draw(st.integers(-100, -40))
+        rows.append((ids.slot_id(KEY, ids.slot_of(t) % 96), t, t + span, draw(st.integers(1, 40)), r - 2, r + 2, r))
+    return rows
+
+
+@settings(max_examples=200 if DEEP else 20, deadline=None)
+@given(_records(), st.sampled_from(["token", "android", "ios"]), st.integers(1, 20))
+def test_near_minutes_invariants(rows, kind, lift):
+    """Whatever the records: the slots add up to the total, no slot holds more than 15 minutes, near time is
+    part of the covered time, and a stronger signal never means fewer near-minutes."""
+    rcv = scoring.Receiver(kind, sampling_s=50 if kind == "token" else None)
+    x = _score(make_log("x", rows, {"source": "test"}), rcv)
+    by_slot = sum(s["near_min"] for s in x["near_min_by_slot"])
+    assert by_slot == pytest.approx(x["near_min"], abs=0.01 * len(rows) + 0.05)
+    assert all(s["near_min"] <= 15.0 + 1e-6 for s in x["near_min_by_slot"])
+    assert x["near_min"] * 60 <= sum(x["buckets_s"].values()) + 1e-6
+    up = [(c, a, b, n, lo + lift, hi + lift, m + lift) for c, a, b, n, lo, hi, m in rows]
+    y = _score(make_log("x", up, {"source": "test"}), rcv)
+    assert y["near_min"] >= x["near_min"] - 1e-6
