@@ -138,9 +138,14 @@ def test_demo_end_to_end(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "Parsed back: bluezone_android" in out
     assert "50 devices (40 tokens, 10 phones)" in out and "positive 6A#4 had" in out
-    for prof in ("always-on", "eco", "eco-4s-300"):
+    from host_tools.commands.demo import DEMO_PROFILES
+
+    assert "cycle" in DEMO_PROFILES  # the firmware's default
+    for prof in DEMO_PROFILES:
         assert f"\n{prof} " in out
+    assert "days on esp32c3-supermini with 1000 mAh" in out and "token hears token" in out
     assert (tmp_path / "report.html").exists() and (tmp_path / "detection_vs_battery.png").exists()
+    assert (tmp_path / "pareto.png").exists()
 
 
 @pytest.mark.slow
