@@ -108,6 +108,7 @@ def run(report) -> None:
     from blesim.world import World
 
     from host_tools.ble.transport import BleTransport
+    from host_tools.errors import LinkError
     from host_tools.stationdb import StationDB
     from host_tools.sync.client import SyncClient
     from host_tools.sync.pull import pull
@@ -122,12 +123,24 @@ def run(report) -> None:
             _seed(tok)
             with tok, tempfile.TemporaryDirectory() as d, StationDB(Path(d) / "st.db") as db:
                 tok.app.gatt.enter()
-                time.sleep(0.3)
+                # connectable once its sync-mode advert is up: wait for that rather than a fixed time (on a
+                # loaded machine 0.3 s was not always enough: "no connectable device")
+                tok.wait_for(lambda t=tok: t.app.gatt.conn is None and t.app.radio.sync_resp is not None,
+                             timeout=30, what="the sync-mode advert")
                 addr = ":".join(f"{x:02X}" for x in tok.app.radio.addr)
-                tr = BleTransport(addr, backend=client_cls)
-                tap = _Tap(tok, tr)
-                t0 = time.perf_counter()
-                s = pull(SyncClient(tr, timeout=2.0), db, lambda _t: SECRET)
+                for attempt in range(3):  # a connect lost to load is retried; a pull resumes where it stopped
+                    tr = BleTransport(addr, backend=client_cls)
+                    tap = _Tap(tok, tr)
+                    t0 = time.perf_counter()
+                    try:
+                        s = pull(SyncClient(tr, timeout=2.0), db, lambda _t: SECRET)
+                        break
+                    except LinkError:
+                        tr.close()
+                        if attempt == 2:
+                            raise
+                        tok.wait_for(lambda t=tok: t.app.gatt.conn is None and t.app.radio.sync_resp is not None,
+                                     timeout=30, what="the sync-mode advert again")
                 dt = time.perf_counter() - t0
                 tr.close()
                 assert s["records"] == RECORDS, s  # a broken run must not print a figure

@@ -113,6 +113,34 @@ def _iso(day: int) -> str:
     return (datetime.date(1970, 1, 1) + datetime.timedelta(days=day)).isoformat()
 
 
+def _tree(pid: int) -> list[int]:
+    kids: dict[int, list[int]] = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+                kids.setdefault(ppid, []).append(int(d))
+            except (OSError, ValueError, IndexError):
+                pass
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(kids.get(p, []))
+    return out
+
+
+def _cpu_s(pid: int) -> float | None:
+    """User + system CPU seconds of one process so far (its own, not its children's)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def _tree_rss(pid: int) -> int:
     """Resident bytes of a process and all its descendants (from /proc)."""
     kids: dict[int, list[int]] = {}
@@ -141,11 +169,16 @@ def _run(args: list[str]) -> tuple[float, int, dict]:
     proc = subprocess.Popen([sys.executable, "-m", "host_tools.cli", *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, cwd=ROOT)
     peak = [0]
+    cpu: dict[int, float] = {}  # CPU seconds per process of the tree, at its last sample
     stop = threading.Event()
 
     def sample():
         while not stop.wait(0.2):
             peak[0] = max(peak[0], _tree_rss(proc.pid))
+            for p in _tree(proc.pid):
+                c = _cpu_s(p)
+                if c is not None:
+                    cpu[p] = max(cpu.get(p, 0.0), c)
 
     th = threading.Thread(target=sample, daemon=True)
     th.start()
@@ -155,7 +188,7 @@ def _run(args: list[str]) -> tuple[float, int, dict]:
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
         raise RuntimeError(f"hub match failed ({proc.returncode}): {err.strip().splitlines()[-1:]}")
-    return wall, peak[0], json.loads(out.strip().splitlines()[-1])
+    return wall, peak[0], sum(cpu.values()), json.loads(out.strip().splitlines()[-1])
 
 
 def run(report) -> None:
@@ -171,13 +204,16 @@ def run(report) -> None:
             args += ["--master", "local[2]", "--conf", "spark.driver.memory=8g", "--conf", "spark.ui.enabled=false",
                      "--conf", "spark.sql.shuffle.partitions=4"]
         load0 = os.getloadavg()[0]
-        wall, peak, s = _run(args)
+        wall, peak, cpu, s = _run(args)
         report(f"{eng}: load average before / after", f"{load0:.1f} / {os.getloadavg()[0]:.1f}", "",
                f"on {os.cpu_count()} cores: above that, other work shared the CPU")
         found[eng] = (s["matches"], s["exposures_found"])
         peer = "issue: 15 s (DuckDB join)" if eng == "duckdb" else "issue: 77-93 s (PySpark local[2] join)"
         report(f"{eng}: {ROWS / 1e6:g} M rows x {s['exposures']['key_days']:,} key-days, wall", wall, "s", peer)
         report(f"{eng}: rows per second", ROWS / wall, "rows/s")
+        report(f"{eng}: CPU time of the process tree", cpu, "s", "sampled every 0.2 s: load-independent, for sizing")
+        report(f"{eng}: rows per CPU second", ROWS / cpu if cpu else 0.0, "rows/s/core",
+               "start-up included (JVM, Python workers, derivation)")
         report(f"{eng}: peak memory (process tree)", peak / 2**20, "MiB")
         report(f"{eng}: matching slots strict / scored", f"{s['matches'].get('strict', 0)} / "
                f"{s['matches'].get('scored', 0)}", "", f"of {PLANTED} planted (some just outside the rules)")

@@ -149,3 +149,21 @@ def test_a_new_random_token_id_never_leaks(tmp_path):
         vals = b"\n".join(_values(p))
         for t in toks:
             assert t.encode() not in vals and toks[t] not in vals and names[t].encode() not in vals
+
+
+def test_duckdb_engine_refuses_remote_uris(province, tmp_path, capsys):  # noqa: F811
+    code = main(["hub", "match", "--engine", "duckdb", "--logs", "s3a://bucket/logs", "--exposures",
+                 str(province["list"]), "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 2 and "the DuckDB engine reads and writes local folders" in err and "Traceback" not in err
+
+
+def test_import_cli(province, exported, tmp_path, capsys):  # noqa: F811
+    out = tmp_path / "out"
+    assert _match(exported[0], province, out, capsys)[0] == 0
+    assert main(["hub", "import", str(out), "--db", str(province["b"]), "--passphrase-file", str(_pw(tmp_path)),
+                 "--json"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert (res["flagged"], res["tokens_without_wearer_here"], res["other_stations_pseudonyms"]) == (1, 1, 0)
+    assert main(["hub", "import", str(out), "--db", str(province["b"]), "--passphrase-file", str(_pw(tmp_path))]) == 0
+    assert "1 exposures flagged for 1 wearers" in capsys.readouterr().out

@@ -7,7 +7,7 @@ import hub_data as hd
 import pytest
 from test_hub_roundtrip import duck_results, exported, province  # noqa: F401 (fixtures)
 
-from host_tools.hub import results
+from host_tools.hub import results, spark_engine
 
 
 @pytest.fixture(scope="session")
@@ -51,3 +51,24 @@ def test_spark_derivation_is_the_kernel(spark, province):  # noqa: F811
 
     hi, lo = query.split_ids(b"".join(ids.day_ids(province["key"], 96)))
     assert got == sorted(zip(hi.tolist(), lo.tolist(), [0] * 96, range(96), strict=True))
+
+
+def test_spark_errors_are_one_line(spark, province, tmp_path):  # noqa: F811
+    """What Spark itself finds wrong (on hdfs:// or s3a:// nothing is checked before it runs) is one line."""
+    from host_tools.errors import UsageError
+    from host_tools.hub import keydays, score
+    from host_tools.match import exposures, scoring
+
+    entries = list(exposures.read_entries([province["list"]]))
+    kd, _ = keydays.keyday_table(entries)
+    sc = score.Scorer(entries, ("scored",), scoring.Thresholds())
+    with pytest.raises(UsageError) as e:
+        spark_engine.run(spark, str(tmp_path / "no-such-logs"), kd, None, sc, str(tmp_path / "out"), 30_000)
+    msg = str(e.value)
+    assert "\n" not in msg and "Path does not exist" in msg
+    bad = tmp_path / "bad" / "day=2025-11-08" / "station=X"
+    bad.mkdir(parents=True)
+    (bad / "part-0.parquet").write_bytes(b"PAR1" + b"\0" * 64)
+    with pytest.raises(UsageError) as e:
+        spark_engine.run(spark, str(tmp_path / "bad"), kd, None, sc, str(tmp_path / "out"), 30_000)
+    assert "\n" not in str(e.value) and str(e.value).startswith("the Spark job failed")

@@ -268,3 +268,12 @@ def _ios_run():
     eq(rec[6], n[0], "every sighting counted, before and after the read")
     eq(rec[4] - T0 < 15000, True, "first seen at the first sighting, not at the read")
     eq(rec[5] - rec[4] > 12 * 60000, True, "the whole duration")
+
+
+def test_the_tokens_advert_goes_out_as_adv_scan_ind_with_an_empty_scan_response():
+    k = Tok(T0 + 1000, config=SCAN_ALWAYS)
+    k.run_until(T0 + 3000)
+    eq(k.ble.advertising is not None, True, "advertising")
+    eq(k.ble.adv_type, 2, "non-connectable: ADV_SCAN_IND on the ESP32 port")
+    eq(k.ble.scan_response, b"", "an active scanner gets an empty scan response")
+    eq(k.ble.config("mac")[0], 1, "from a random address")
