@@ -19,7 +19,8 @@
 #   ble_hs_id_set_rnd, whose results are only assert()ed, compiled out on the ESP32 build). The
 #   controller refuses HCI LE Set Random Address while legacy advertising, scanning or initiating is
 #   enabled (Bluetooth Core 5.x, Vol 4 Part E, 7.8.4: Command Disallowed); NimBLE then keeps its old
-#   address (ble_hs_id_set_rnd copies the address only on success), config("mac") keeps returning it
+#   address (apache/mynewt-nimble nimble/host/src/ble_hs_id.c, ble_hs_id_set_rnd: memcpy into
+#   ble_hs_id_rnd only after ble_hs_hci_util_set_random_addr succeeded), config("mac") keeps returning it
 #   (mp_bluetooth_get_current_address reads ble_hs_id_copy_addr), and nothing raises. This stand-in
 #   refuses the same way, silently, while it advertises, scans or connects; `refuse_addr` (a count)
 #   makes the controller refuse that many more changes whatever its state (a test's knob), and
