@@ -144,6 +144,7 @@ def readme_table(names: list[str], board: str = "esp32c3-supermini", model: dict
     from host_tools.sim import profiles
 
     m = model or load()
+    default = profiles.default_name()
     caps = [float(c) for c in m["battery"]["options_mah"]["value"]]
     head = ("| Profile | What it does | Average | " + " | ".join(f"{c:g} mAh" for c in caps)
             + " | Where the current goes |")
@@ -153,7 +154,8 @@ def readme_table(names: list[str], board: str = "esp32c3-supermini", model: dict
         lives = [board_life(p, board, c, m) for c in caps]
         parts = ", ".join(f"{k} {v:.2f}" for k, v in sorted(lives[0].breakdown_ma.items(), key=lambda kv: -kv[1])
                           if v >= 0.005)
-        lines.append(f"| `{n}` | {p.describe()} | {lives[0].avg_ma:.2f} mA | "
+        mark = " (default)" if n == default else ""
+        lines.append(f"| `{n}`{mark} | {p.describe()} | {lives[0].avg_ma:.2f} mA | "
                      + " | ".join(f"{lf.days:.1f} days" for lf in lives) + f" | {parts} (mA) |")
     return "\n".join(lines)
 

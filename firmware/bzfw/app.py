@@ -134,7 +134,12 @@ class App:
             self.gatt.touch(self._sync_until)
         # The station pulls what is on flash: the open encounters go to the log now (the only time a contact
         # gets a second record in a slot; the station merges them), and the emptied checkpoint after them.
-        self.persist(self.agg.flush())
+        # A few at a time: the whole table's records at once are a large list on a busy token's small heap.
+        while True:
+            recs = self.agg.flush_some(16)
+            if not recs:
+                break
+            self.persist(recs)
         self.save_checkpoint()
 
     def ble_sync_mode(self, ms):

@@ -342,6 +342,27 @@ class Aggregator:
         self._ready = []
         return out
 
+    def flush_some(self, n):
+        """flush() a few rows at a time (a station's hello on a token with little heap: the records of a
+        whole table at once are a large list). Records already waiting come first; in a crowded slot the
+        whole table is closed at once (the cap keeps the strongest of all). [] when nothing is left."""
+        if self._ready:
+            out = self._ready[:n]
+            self._ready = self._ready[n:]
+            return out
+        if self._crowd_slot >= 0 and self._crowd_slot == self._latest_slot():
+            return self.flush()
+        rows = []
+        for r in range(self.max_open):
+            if self._ids[r] is not None:
+                rows.append(r)
+                if len(rows) >= n:
+                    break
+        self._close_many(rows)
+        out = self._ready
+        self._ready = []
+        return out
+
     def flush(self):
         """Close everything (before sleep, sync or shutdown); returns [(day, record bytes)]."""
         self._close_many([r for r in range(self.max_open) if self._ids[r] is not None])

@@ -118,7 +118,7 @@ def get(name: str) -> Profile:
 # windows for the alignment decision (scenarios/README.md, "Clock discipline").
 SWEEP = ("always-on", "always-on-2s-50", "eco", "eco-4s-60", "eco-4s-120", "eco-4s-300", "cycle", "cycle+free",
          "eco-2s-300", "eco-5s-600", "eco-10s-900")
-# The sweep `make test` runs (tests/test_sim_profiles.py): the default, its neighbours and always-on.
+# The sweep `make test` runs (tests/test_sim_profiles.py): the default and always-on.
 SWEEP_REDUCED = ("always-on", "cycle")
 
 

@@ -159,8 +159,8 @@ def _fill_heap(d):
     try:
         with open(d + "/heap_free_target") as f:
             target = int(f.read())
-    except (OSError, ValueError):
-        return [None]
+    except (OSError, ValueError):  # not there, or being written: look again at the next pass
+        return None
     gc.collect()
     chain = None
     while gc.mem_free() > target + 64:
