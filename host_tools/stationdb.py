@@ -171,10 +171,23 @@ def connect_store(station_db: str | Path, wait_s: float | None = None):
                 _ready.add(key)
         # a fetchone() leaves its result open, and DuckDB 2 then refuses to register relations: finish it
         con.execute("SELECT 1").fetchall()
+        tune(con)
     except BaseException:
         close_store(con)
         raise
     return con
+
+
+MEMORY_LIMIT = "640MB"  # DuckDB's share of a match run; beyond it, joins spill to disk instead of growing
+
+
+def tune(con) -> None:
+    """Settings every DuckDB connection here gets: no progress bar (DuckDB draws one on stdout for long queries,
+    which would break `--json` output), a memory limit (the station shares a laptop), insertion order kept only
+    where a query asks for an order."""
+    con.execute("SET enable_progress_bar = false")
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    con.execute("SET preserve_insertion_order = false")
 
 
 def close_store(con, station_db: str | Path | None = None) -> None:

@@ -167,3 +167,38 @@ def test_import_cli(province, exported, tmp_path, capsys):  # noqa: F811
     assert (res["flagged"], res["tokens_without_wearer_here"], res["other_stations_pseudonyms"]) == (1, 1, 0)
     assert main(["hub", "import", str(out), "--db", str(province["b"]), "--passphrase-file", str(_pw(tmp_path))]) == 0
     assert "1 exposures flagged for 1 wearers" in capsys.readouterr().out
+
+
+def test_a_station_needs_no_arrow(province, exported, tmp_path, capsys):  # noqa: F811
+    """Export and import run on a station's base install (DuckDB only); the hub's match names the missing extra."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "out"
+    assert _match(exported[0], province, out, capsys)[0] == 0
+    db = tmp_path / "s.db"
+    shutil.copy(province["a"], db)
+    from host_tools import paths
+
+    shutil.copy(paths.encounter_store(province["a"]), paths.encounter_store(db))  # the encounter store beside it
+    block = ("import sys; sys.modules['pyarrow'] = None; sys.modules['pyspark'] = None; "
+             "from host_tools.cli import main; ")
+    env = {**__import__("os").environ, "BZTOKEN_PASSPHRASE": hd.PW}
+
+    def run(args):
+        return subprocess.run([sys.executable, "-c", block + f"sys.exit(main({args!r}))"], capture_output=True,
+                              text=True, env=env, timeout=120)
+
+    r = run(["hub", "import", str(out), "--db", str(db)])
+    assert r.returncode == 0, r.stderr
+    assert "1 exposures flagged" in r.stdout
+    fresh = tmp_path / "fresh.db"
+    rng = random.Random(4)
+    hd.make_station(fresh, {T: province["secrets"][T]}, {T: NAMES[T]},
+                    [(T, [hd.noise(rng, T, hd.DAY0, 16 * i) for i in range(9)])])
+    r = run(["hub", "export", "--db", str(fresh), "--out", str(tmp_path / "x"), "--station", "S9", "--json"])
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["rows"] == 9 and len(list((tmp_path / "x").rglob("*.parquet"))) == 1
+    r = run(["hub", "match", "--engine", "duckdb", "--logs", str(exported[0]), "--exposures", str(province["list"]),
+             "--out", str(tmp_path / "o")])
+    assert r.returncode == 2 and "needs the [hub] extra" in r.stderr and "Traceback" not in r.stderr

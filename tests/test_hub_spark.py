@@ -12,7 +12,9 @@ from host_tools.hub import results, spark_engine
 
 @pytest.fixture(scope="session")
 def spark():
-    return hd.spark_session()
+    s = hd.spark_session()
+    yield s
+    s.stop()  # the JVM's memory back for the rest of the run
 
 
 def _rows(out):

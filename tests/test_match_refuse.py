@@ -66,3 +66,21 @@ def test_a_good_list_next_to_a_bad_one_matches_nothing(tmp_path):
     assert r.returncode == 2 and r.stdout == "" and "bad.json" in r.stderr and "Traceback" not in r.stderr
     ok = _bztoken("match", "--exposures", str(good), "--log", str(log), "--json")
     assert ok.returncode == 0 and json.loads(ok.stdout)["exposures"]["entries"] == 1
+
+
+@pytest.mark.parametrize("case", ["garbage after the list", "time_start 1e30", "huge integer", "deep nesting"])
+def test_station_refuses_the_list_and_stores_nothing(tmp_path, case):
+    from host_tools.errors import UsageError
+    from host_tools.station import store
+    from host_tools.station.service import Station
+
+    text, where = BAD[case]
+    st = Station(tmp_path / "station.db", "refuse-test-passphrase", usb=False, auto_sync=False)
+    try:
+        with pytest.raises(UsageError) as ei:
+            st.import_list("list.json", text.encode() if isinstance(text, str) else text, "tester")
+        assert where in str(ei.value) and ei.value.exit_code == 2
+        assert store.lists(st.db) == [] and list(st.exposures_dir.iterdir()) == []  # nothing kept, nothing listed
+        assert store.matches(st.db) == []
+    finally:
+        st.stop()

@@ -14,8 +14,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from host_tools.errors import UsageError
-from host_tools.hub import dataset, keydays, schema
-from host_tools.hub.score import RESULT_SCHEMA, Scorer, score_all
+from host_tools.hub import dataset, schema
 from host_tools.match import exposures, scoring
 
 ENGINES = ("spark", "duckdb")
@@ -70,6 +69,12 @@ def match(logs_uri: str, exposure_files: list[str], out_uri: str, engine: str = 
     if engine == "duckdb" and (dataset.is_remote(logs_uri) or remote_out):
         raise UsageError("the DuckDB engine reads and writes local folders", hint="use --engine spark for "
                          "hdfs:// or s3a:// URIs")
+    try:  # the hub's side needs Arrow (the [hub] extra); a station's export and import do not
+        from host_tools.hub import keydays
+        from host_tools.hub.score import Scorer, score_all
+    except ImportError as e:
+        raise UsageError(f"bztoken hub match needs the [hub] extra ({e.name} is missing)",
+                         hint="pip install 'bztoken[hub]'") from None
     t0 = time.perf_counter()
     entries = list(exposures.read_entries(exposure_files, days=days))  # every entry checked before any work
     kd, n_entries = keydays.keyday_table(entries)
@@ -209,7 +214,7 @@ def read_results(uri: str) -> tuple[dict, list[dict]]:
         raise UsageError(f"{part}: malformed Parquet file: {(str(e).splitlines() or ['?'])[0][:300]}") from None
     finally:
         con.close()
-    missing = [c for c in RESULT_SCHEMA.names if c != "record" and c not in cols]
+    missing = [c for c in schema.RESULT_COLUMN_NAMES if c != "record" and c not in cols]
     if missing:
         raise UsageError(f"{part}: malformed results: no column {missing[0]}")
     for r in rows:

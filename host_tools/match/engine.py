@@ -239,6 +239,9 @@ def run_match(entries: Exposures | Iterable[Entry], sources: list[LogSource], mo
         return file_rel
 
     mem = duckdb.connect()
+    from host_tools import stationdb
+
+    stationdb.tune(mem)
     try:
         for kds in _key_day_chunks(ex, max_ids):
             chunks += 1

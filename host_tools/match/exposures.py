@@ -37,7 +37,7 @@ MAX_NESTING = 3  # InfoF / DataContent / data strings inside one another
 _Time = Annotated[int, msgspec.Meta(ge=0, le=MAX_TIME_S)]
 
 
-class _F0(msgspec.Struct):
+class _F0(msgspec.Struct, gc=False):  # no cycles: 100 k of them need no GC tracking
     """One push entry as it must be typed (other fields are ignored, as phones ignore them)."""
 
     daily_key: str
@@ -46,7 +46,7 @@ class _F0(msgspec.Struct):
     time_end: _Time
 
 
-class _Push(msgspec.Struct):
+class _Push(msgspec.Struct, gc=False):
     data: list[_F0] | str
 
 

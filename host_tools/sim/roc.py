@@ -130,7 +130,8 @@ def plot(results: list[dict], path: Path, title: str) -> Path:
         ax.set_ylabel("precision %")
         ax.set_title(f"{r.get('profile')}", fontsize=9)
         ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=7, loc="lower left")
+        if ax.get_legend_handles_labels()[0]:  # a run with no contacts has no curve
+            ax.legend(fontsize=7, loc="lower left")
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     fig.savefig(path)

@@ -21,7 +21,7 @@ arrived meanwhile. Derived IDs of the active lists stay in the worker's memory b
 The worker opens the encounter store only while it works on a batch; syncs that store a pull meanwhile wait
 for it (host_tools.stationdb.LOCK_WAIT_S), for milliseconds in the incremental case.
 
-`match_all(db)` is the full re-match (`bztoken station --rematch`, and `Station.recompute_matches`): the
+`match_all(db)` is the full re-match (`bztoken match --db PATH --rematch`, `Station.recompute_matches`): the
 state above is cleared and rebuilt; incremental runs in any order give the same `match_exposures` (tested).
 """
 

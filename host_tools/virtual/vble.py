@@ -10,15 +10,17 @@
 #   call). Here they are memoryviews over one buffer per kind that is overwritten (0xEE) as soon as
 #   the handler returns, so a reference kept past the call reads garbage, as on a device.
 # - An exception that escapes the handler is printed ("Unhandled exception in IRQ callback handler")
-#   and the handler is set to None (modbluetooth.c, invoke_irq_handler: the nlr_push else-branch,
-#   "Disable the BLE IRQ handler"): no scan result, scan-done or GATT event reaches Python again until
-#   irq() is called again. `irq_errors` counts them; `irq_removed` tells a test the token went deaf.
+#   and the handler is set to None (modbluetooth.c, invoke_irq_handler, in the releases the firmware
+#   targets, 1.25-1.28; the older copies of invoke_irq_handler read while writing this call the handler
+#   with no guard at all, which is no kinder): no scan result, scan-done or GATT event reaches Python
+#   again until irq() is called again. `irq_errors` counts them; `irq_removed` tells a test it went deaf.
 # - config(addr_mode=3) draws a fresh non-resolvable private address (modbluetooth_nimble.c,
 #   mp_bluetooth_set_address_mode -> set_random_address(true): ble_hs_id_gen_rnd(1) then
 #   ble_hs_id_set_rnd, whose results are only assert()ed, compiled out on the ESP32 build). The
 #   controller refuses HCI LE Set Random Address while legacy advertising, scanning or initiating is
 #   enabled (Bluetooth Core 5.x, Vol 4 Part E, 7.8.4: Command Disallowed); NimBLE then keeps its old
-#   address (ble_hs_id_set_rnd copies the address only on success), config("mac") keeps returning it
+#   address (apache/mynewt-nimble nimble/host/src/ble_hs_id.c, ble_hs_id_set_rnd: memcpy into
+#   ble_hs_id_rnd only after ble_hs_hci_util_set_random_addr succeeded), config("mac") keeps returning it
 #   (mp_bluetooth_get_current_address reads ble_hs_id_copy_addr), and nothing raises. This stand-in
 #   refuses the same way, silently, while it advertises, scans or connects; `refuse_addr` (a count)
 #   makes the controller refuse that many more changes whatever its state (a test's knob), and
@@ -33,8 +35,9 @@
 #   port uses sync events.
 # - gap_advertise(connectable=False) is sent as ADV_SCAN_IND, with whatever scan response was set
 #   (resp_data=b"" sets an empty one): modbluetooth_nimble.c, mp_bluetooth_gap_advertise_start uses
-#   conn_mode BLE_GAP_CONN_MODE_NON with disc_mode BLE_GAP_DISC_MODE_GEN, which NimBLE's
-#   ble_gap_adv_type() turns into BLE_HCI_ADV_TYPE_ADV_SCAN_IND; `adv_type` reports it.
+#   conn_mode BLE_GAP_CONN_MODE_NON with disc_mode BLE_GAP_DISC_MODE_GEN, which NimBLE
+#   (apache/mynewt-nimble, host/src/ble_gap.c, ble_gap_adv_type()) sends as ADV_SCAN_IND; `adv_type`
+#   reports it.
 # - adv_data or resp_data None keeps the previous call's data (only non-NULL buffers are set).
 # - With BLE off every call raises OSError(ENODEV) (ERRNO_BLUETOOTH_NOT_ACTIVE = MP_ENODEV).
 # Where it must differ from the real stack:
