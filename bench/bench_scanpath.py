@@ -97,7 +97,7 @@ def run(report):
         # instead of appending records: one record per device and slot. A school day = 60 devices for 8 h
         # (32 slots); the log gets 3/4 of the 2 MiB filesystem (1.5 MiB).
         minutes = 65
-        for scan, cfg in (("always-on", {}), ("eco", {"profile": "eco"})):
+        for scan, cfg in (("always-on", {"profile": "always-on"}), ("eco", {"profile": "eco"})):
             out = _mp(f"import crowd\ncrowd.main({str(img)!r}, {blocks}, devices=60, close=0, minutes={minutes}, "
                       f"config={cfg!r}, eco_sleep={scan == 'eco'})\n", heap="112wK", path=mpy)
             per_slot = out["max_per_slot"]
@@ -116,7 +116,8 @@ def run(report):
         # slot's end. 200 crowd adverts/s plus 5 close devices for 65 virtual minutes from 00:10 (4 slot
         # edges; tests/firmware/crowd.py); eco reboots after each deep sleep. Before the policy each
         # sighting became a record: 9,600 a minute.
-        for scan, cfg in (("always-on", {}), ("scanning always", {"scan_period_ms": 60000, "scan_window_ms": 60000}),
+        for scan, cfg in (("always-on", {"profile": "always-on"}),
+                          ("scanning always", {"profile": "always-on", "scan_period_ms": 60000, "scan_window_ms": 60000}),
                           ("eco", {"profile": "eco"})):
             for devices in (200, 1000):
                 out = _mp(f"import crowd\ncrowd.main({str(img)!r}, {blocks}, devices={devices}, close=5, "

@@ -260,11 +260,12 @@ def provision_one(
     if done and not another:
         return Outcome(w.ref, w.name, "skipped", done[-1]["token_id"], port)
     board = w.board or board
-    profile = w.profile or profile or "always-on"
+    from bzfw import config as fwconfig
+
+    profile = w.profile or profile or fwconfig.DEFAULT_PROFILE
     config: dict = {"profile": profile}
     if board:
         config["board"] = board
-    from bzfw import config as fwconfig
 
     bad = fwconfig.Config(dict(config, token_id=w.token_id or "BZ-CHECK")).error
     if bad:

@@ -17,7 +17,8 @@ MAX_OPEN, BUDGET = 128, 64  # the app's defaults (bzfw/config.py)
 PER_SLOT = BUDGET + MAX_OPEN
 
 
-CONFIGS = {"always-on": {}, "scan-always": {"scan_period_ms": 60000, "scan_window_ms": 60000},
+CONFIGS = {"always-on": {"profile": "always-on"},
+           "scan-always": {"profile": "always-on", "scan_period_ms": 60000, "scan_window_ms": 60000},
            "eco": {"profile": "eco"}}
 
 

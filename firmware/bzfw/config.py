@@ -101,7 +101,7 @@ class Config:
     def __init__(self, data=None):
         self.error = None
         self.token_id = None
-        self.profile = PROFILE_ALWAYS_ON
+        self.profile = DEFAULT_PROFILE
         self.board = None
         self.raw = {}
         self.adv_interval_ms = self.scan_period_ms = self.scan_window_ms = 0
@@ -110,15 +110,15 @@ class Config:
         self.unset_period_ms = self.unset_awake_ms = 0
         self.low_battery_mv = self.flash_full_pct = 0
         self.ios_reads_per_min = self.ble_sync_ms = self.long_press_ms = 0
-        self._apply(PROFILES[PROFILE_ALWAYS_ON])
+        self._apply(PROFILES[DEFAULT_PROFILE])
         self._apply(_DEFAULTS)
         if data is not None:
             try:
                 self._load(data)
             except (ValueError, TypeError, KeyError) as e:
                 self.error = str(e) or type(e).__name__
-                self.profile = PROFILE_ALWAYS_ON
-                self._apply(PROFILES[PROFILE_ALWAYS_ON])
+                self.profile = DEFAULT_PROFILE
+                self._apply(PROFILES[DEFAULT_PROFILE])
                 self._apply(_DEFAULTS)
 
     def _apply(self, d):
@@ -134,7 +134,7 @@ class Config:
             raise ValueError("token_id must be a string")
         self.token_id = tid
         self.board = data.get("board")
-        prof = data.get("profile", PROFILE_ALWAYS_ON)
+        prof = data.get("profile", DEFAULT_PROFILE)
         if prof not in PROFILES:
             raise ValueError("unknown profile %r" % (prof,))
         self.profile = prof

@@ -4,6 +4,7 @@ import argparse
 import json
 import os
 
+from bzfw import config as fwconfig
 from host_tools.progress import for_cli
 
 
@@ -19,8 +20,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "optional with --fs-only (the board gives the partitions)")
     p.add_argument("--chip", "-c", help="esptool chip name (default: the board's); must match the firmware")
     p.add_argument("--config", metavar="JSON",
-                   help="config file for /config.json (default: the board, profile always-on)")
-    p.add_argument("--profile", help="duty-cycle profile (always-on, eco)")
+                   help=f"config file for /config.json (default: the board, profile {fwconfig.DEFAULT_PROFILE})")
+    p.add_argument("--profile", help=f"duty-cycle profile ({', '.join(fwconfig.PROFILES)}; "
+                   f"default {fwconfig.DEFAULT_PROFILE})")
     p.add_argument("--baud", "-b", type=int, default=460800, help="baud rate for writing (default 460800)")
     p.add_argument("--before", default="default-reset",
                    choices=["default-reset", "usb-reset", "no-reset", "no-reset-no-sync"],

@@ -6,6 +6,8 @@ import json
 import sys
 from pathlib import Path
 
+from bzfw import config as fwconfig
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("provision", help="assign a token ID and secret, set the clock, record the wearer")
@@ -20,7 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--note", help="a free-text note about the wearer (class, village, ...)")
     p.add_argument("--token-id", help="use this ID instead of a random BZ-XXXXX-XXXXX")
     p.add_argument("--board", help="board name recorded and sent in the config (hardware/boards)")
-    p.add_argument("--profile", help="duty-cycle profile: always-on (default) or eco")
+    p.add_argument("--profile", help=f"duty-cycle profile: {', '.join(fwconfig.PROFILES)} "
+                   f"(default {fwconfig.DEFAULT_PROFILE})")
     p.add_argument("--another", action="store_true", help="the wearer already has a token: provision a second one")
     p.add_argument("--labels", metavar="PDF", help="also write a label sheet (QR + token ID) for these tokens")
     p.add_argument("--names-on-labels", action="store_true", help="print the wearer's name under the token ID")

@@ -1,7 +1,7 @@
 """`bztoken virtual`: run virtual tokens (the real firmware on the MicroPython unix port, simulated radio).
 
   bztoken virtual start --dir DIR [--name NAME] [--speed X] [--clock host|unset|UNIX_MS] [--drift-ppm P]
-                        [--board B] [--profile always-on|eco]   prints the serial port path (also in DIR/port)
+                        [--board B] [--profile P]   prints the serial port path (also in DIR/port)
   bztoken virtual stop --dir DIR [--power-cut]
   bztoken virtual list [--json]
   bztoken virtual inject --dir DIR --adv HEX [--addr HEX] [--rssi N]
@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 
+from bzfw import config as fwconfig
 from host_tools.errors import UsageError
 
 
@@ -27,7 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--clock", default="host", help="host (default), unset (as after a power loss), or unix ms")
     s.add_argument("--drift-ppm", type=float, default=0.0, help="the token's RTC runs this many ppm fast")
     s.add_argument("--board", default=None, help="board definition in hardware/boards (default esp32c3-supermini)")
-    s.add_argument("--profile", choices=["always-on", "eco"], help="write /config.json with this profile")
+    s.add_argument("--profile", choices=list(fwconfig.PROFILES),
+                   help=f"write /config.json with this profile (without it the firmware runs its default, "
+                        f"{fwconfig.DEFAULT_PROFILE}; always-on keeps the token awake)")
     s.add_argument("--json", action="store_true", help="print {dir, name, port, pid} as JSON")
     s.set_defaults(func=cmd_start)
 

@@ -4,6 +4,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from bzfw import config as fwconfig
 from host_tools.errors import UsageError
 from host_tools.flash import boards, espimage, fsimage
 from host_tools.flash.flasher import Region
@@ -44,7 +45,7 @@ def load_config(path: str | None, board: str, profile: str | None) -> dict:
     cfg["board"] = board
     if profile:
         cfg["profile"] = profile
-    cfg.setdefault("profile", "always-on")
+    cfg.setdefault("profile", fwconfig.DEFAULT_PROFILE)
     return check_config(cfg, f"--config {path}" if path else "config")
 
 
@@ -101,7 +102,7 @@ def prepare(
         vfs = espimage.Partition(VFS_LABEL, espimage.PART_TYPE_DATA, 0x81, parts["vfs_offset"], parts["vfs_size"])
     else:
         raise UsageError("--firmware is required", hint="the MicroPython .bin for the board, see hardware/README.md")
-    cfg = check_config(dict(config or {"board": board["name"], "profile": "always-on"}), "config")
+    cfg = check_config(dict(config or {"board": board["name"], "profile": fwconfig.DEFAULT_PROFILE}), "config")
     files = fsimage.app_files(firmware_dir, chip)
     files["/board.json"] = json.dumps(board, sort_keys=True, indent=1).encode()
     files["/config.json"] = fsimage.config_bytes(cfg)

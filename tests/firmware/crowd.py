@@ -60,7 +60,7 @@ def main(img, blocks, devices=1000, close=3, minutes=16, rate=200, config=None, 
     vfs.mount(vfs.VfsLfs2(bdev), "/flash")
     os.mkdir("/flash/tok")
     with open("/flash/tok/config.json", "w") as f:
-        f.write(json.dumps(config or {}))
+        f.write(json.dumps(config or {"profile": "always-on"}))
     sleeps = []
 
     def deepsleep(ms):

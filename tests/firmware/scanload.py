@@ -45,7 +45,7 @@ def main(img, blocks, rate=200, minutes=10, devices=100, stall_every_s=60, stall
     vfs.mount(vfs.VfsLfs2(bdev), "/flash")
     os.mkdir("/flash/tok")
     with open("/flash/tok/config.json", "w") as f:
-        cfg = {"scan_period_ms": 60000, "scan_window_ms": 60000, "queue_len": qlen}
+        cfg = {"profile": "always-on", "scan_period_ms": 60000, "scan_window_ms": 60000, "queue_len": qlen}
         if max_open:
             cfg["max_open"] = max_open  # else the firmware's default
         f.write(json.dumps(cfg))

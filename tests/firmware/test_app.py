@@ -18,7 +18,9 @@ DAY = 20454  # 2026-01-01
 T0 = DAY * 86400000
 PHONE = bytes(range(40, 52))
 ADDR = b"\xc1\x02\x03\x04\x05\x06"
-SCAN_ALWAYS = {"scan_period_ms": 10000, "scan_window_ms": 10000}
+# Tests of an awake token name always-on (the firmware's default profile sleeps: bzfw.config.DEFAULT_PROFILE).
+ALWAYS_ON = {"profile": "always-on"}
+SCAN_ALWAYS = {"profile": "always-on", "scan_period_ms": 10000, "scan_window_ms": 10000}
 
 
 class Tok:
@@ -96,7 +98,7 @@ def phone(t):
 
 def test_id_and_address_change_exactly_at_the_slot_boundary():
     b = T0 + 5 * ids.SLOT_MS
-    k = Tok(b - 3000)
+    k = Tok(b - 3000, config=ALWAYS_ON)
     k.run_until(b + 1000)
     key = k.app.keystore.key_for(DAY)
     on = [e for e in k.events if e[2] is not None]
@@ -113,7 +115,7 @@ def test_id_and_address_change_exactly_at_the_slot_boundary():
 
 
 def test_new_day_new_key_at_midnight():
-    k = Tok(T0 + 86400000 - 2000)
+    k = Tok(T0 + 86400000 - 2000, config=ALWAYS_ON)
     k.run_until(T0 + 86400000 + 500)
     on = [e for e in k.events if e[2] is not None]
     eq(on[-1][0], T0 + 86400000, "at midnight")
@@ -291,13 +293,13 @@ def test_eco_stays_awake_while_a_station_talks():
 def test_led_battery_low_and_flash_full():
     FakeADC.uv = 1600000  # 3.2 V at the battery through a 1:2 divider
     try:
-        k = Tok(T0)
+        k = Tok(T0, config=ALWAYS_ON)
         k.run_until(T0 + 100)
         eq(k.board.pattern, board.PAT_BATTERY_LOW, "battery low")
         eq(k.app.battery_mv(), 3200, "mV")
     finally:
         FakeADC.uv = 2000000
-    k = Tok(T0 + ids.SLOT_MS - 20000, config={"log_capacity_bytes": 4096, "scan_period_ms": 10000,
+    k = Tok(T0 + ids.SLOT_MS - 20000, config={"profile": "always-on", "log_capacity_bytes": 4096, "scan_period_ms": 10000,
                                                "scan_window_ms": 10000})
     n = [0]
 
@@ -326,7 +328,7 @@ class EchoSync:
 
 
 def test_console_bytes_go_to_the_sync_server_and_back():
-    k = Tok(T0, sync=EchoSync)
+    k = Tok(T0, config=ALWAYS_ON, sync=EchoSync)
     k.console.inq = b"\x00\x03\x7e\x0d\x0a"
     k.app.step()
     eq(k.console.out, b"<\x00\x03\x7e\x0d\x0a>", "raw bytes both ways")
@@ -337,7 +339,7 @@ def test_console_bytes_go_to_the_sync_server_and_back():
 
 
 def test_button_press_confirms_for_thirty_seconds():
-    k = Tok(T0)
+    k = Tok(T0, config=ALWAYS_ON)
     btn = k.board._btn
     btn._v = 0  # pressed (active low)
     k.app.step()
@@ -353,7 +355,7 @@ def test_button_press_confirms_for_thirty_seconds():
 
 
 def test_reload_applies_a_new_profile():
-    k = Tok(T0)
+    k = Tok(T0, config=ALWAYS_ON)
     k.run_until(T0 + 100)
     before = k.ble._adv_interval_us
     with open(k.root + "/config.json", "w") as f:
@@ -367,7 +369,7 @@ def test_reload_applies_a_new_profile():
 
 def test_a_refused_address_change_keeps_the_new_id_off_the_old_address():
     b = T0 + 7 * ids.SLOT_MS
-    k = Tok(b - 1000)
+    k = Tok(b - 1000, config=ALWAYS_ON)
     k.run_until(b - 10)
     real = k.ble.config
     refusals = [3]
@@ -392,7 +394,7 @@ def test_a_refused_address_change_keeps_the_new_id_off_the_old_address():
 
 
 def test_clock_set_back_keeps_scanning_and_flushing():
-    k = Tok(T0 + 3 * 3600000, config={"scan_period_ms": 10000, "scan_window_ms": 5000})
+    k = Tok(T0 + 3 * 3600000, config={"profile": "always-on", "scan_period_ms": 10000, "scan_window_ms": 5000})
     k.run_until(k.tm.ms + 20000)
     k.clock.set_ms(T0 + 3600000)  # the station corrects the clock by two hours back
     t = k.tm.ms
@@ -470,7 +472,7 @@ def test_eco_clock_not_set_a_button_press_keeps_it_awake():
 
 
 def test_always_on_clock_not_set_never_sleeps():
-    k = Tok(T0, clock_set=False, eco_sleep=True)
+    k = Tok(T0, config=ALWAYS_ON, clock_set=False, eco_sleep=True)
     k.run_until(T0 + 120000)
     eq(k.sleeps, [], "no deep sleep outside eco")
     eq(k.board.pattern, board.PAT_NEEDS_SYNC, "blinking")

@@ -6,9 +6,12 @@ from bzfw import config
 from bzfw.logstore import makedirs
 
 
-def test_defaults_are_always_on():
+def test_default_profile_is_the_tables_default():
     c = config.Config()
-    eq(c.profile, "always-on", "profile")
+    eq(c.profile, config.DEFAULT_PROFILE, "profile")
+    eq(config.Config({"token_id": "T-1"}).profile, config.DEFAULT_PROFILE, "a config without a profile")
+    eq(c.deep_sleep, True, "the default lasts a sync cycle: it sleeps")
+    c = config.Config({"profile": "always-on"})
     eq(c.deep_sleep, False, "no deep sleep")
     eq(c.scan_window_ms < c.scan_period_ms, True, "a duty cycle")
     eq(c.scan_period_ms % 30000 != 0, True, "not a multiple of the phones' 30 s advertising cycle")
@@ -41,8 +44,8 @@ def test_bad_values_fall_back_with_an_error():
     ):
         c = config.Config(bad)
         eq(c.error is not None and word in c.error, True, f"error names {word}: {c.error!r}")
-        eq(c.profile, "always-on", "fell back")
-        eq(c.scan_window_ms, config.PROFILES["always-on"]["scan_window_ms"], "default values")
+        eq(c.profile, config.DEFAULT_PROFILE, "fell back")
+        eq(c.scan_window_ms, config.PROFILES[config.DEFAULT_PROFILE]["scan_window_ms"], "default values")
 
 
 def test_load_from_files():

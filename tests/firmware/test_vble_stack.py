@@ -170,7 +170,7 @@ def test_scan_irq_that_raises_once_keeps_the_token_logging():
 
 
 def test_watchdog_rearms_a_removed_handler():
-    k = Tok(T0 + 1000, config={"scan_period_ms": 10000, "scan_window_ms": 5000})
+    k = Tok(T0 + 1000, config={"profile": "always-on", "scan_period_ms": 10000, "scan_window_ms": 5000})
     a = adv.build(PHONE)
     k.run_until(T0 + 3000)
     k.ble.irq(None)  # what the stack does after an exception escaped the handler
@@ -209,7 +209,7 @@ def _advert_ids(events):
 
 
 def test_slot_boundary_during_a_pending_ios_connect():
-    cfg = {"scan_period_ms": 60000, "scan_window_ms": 10000, "ios_reads_per_min": 6}
+    cfg = {"profile": "always-on", "scan_period_ms": 60000, "scan_window_ms": 10000, "ios_reads_per_min": 6}
     start = T0 + SLOT - 30000
     old = _with_vble_module()
     try:
@@ -249,7 +249,7 @@ def test_ios_record_keeps_sightings_before_and_after_the_read():
 
 
 def _ios_run():
-    cfg = {"scan_period_ms": 10000, "scan_window_ms": 5000, "ios_reads_per_min": 6}
+    cfg = {"profile": "always-on", "scan_period_ms": 10000, "scan_window_ms": 5000, "ios_reads_per_min": 6}
     k = Tok(T0 + 1000, config=cfg)
     phone_id = bytes(range(60, 72))
     n = [0]
