@@ -117,7 +117,8 @@ def run(report):
         # edges; tests/firmware/crowd.py); eco reboots after each deep sleep. Before the policy each
         # sighting became a record: 9,600 a minute.
         for scan, cfg in (("always-on", {"profile": "always-on"}),
-                          ("scanning always", {"profile": "always-on", "scan_period_ms": 60000, "scan_window_ms": 60000}),
+                          ("scanning always",
+                           {"profile": "always-on", "scan_period_ms": 60000, "scan_window_ms": 60000}),
                           ("eco", {"profile": "eco"})):
             for devices in (200, 1000):
                 out = _mp(f"import crowd\ncrowd.main({str(img)!r}, {blocks}, devices={devices}, close=5, "

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bzfw import config as fwconfig
 from host_tools.cli import main
 from host_tools.flash import boards, espimage, fsimage
 
@@ -113,7 +114,7 @@ def test_flash_c3_writes_firmware_at_0_and_the_filesystem_at_vfs(tmp_path, capsy
     assert flash_mem[: len(img)] == img  # byte for byte at 0x0 (header untouched: flash params kept)
     assert flash_mem[len(img) : 0x200000] == b"\xff" * (0x200000 - len(img))  # nothing else written
     fs = fsimage.read_image(flash_mem[0x200000:0x400000])
-    assert json.loads(fs["/config.json"]) == {"board": "esp32c3-supermini", "profile": "always-on"}
+    assert json.loads(fs["/config.json"]) == {"board": "esp32c3-supermini", "profile": fwconfig.DEFAULT_PROFILE}
     assert json.loads(fs["/board.json"])["chip"] == "esp32c3"
     assert fs["/lib/bzfw/ids.mpy"][:2] == b"M\x06"
     if (ROOT / "firmware" / "main.py").exists():
@@ -136,7 +137,8 @@ def test_flash_classic_esp32_firmware_at_0x1000(tmp_path, capsys):
     assert flash_mem[:0x1000] == b"\xff" * 0x1000
     assert flash_mem[0x1000 : 0x1000 + len(img)] == img
     cfg = fsimage.read_image(flash_mem[0x200000:])["/config.json"]
-    assert cfg == b'{"board":"esp32-devkitc","profile":"always-on"}'
+    # the firmware's own default profile (one source: bzfw.config.DEFAULT_PROFILE)
+    assert json.loads(cfg) == {"board": "esp32-devkitc", "profile": fwconfig.DEFAULT_PROFILE}
 
 
 def test_flash_s3_eight_megabytes(tmp_path, capsys):

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bzfw import config as fwconfig
 from host_tools.cli import main
 from host_tools.errors import LinkError, UsageError
 from host_tools.stationdb import StationDB
@@ -208,3 +209,15 @@ def test_one_port_batch_asks_before_each_token(station, tokens):
         res = batch.run_batch(reg, rows, port=tok.port, before_each=swap)
     assert asked == [("1", tok.port), ("2", tok.port)]
     assert [o.status for o in res.outcomes] == ["provisioned", "failed"]
+
+
+@pytest.mark.parametrize("default", [fwconfig.DEFAULT_PROFILE, "eco"])
+def test_without_profile_the_firmwares_default_is_provisioned(station, tokens, capsys, monkeypatch, default):
+    # one source of truth: whatever bzfw.config.DEFAULT_PROFILE says is what a token gets without --profile
+    monkeypatch.setattr(fwconfig, "DEFAULT_PROFILE", default)
+    (tok,) = tokens(1)
+    assert main(["provision", "--port", tok.port, "--wearer", "Trần Thị Bình", "--json"]) == 0
+    tid = json.loads(capsys.readouterr()[0])["tokens"][0]["token_id"]
+    assert tok.ctx.config.profile == default
+    with Registry(station, PW) as reg:
+        assert reg.token(tid)["profile"] == default

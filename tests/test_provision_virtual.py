@@ -5,9 +5,13 @@ import json
 
 import pytest
 
+from bzfw import config as fwconfig
 from host_tools.cli import main
 from host_tools.flash import fsimage
 from provisioning.registry import Registry
+
+# An awake token: tests here need it (the firmware's default profile sleeps, bzfw.config.DEFAULT_PROFILE).
+ALWAYS_ON = {"profile": "always-on"}
 
 virtual = pytest.importorskip("host_tools.virtual")
 
@@ -19,7 +23,7 @@ def test_batch_of_virtual_tokens_with_one_missing(tmp_path, monkeypatch, capsys)
     Registry(db, PW, kdf_n=2**10).close()
     monkeypatch.setenv("BZTOKEN_PASSPHRASE", PW)
     dirs = [tmp_path / f"vt{i}" for i in range(3)]
-    vts = [virtual.VirtualToken(d, name=f"V{i}", speed=1) for i, d in enumerate(dirs)]
+    vts = [virtual.VirtualToken(d, name=f"V{i}", speed=1, config=ALWAYS_ON) for i, d in enumerate(dirs)]
     try:
         for v in vts:
             v.start()
@@ -72,12 +76,13 @@ def test_flash_boot_provision(tmp_path, monkeypatch, capsys):
     db = tmp_path / "station.db"
     Registry(db, PW, kdf_n=2**10).close()
     monkeypatch.setenv("BZTOKEN_PASSPHRASE", PW)
-    with virtual.VirtualToken(d, name="F1") as vt:
+    # the config flash wrote (the default profile); the clock unset, as on a token just flashed and powered up
+    with virtual.VirtualToken(d, name="F1", clock="unset") as vt:
         capsys.readouterr()
         assert main(["provision", "--db", str(db), "--port", vt.port, "--wearer", "Hoàng Lan", "--json"]) == 0
         tid = json.loads(capsys.readouterr()[0])["tokens"][0]["token_id"]
     files = fsimage.read_image((d / "flash.img").read_bytes())
     cfg = json.loads(files["/config.json"])
-    assert cfg["token_id"] == tid and cfg["profile"] == "always-on"
+    assert cfg["token_id"] == tid and cfg["profile"] == fwconfig.DEFAULT_PROFILE  # flash and provision agree
     assert "/lib/bzfw/app.mpy" in files and "/main.py" in files  # the application written by flash is intact
     assert json.loads(files["/board.json"])["name"] == "esp32c3-supermini"

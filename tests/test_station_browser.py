@@ -40,6 +40,9 @@ from selenium.common.exceptions import StaleElementReferenceException, TimeoutEx
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
+# An awake token: tests here need it (the firmware's default profile sleeps, bzfw.config.DEFAULT_PROFILE).
+ALWAYS_ON = {"profile": "always-on"}
+
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "station"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -292,7 +295,8 @@ def test_token_appears_syncs_and_the_exposed_wearer_is_flagged(browser, tmp_path
         assert note_text(d, "ble") == ble
 
         # a new token is plugged in: it appears by itself
-        with virtual.VirtualToken(vdir / "t1", name="T1", speed=30) as vt:  # scans 5 s of every 50 s token time
+        # always-on: it scans 5 s of every 50 s token time
+        with virtual.VirtualToken(vdir / "t1", name="T1", speed=30, config=ALWAYS_ON) as vt:
             row = f"tr.port[data-port='{vt.port}']"
             until(d, lambda d: css(d, row + "[data-state='unprovisioned'] form.register"), what="new token shown")
             assert text_of(d, row + " td.who").startswith("Thẻ mới")

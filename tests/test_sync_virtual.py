@@ -14,6 +14,9 @@ from host_tools.sync.client import SyncClient
 from host_tools.sync.pull import pull
 from host_tools.sync.transport import SerialTransport
 
+# An awake token: tests here need it (the firmware's default profile sleeps, bzfw.config.DEFAULT_PROFILE).
+ALWAYS_ON = {"profile": "always-on"}
+
 virtual = pytest.importorskip("host_tools.virtual")
 
 SECRET = bytes(range(100, 132))
@@ -35,14 +38,14 @@ def _hear(vt, contacts, seconds=2.0):
 
 @pytest.fixture
 def vt(tmp_path):
-    with virtual.VirtualToken(tmp_path / "t", name="T1", speed=60) as t:
+    with virtual.VirtualToken(tmp_path / "t", name="T1", speed=60, config=ALWAYS_ON) as t:
         yield t
 
 
 def test_provision_hear_pull_over_the_virtual_token(vt, tmp_path):
     c = _client(vt.port)
     assert c.hello()["provisioned"] is False
-    c.provision("BZT-V1", SECRET)
+    c.provision("BZT-V1", SECRET, ALWAYS_ON)
     contacts = [bytes([0x10 + i]) * 12 for i in range(4)]
     _hear(vt, contacts)
     with StationDB(tmp_path / "st.db") as db:
@@ -59,7 +62,7 @@ def test_provision_hear_pull_over_the_virtual_token(vt, tmp_path):
 def test_wrong_secret_and_garbage_on_the_line(vt, tmp_path):
     c = _client(vt.port)
     c.hello()
-    c.provision("BZT-V2", SECRET)
+    c.provision("BZT-V2", SECRET, ALWAYS_ON)
     c.t.write(b"\r\n>>> import os\r\n" + os.urandom(500) + bytes([wire.END]) + b"\x03\x03garbage")
     info = c.hello()
     assert info["token_id"] == "BZT-V2"
@@ -76,10 +79,10 @@ def test_wrong_secret_and_garbage_on_the_line(vt, tmp_path):
 def test_pull_interrupted_by_a_stopped_token_resumes(tmp_path):
     d = tmp_path / "t"
     contacts = [bytes([0x40 + i]) * 12 for i in range(6)]
-    with virtual.VirtualToken(d, name="T3", speed=60) as vt:
+    with virtual.VirtualToken(d, name="T3", speed=60, config=ALWAYS_ON) as vt:
         c = _client(vt.port)
         c.hello()
-        c.provision("BZT-V3", SECRET)
+        c.provision("BZT-V3", SECRET, ALWAYS_ON)
         _hear(vt, contacts)
         c.hello()  # the app persists what RAM holds when a station talks
         total = c.status()["log_bytes"] // 24
@@ -96,7 +99,7 @@ def test_pull_interrupted_by_a_stopped_token_resumes(tmp_path):
             with pytest.raises(LinkError):
                 pull(cl, db, lambda tid: SECRET)
             assert db.encounters() == []
-    with virtual.VirtualToken(d, name="T3", speed=60) as vt, StationDB(tmp_path / "st.db") as db:
+    with virtual.VirtualToken(d, name="T3", speed=60) as vt, StationDB(tmp_path / "st.db") as db:  # as provisioned
         s = pull(_client(vt.port), db, lambda tid: SECRET)
         assert s["records"] >= total and len(db.encounters("BZT-V3")) == s["new_rows"]
         assert pull(_client(vt.port), db, lambda tid: SECRET)["duplicates"] == 0
@@ -105,7 +108,7 @@ def test_pull_interrupted_by_a_stopped_token_resumes(tmp_path):
 def _provisioned_with_log(vt, n_contacts=30):
     c = _client(vt.port)
     c.hello()
-    c.provision("BZT-V4", SECRET)
+    c.provision("BZT-V4", SECRET, ALWAYS_ON)
     _hear(vt, [bytes([0x60 + i]) * 12 for i in range(n_contacts)])
     info = c.hello()  # the app persists what RAM holds when a station talks
     return info
@@ -172,11 +175,11 @@ def test_token_answers_a_newer_station_with_its_version(vt):
 
 
 def test_pull_sets_a_clock_lost_to_a_power_cut(tmp_path):
-    with virtual.VirtualToken(tmp_path / "t", name="T5", speed=60, clock="unset") as vt:
+    with virtual.VirtualToken(tmp_path / "t", name="T5", speed=60, clock="unset", config=ALWAYS_ON) as vt:
         c = _client(vt.port)
         info = c.hello()
         assert info["clock_set"] is False
-        c.provision("BZT-V5", SECRET)
+        c.provision("BZT-V5", SECRET, ALWAYS_ON)
         with StationDB(tmp_path / "st.db") as db:
             s = pull(_client(vt.port), db, lambda tid: SECRET)
             assert s["clock"]["clock_valid"] is False  # a lost clock's offset says nothing about drift

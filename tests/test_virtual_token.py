@@ -8,9 +8,12 @@ from bzfw import adv, ids, records
 from host_tools import virtual
 from host_tools.virtual import VirtualToken
 
+# An awake token: tests here need it (the firmware's default profile sleeps, bzfw.config.DEFAULT_PROFILE).
+ALWAYS_ON = {"profile": "always-on"}
+
 PHONE = bytes.fromhex("0102030405060708090a0b0c")
 ADDR = bytes.fromhex("4a0102030405")
-SCAN_ALWAYS = {"scan_period_ms": 10000, "scan_window_ms": 10000}
+SCAN_ALWAYS = {"profile": "always-on", "scan_period_ms": 10000, "scan_window_ms": 10000}
 
 
 def _wait(pred, timeout=20.0):
@@ -65,7 +68,7 @@ def test_virtual_token_end_to_end(tmp_path):
 
 def test_console_is_raw_binary(tmp_path):
     d = tmp_path / "t2"
-    with VirtualToken(d, speed=1) as t:
+    with VirtualToken(d, speed=1, config=ALWAYS_ON) as t:
         fd = os.open(t.port, os.O_RDWR | os.O_NOCTTY)
         try:
             os.write(fd, b"\x00\x03\r\n\x7f\xff\x1a\x04" * 8)  # Ctrl-C, CR, LF, Ctrl-Z, Ctrl-D: just bytes
@@ -77,10 +80,10 @@ def test_console_is_raw_binary(tmp_path):
 
 def test_power_loss_then_clock_not_set(tmp_path):
     d = tmp_path / "t3"
-    t = VirtualToken(d, speed=1).start()
+    t = VirtualToken(d, speed=1, config=ALWAYS_ON).start()
     assert _wait(lambda: t.status()["adv_id"] is not None)
     t.stop(power_cut=True)
-    with VirtualToken(d, speed=1, clock="unset") as t:
+    with VirtualToken(d, speed=1, clock="unset") as t:  # the same flash, config kept
         st = t.status()
         assert st["clock_set"] is False and st["adv_id"] is None and st["led"] == "needs_sync"
         assert _wait(lambda: t.status()["led_changes"] > 2)  # blinking
@@ -136,7 +139,7 @@ def test_ios_phone_read_over_gatt_and_logged(tmp_path):
     ios_adv = bytes.fromhex("020106") + bytes([0x14, 0xFF, 0x4C, 0x00, 0x01, 0x08]) + bytes(15)  # backgrounded iOS
     gone = bytes.fromhex("5c0102030405")  # an iOS advert whose phone is not there to connect to
     d = tmp_path / "t6"
-    with VirtualToken(d, speed=10, config={"scan_period_ms": 10000, "scan_window_ms": 5000}) as t:
+    with VirtualToken(d, speed=10, config=dict(ALWAYS_ON, scan_period_ms=10000, scan_window_ms=5000)) as t:
         t.set_gatt_peer(ios_addr, ios_id)
         assert _wait(lambda: (t.inject(ios_addr, ios_adv, -66), t.inject(gone, ios_adv, -70),
                               t.status().get("ios_reads", 0) >= 1)[2])
@@ -151,9 +154,9 @@ def test_ios_phone_read_over_gatt_and_logged(tmp_path):
 
 
 def test_clock_host_is_exact_and_drift_is_modelled(tmp_path):
-    with VirtualToken(tmp_path / "t7", speed=1) as t:
+    with VirtualToken(tmp_path / "t7", speed=1, config=ALWAYS_ON) as t:
         assert abs(t.now_ms() - time.time() * 1000) < 50, "set from the host's clock at boot, no start-up lag"
-    with VirtualToken(tmp_path / "t8", speed=1, drift_ppm=200000) as t:  # an RTC 20 % fast
+    with VirtualToken(tmp_path / "t8", speed=1, drift_ppm=200000, config=ALWAYS_ON) as t:  # an RTC 20 % fast
         anchor = json.loads((tmp_path / "t8" / "clock.json").read_text())
         time.sleep(0.5)
         elapsed_ms = (time.time_ns() - anchor["real_ns"]) / 1e6
