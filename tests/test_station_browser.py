@@ -209,7 +209,8 @@ def first_run(db: Path, extra_port: str, passphrase: str):
     if pid == 0:
         os.environ["BZTOKEN_PASSPHRASE"] = ""
         os.execv(sys.executable, [sys.executable, "-m", "host_tools", "station", "--db", str(db), "--http-port", "0",
-                                  "--no-usb", "--extra-port", extra_port, "--timeout", "0.5"])
+                                  "--no-usb", "--extra-port", extra_port, "--timeout", "0.5",
+                                  "--profile", "always-on"])  # its tokens must hear and answer at once
     got = b""
 
     def until_seen(want: bytes, timeout=90.0) -> bytes:

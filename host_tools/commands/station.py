@@ -34,6 +34,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-usb", action="store_true", help="do not watch USB serial ports")
     p.add_argument("--exposures-dir", type=Path, help="folder watched for new exposure lists "
                    "(default: station/exposure-lists next to the database)")
+    p.add_argument("--profile", default=None, metavar="P",
+                   help="duty-cycle profile of the tokens registered here (default: the firmware's, "
+                        "bzfw.config.DEFAULT_PROFILE; always-on for a short, crowded event)")
     p.add_argument("--timeout", type=float, default=2.0, help="seconds to wait for each token answer (default 2)")
     p.set_defaults(func=cmd_station, port_note=False)
 
@@ -71,8 +74,14 @@ def cmd_station(args: argparse.Namespace) -> int:
         raise UsageError(f"--http-port {args.http_port} is not a TCP port")
     db = args.db or paths.default_db()
     passphrase = station_passphrase(db, args.passphrase_file)
+    from bzfw import config as fwconfig
+
+    if args.profile is not None and args.profile not in fwconfig.PROFILES:
+        raise UsageError(f"--profile {args.profile!r} is not a profile",
+                         hint=f"one of: {', '.join(fwconfig.PROFILES)}")
     station = Station(db, passphrase, extra_ports=args.extra_port,
-                      usb=not args.no_usb, exposures_dir=args.exposures_dir, serial_timeout=args.timeout)
+                      usb=not args.no_usb, exposures_dir=args.exposures_dir, serial_timeout=args.timeout,
+                      profile=args.profile)
     try:
         httpd = serve(station, args.host, args.http_port)
     except OSError as e:

@@ -107,8 +107,9 @@ class Station:
     def __init__(self, db_path: str | Path, passphrase: str, *, extra_ports: list[str] | None = None,
                  usb: bool = True, exposures_dir: str | Path | None = None, data_dir: str | Path | None = None,
                  poll_s: float = 0.5, serial_timeout: float = 2.0, auto_sync: bool = True, export_wait_s: float = 30,
-                 ble_scan_s: float = 5.0, wake_wait_s: float | None = None):
+                 ble_scan_s: float = 5.0, wake_wait_s: float | None = None, profile: str | None = None):
         self.db = Path(db_path)
+        self.profile = profile  # tokens registered here get it (None: the firmware's DEFAULT_PROFILE)
         self._passphrase = passphrase
         self._key: bytes | None = None  # the registry's, derived from the passphrase once (registry())
         self.extra_ports = list(extra_ports or [])
@@ -361,7 +362,7 @@ class Station:
             try:
                 row = WearerRow(name=name, ref=(ref or "").strip() or name, phone=(phone or "").strip() or None)
                 with StationDB(self.db) as sdb:
-                    out = provision_one(reg, row, port, db=sdb, another=True,
+                    out = provision_one(reg, row, port, db=sdb, another=True, profile=self.profile,
                                         connect=lambda p: self._client(p, ps))
             except BzError as e:
                 err = str(e).splitlines()[0]
