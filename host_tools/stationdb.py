@@ -72,7 +72,12 @@ CREATE TABLE IF NOT EXISTS pulls (
 """
 
 SQLITE_COMPONENT = "stationdb"
-SQLITE_STEPS = [SCHEMA]  # step 1: round 1's syncs and pulls (IF NOT EXISTS: an old file keeps its rows)
+# step 2: clock discipline. rate_ppb: the rate correction in force on the token after the sync (parts per billion
+# its raw clock runs fast; NULL: the token reports none, an older firmware); rate_sent: 1 when this sync sent it.
+SYNCS_RATE = """ALTER TABLE syncs ADD COLUMN rate_ppb INTEGER;
+ALTER TABLE syncs ADD COLUMN rate_sent INTEGER NOT NULL DEFAULT 0"""
+# step 1: round 1's syncs and pulls (IF NOT EXISTS: an old file keeps its rows); step 2: the rate columns
+SQLITE_STEPS = [SCHEMA, SYNCS_RATE]
 
 ENCOUNTER_COLUMNS = (
     "token_id", "day", "file_offset", "contact_id", "kind", "slot", "first_seen_ms", "last_seen_ms",
@@ -358,13 +363,20 @@ class StationDB:
 
     # -- clock syncs -----------------------------------------------------------------------------
     def record_sync(self, token_id: str, host_ms: int, offset_ms: int, rtt_ms: int, residual_ms: int | None,
-                    clock_valid: bool = True) -> int:
-        """One clock measurement (and setting); its own transaction: it must survive a pull that fails later."""
+                    clock_valid: bool = True, rate_ppb: int | None = None, rate_sent: bool = False) -> int:
+        """One clock measurement (and setting); its own transaction: it must survive a pull that fails later.
+        rate_ppb: the rate correction in force on the token afterwards (None: it reports none); rate_sent: this
+        sync sent it."""
         cur = self.con.execute(
-            "INSERT INTO syncs (token_id, host_ms, offset_ms, rtt_ms, residual_ms, clock_valid) VALUES (?,?,?,?,?,?)",
-            (token_id, host_ms, offset_ms, rtt_ms, residual_ms, int(clock_valid)),
+            "INSERT INTO syncs (token_id, host_ms, offset_ms, rtt_ms, residual_ms, clock_valid, rate_ppb, rate_sent)"
+            " VALUES (?,?,?,?,?,?,?,?)",
+            (token_id, host_ms, offset_ms, rtt_ms, residual_ms, int(clock_valid), rate_ppb, int(rate_sent)),
         )
         return int(cur.lastrowid or 0)
+
+    def last_sync(self, token_id: str) -> sqlite3.Row | None:
+        return self.con.execute("SELECT * FROM syncs WHERE token_id = ? ORDER BY host_ms DESC, id DESC LIMIT 1",
+                                (token_id,)).fetchone()
 
     def syncs(self, token_id: str) -> list[sqlite3.Row]:
         return self.con.execute("SELECT * FROM syncs WHERE token_id = ? ORDER BY host_ms", (token_id,)).fetchall()

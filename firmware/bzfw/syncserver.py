@@ -20,6 +20,7 @@ import os
 import struct
 
 from bzfw import seal, wire
+from bzfw.clock import MAX_RATE_PPB as _MAX_RATE_PPB
 from bzfw.compat import const
 from bzfw.hmac256 import equal, hmac_sha256
 from bzfw.logstore import write_atomic
@@ -214,9 +215,7 @@ class SyncServer:
         if c == wire.STATUS:
             return json.dumps(self._status()).encode()
         if c == wire.TIME_SET:
-            old = self.ctx.clock.now_ms()
-            self.ctx.clock.set_ms(wire.unpack_ms(f.payload))
-            return wire.pack_ms(old)
+            return self._time_set(f.payload)
         if c == wire.LIST_DAYS:
             ls = self.ctx.logstore
             return wire.pack_days([(d, ls.size(d), ls.confirmed(d)) for d in ls.days()])
@@ -286,12 +285,27 @@ class SyncServer:
             "provisioned": self.ctx.secret is not None,
             "now_ms": self.ctx.clock.now_ms(),
             "clock_set": self._clock_set(),
+            "clock_rate_ppb": getattr(self.ctx.clock, "rate_ppb", None),
             "battery_mv": self.ctx.battery_mv(),
             "days": days,
             "log_bytes": total,
             "unconfirmed_bytes": unconf,
             "free_bytes": self.ctx.logstore.free_bytes(),
         }
+
+    def _time_set(self, p):
+        ms, rate = wire.unpack_time_set(p)
+        clock = self.ctx.clock
+        if rate is not None:  # checked before anything is set: a refused request changes nothing
+            if not hasattr(clock, "set_rate_ppb"):
+                raise _Refuse(wire.E_STATE, b"this token's clock takes no rate")
+            if not -_MAX_RATE_PPB <= rate <= _MAX_RATE_PPB:
+                raise ValueError("rate_ppb %d beyond +-%d" % (rate, _MAX_RATE_PPB))
+        old = clock.now_ms()
+        clock.set_ms(ms)
+        if rate is not None:
+            clock.set_rate_ppb(rate)  # re-anchored at the time just set: the reading does not jump
+        return wire.pack_ms(old)
 
     def _clock_set(self):
         f = getattr(self.ctx.clock, "is_set", None)

@@ -57,7 +57,11 @@ MAX_BODY = const(2074)  # HEADER + MAX_PAYLOAD + TAG_LEN + CRC_LEN
 HELLO = const(0x01)
 AUTH = const(0x02)  # client nonce 16 + proof 32 -> token proof 32; starts the authenticated session
 TIME_GET = const(0x03)  # -> now_ms i64
-TIME_SET = const(0x04)  # now_ms i64 -> previous now_ms i64 (auth)
+# now_ms i64 [, rate_ppb i32] -> previous now_ms i64 (auth). rate_ppb (appended; absent: the rate in force is
+# kept): how many parts per billion the token's raw clock runs fast, as the station measured it between two
+# syncs; the token corrects its readings by it from then on (bzfw/clock.py). hello/status report the rate in
+# force as `clock_rate_ppb`; a token that does not report it takes only the 8-byte form.
+TIME_SET = const(0x04)
 LIST_DAYS = const(0x05)  # -> (day u32, size u32, confirmed u32) * n (auth)
 READ = const(0x06)  # day u32, offset u32, length u16 -> day file bytes, whole records (auth)
 CONFIRM = const(0x07)  # day u32, upto u32 -> nothing (auth)
@@ -405,6 +409,21 @@ def unpack_ms(p):
     if len(p) != 8:
         raise ValueError("time is 8 bytes")
     return struct.unpack("<q", p)[0]
+
+
+def pack_time_set(ms, rate_ppb=None):
+    if rate_ppb is None:
+        return struct.pack("<q", ms)
+    return struct.pack("<qi", ms, rate_ppb)
+
+
+def unpack_time_set(p):
+    """(now_ms, rate_ppb or None) from a time-set request: 8 bytes (time only) or 12 (time and rate)."""
+    if len(p) == 8:
+        return struct.unpack("<q", p)[0], None
+    if len(p) == 12:
+        return struct.unpack("<qi", p)
+    raise ValueError("time-set is 8 bytes (time) or 12 (time, rate), got %d" % len(p))
 
 
 def pack_u32(v):

@@ -182,7 +182,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_time(args: argparse.Namespace) -> int:
-    from host_tools.sync.pull import measure_offset, sync_clock
+    from host_tools.sync.pull import measure_offset, sync_clock, token_rate
 
     client = _client(args)
     try:
@@ -194,7 +194,8 @@ def cmd_time(args: argparse.Namespace) -> int:
             secret = secret_lookup(args, db_path)(info["token_id"])
             client.auth(secret)
             with StationDB(db_path) as db:
-                r = sync_clock(client, db, info["token_id"], bool(info.get("clock_set", True)))
+                r = sync_clock(client, db, info["token_id"], bool(info.get("clock_set", True)),
+                               rate_ppb=token_rate(info))
             client.bye()
         else:
             off, rtt, at = measure_offset(client)
@@ -203,7 +204,8 @@ def cmd_time(args: argparse.Namespace) -> int:
         client.t.close()
     r["token_id"] = info["token_id"]
     if args.set:
-        lines = [f"token {info['token_id']}: clock was {r['offset_ms']:+d} ms off; set, now {r['residual_ms']:+d} ms"]
+        lines = [f"token {info['token_id']}: clock was {r['offset_ms']:+d} ms off; set, now {r['residual_ms']:+d} ms"
+                 + (f"; rate correction {r['rate_ppb'] / 1000:+.1f} ppm" if r.get("rate_sent") else "")]
     else:
         lines = [f"token {info['token_id']}: {iso_ms(r['token_ms'])}, {r['offset_ms']:+d} ms from this station "
                  f"(round trip {r['rtt_ms']} ms)"]

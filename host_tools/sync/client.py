@@ -235,9 +235,10 @@ class SyncClient:
     def time_get(self) -> int:
         return wire.unpack_ms(self.request(wire.TIME_GET).payload)
 
-    def time_set(self, ms: int) -> int:
-        """Set the token clock; returns the token's time just before."""
-        return wire.unpack_ms(self.request(wire.TIME_SET, wire.pack_ms(ms)).payload)
+    def time_set(self, ms: int, rate_ppb: int | None = None) -> int:
+        """Set the token clock (and, when given, the rate correction it applies from now on: only to a token
+        whose hello reports `clock_rate_ppb`); returns the token's time just before."""
+        return wire.unpack_ms(self.request(wire.TIME_SET, wire.pack_time_set(ms, rate_ppb)).payload)
 
     def status(self) -> dict:
         return json.loads(self.request(wire.STATUS).payload)

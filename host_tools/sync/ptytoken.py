@@ -3,6 +3,7 @@
 For tests and benchmarks of the station side, and line faults: corrupt bytes, garbage, a pulled cable.
 The full firmware on the MicroPython unix port is `host_tools.virtual` (engineer "device")."""
 
+import calendar
 import os
 import select
 import threading
@@ -44,6 +45,53 @@ class SimClock:
 
     def ticks_diff(self, a: int, b: int) -> int:
         return a - b
+
+
+class DriftingRTC:
+    """An RTC chip whose count runs `ppm` fast against the world's time (`world`: unix ms, the station's clock),
+    as an RC slow clock does; it is both the machine.RTC (datetime, memory) and the time module (time_ns, gmtime,
+    ticks) that the token's real clock, bzfw.clock.Clock(rtc, rtc), reads. Unix epoch, as the unix port counts.
+    machine.RTC.datetime takes (year, month, day, weekday, hours, minutes, seconds, subseconds in us):
+    micropython/micropython ports/esp32/machine_rtc.c, machine_rtc_datetime_helper."""
+
+    def __init__(self, world, ppm: float = 0.0):
+        self.world = world
+        self.ppm = ppm
+        self.mem = b""
+        self._w0 = world()
+        self._r0 = float(self._w0)
+
+    def raw_ms(self) -> float:
+        return self._r0 + (self.world() - self._w0) * (1 + self.ppm / 1e6)
+
+    # machine.RTC
+    def datetime(self, dt=None):
+        if dt is None:
+            raise NotImplementedError
+        y, mo, d, _wd, h, mi, s, us = dt
+        self._w0 = self.world()
+        self._r0 = calendar.timegm((y, mo, d, h, mi, s, 0, 0, 0)) * 1000 + us / 1000
+
+    def memory(self, data=None):
+        if data is None:
+            return self.mem
+        self.mem = bytes(data)
+
+    # the time module
+    def time_ns(self) -> int:
+        return int(self.raw_ms() * 1e6)
+
+    def gmtime(self, secs=None):
+        return time.gmtime(self.raw_ms() // 1000 if secs is None else secs)
+
+    def ticks_ms(self) -> int:
+        return int(self.world())
+
+    def ticks_diff(self, a: int, b: int) -> int:
+        return a - b
+
+    def sleep_ms(self, ms: int) -> None:
+        time.sleep(ms / 1000)
 
 
 class TokenCtx(HostTokenCtx):

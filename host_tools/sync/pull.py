@@ -18,6 +18,15 @@ from host_tools.sync.client import Refused, SessionLost, SyncClient
 
 CHUNK = (2040 // records.RECORD_SIZE) * records.RECORD_SIZE  # fits a frame (2048 - 4 bytes of size)
 CLOCK_LOST_MS = 3_600_000  # an offset beyond an hour is a clock that lost its time, not drift
+# Clock discipline (new_rate). A rate is measured over at least an hour: each offset reading is good to half its
+# round trip (a few ms over USB serial, tens over BLE: say 50 ms for both readings together), so an hour bounds
+# the reading error at 50 ms / 3.6e6 ms = 14 ppm, small against the RC slow clock's 1000 ppm temperature wander
+# (scenarios/README.md, "Physics"), while a provisioning sync followed minutes later by a pull would learn noise.
+RATE_MIN_INTERVAL_MS = 3_600_000
+# +-20,000 ppm: four sigma of the ESP32-C3 RC slow clock's unit spread (5000 ppm, scenarios/README.md "Physics")
+# plus its wander; a larger measured rate is a clock that misbehaved (or a reading gone wrong), not drift,
+# and is cut to this bound rather than taught to the token. The token itself refuses beyond +-5 %.
+RATE_LIMIT_PPB = 20_000_000
 
 
 def now_ms() -> int:
@@ -38,16 +47,53 @@ def measure_offset(client: SyncClient, clock: Callable[[], int] = now_ms) -> tup
     return best
 
 
+def token_rate(info: dict) -> int | None:
+    """The rate correction a token's hello reports in force, or None when it reports none (it takes none)."""
+    r = info.get("clock_rate_ppb")
+    return r if type(r) is int else None
+
+
+def new_rate(prev, offset_ms: int, at_ms: int, rate_ppb: int | None, valid: bool) -> int | None:
+    """The rate correction to send the token at this sync (clock discipline), or None to leave its rate alone.
+
+    Since the previous sync the token's corrected clock went from that sync's residual to `offset_ms` over
+    at_ms - prev.host_ms of station time: it ran e = (offset - residual) / elapsed fast on top of the rate it
+    applied (`rate_ppb`, reported by its hello). The new rate composes the two, (1 + r)(1 + e) - 1 (for small
+    rates r + e, the rate plus the drift left over), clamped to +-RATE_LIMIT_PPB.
+    None when there is nothing sound to learn from: no earlier sync with a residual at this station; a token
+    that reports no rate (older firmware: it takes no rate either); a clock lost in between (power loss: `valid`
+    false); a rate on the token other than the one the previous sync left (another station, or a power loss,
+    set it since: the residual we hold is not where its clock started); or an interval under
+    RATE_MIN_INTERVAL_MS."""
+    if prev is None or rate_ppb is None or not valid or prev["residual_ms"] is None:
+        return None
+    if prev["rate_ppb"] is None or prev["rate_ppb"] != rate_ppb:
+        return None
+    elapsed = at_ms - prev["host_ms"]
+    if elapsed < RATE_MIN_INTERVAL_MS:
+        return None
+    e = (offset_ms - prev["residual_ms"]) / elapsed
+    r = (1 + rate_ppb / 1e9) * (1 + e) - 1
+    return max(-RATE_LIMIT_PPB, min(RATE_LIMIT_PPB, round(r * 1e9)))
+
+
 def sync_clock(client: SyncClient, db: StationDB | None, token_id: str, clock_set: bool = True,
-               clock: Callable[[], int] = now_ms) -> dict:
-    """Measure the offset, set the token clock, measure the residual; record it (own transaction)."""
+               clock: Callable[[], int] = now_ms, rate_ppb: int | None = None) -> dict:
+    """Measure the offset, set the token clock (with a new rate correction when one can be measured, see
+    new_rate), measure the residual; record it (own transaction). rate_ppb: the rate the token reports in force
+    (hello's `clock_rate_ppb`; None: an older token, which gets the time only)."""
     offset, rtt, at = measure_offset(client, clock)
-    t0 = clock()
-    client.time_set(t0 + rtt // 2)  # it arrives about half a round trip later
-    residual, rtt2, _ = measure_offset(client, clock)
     valid = clock_set and abs(offset) < CLOCK_LOST_MS
-    sync_id = db.record_sync(token_id, at, offset, rtt, residual, valid) if db is not None else None
-    return {"sync_id": sync_id, "offset_ms": offset, "rtt_ms": rtt, "residual_ms": residual, "clock_valid": valid}
+    prev = db.last_sync(token_id) if db is not None else None
+    rate = new_rate(prev, offset, at, rate_ppb, valid)
+    t0 = clock()
+    client.time_set(t0 + rtt // 2, rate)  # it arrives about half a round trip later
+    residual, rtt2, _ = measure_offset(client, clock)
+    in_force = rate if rate is not None else rate_ppb
+    sync_id = db.record_sync(token_id, at, offset, rtt, residual, valid, in_force, rate is not None) \
+        if db is not None else None
+    return {"sync_id": sync_id, "offset_ms": offset, "rtt_ms": rtt, "residual_ms": residual, "clock_valid": valid,
+            "rate_ppb": in_force, "rate_sent": rate is not None}
 
 
 def _rows(token_id: str, day: int, start: int, data: bytes, drift, bad: list) -> list[dict]:
@@ -86,8 +132,8 @@ def pull(client: SyncClient, db: StationDB, secret_for: Callable[[str], bytes], 
         client.auth(secret)
 
     summary: dict = {"token_id": token_id, "fw": info.get("fw"), "battery_mv": info.get("battery_mv")}
-    summary["clock"] = _retry(lambda: sync_clock(client, db, token_id, bool(info.get("clock_set", True)), clock),
-                              relogin)
+    summary["clock"] = _retry(lambda: sync_clock(client, db, token_id, bool(info.get("clock_set", True)), clock,
+                                                 token_rate(info)), relogin)
     drift = db.drift(token_id)
     days = _retry(client.list_days, relogin)
     rs = records.RECORD_SIZE

@@ -264,3 +264,48 @@ def test_lockout_survives_a_reset():
     eq(st.login().status, wire.OK, "after the wait")
     st2 = Station(syncserver.SyncServer(ctx))
     eq(st2.login().status, wire.OK, "a success cleared it on flash too")
+
+
+def test_time_set_with_a_rate_disciplines_the_clock():
+    # the real bzfw.clock on a fake RTC whose raw count runs 5000 ppm fast
+    from devfakes import FakeRTC, FakeTime
+
+    from bzfw.clock import Clock as RtcClock
+
+    ctx = Ctx()
+    tm = FakeTime()
+    ctx.clock = RtcClock(FakeRTC(tm), tm)
+    t = DAY * 86400000
+    ctx.clock.set_ms(t)
+    st = Station(syncserver.SyncServer(ctx))
+    eq(json.loads(st.req(wire.HELLO).payload)["clock_rate_ppb"], 0, "hello reports the rate in force")
+    st.login()
+    tm.advance(3600000 + 18000)  # an hour, counted 18 s long
+    t += 3600000
+    eq(st.req(wire.TIME_SET, wire.pack_time_set(t, 5000000)).status, wire.OK, "time and rate")
+    eq(ctx.clock.now_ms(), t, "set")
+    tm.advance(3600000 + 18000)  # another hour of the same clock
+    t += 3600000
+    eq(abs(ctx.clock.now_ms() - t) <= 1, True, "corrected: %d ms off" % (ctx.clock.now_ms() - t))
+    eq(json.loads(st.req(wire.STATUS).payload)["clock_rate_ppb"], 5000000, "status reports it")
+    # a malformed rate field, or a rate beyond 5 %: refused, nothing set (time nor rate)
+    before = ctx.clock.now_ms()
+    for bad in (wire.pack_ms(t + 9000) + b"\x01\x02", wire.pack_time_set(t + 9000, 60000000),
+                wire.pack_time_set(t + 9000, -60000000)):
+        f = st.req(wire.TIME_SET, bad)
+        eq(f.status, wire.E_BAD_REQUEST, "refused")
+        eq(len(f.payload) > 0, True, "says why")
+    eq((abs(ctx.clock.now_ms() - before) <= 1, ctx.clock.rate_ppb), (True, 5000000), "unchanged")
+    eq(st.req(wire.TIME_SET, wire.pack_ms(t + 9000)).status, wire.OK, "the time-only form keeps the rate")
+    eq(ctx.clock.rate_ppb, 5000000, "kept")
+
+
+def test_a_clock_without_rate_refuses_one():
+    ctx = Ctx()  # the plain Clock above has no set_rate_ppb
+    st = Station(syncserver.SyncServer(ctx))
+    eq("clock_rate_ppb" in json.loads(st.req(wire.HELLO).payload), True, "key present")
+    st.login()
+    t = ctx.clock.ms
+    f = st.req(wire.TIME_SET, wire.pack_time_set(t + 5000, 1000))
+    eq(f.status, wire.E_STATE, "no rate on this clock")
+    eq(ctx.clock.ms, t, "nothing set")
