@@ -28,8 +28,21 @@ def _started_as_bztoken() -> bool:
         getattr(m, "__file__", None) or "").removesuffix(".exe") == "bztoken"
 
 
+def _ctrl_c_again(unraisable, _hook=sys.unraisablehook) -> None:
+    """sys.unraisablehook: a Ctrl-C whose KeyboardInterrupt was raised inside a weakref callback or a __del__
+    is only reported by CPython and then dropped ("Exception ignored in ..."), and the command would go on as if
+    no key had been pressed. The imports at start-up hit this: importlib drops each module lock through a weakref
+    callback (importlib/_bootstrap.py, _get_module_lock's `cb`). Deliver the signal again: the KeyboardInterrupt
+    then comes out of the code that runs next. Anything else goes to the usual hook."""
+    if isinstance(unraisable.exc_value, KeyboardInterrupt):
+        signal.raise_signal(signal.SIGINT)
+        return
+    _hook(unraisable)
+
+
 if _started_as_bztoken():  # from here until main()'s try, Ctrl-C exits 130 without a traceback
     signal.signal(signal.SIGINT, _interrupted_early)
+    sys.unraisablehook = _ctrl_c_again
 
 # The order `bztoken --help` lists the commands in: an engineer's and a station's day, first to last.
 # Commands not named here (added later) follow in alphabetical order.
@@ -126,6 +139,12 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()  # a closed pipe shows here, inside the handlers, not at interpreter exit
         return rc
     except KeyboardInterrupt:
+        # A KeyboardInterrupt that came out of an exec() of a string (dataclasses build their methods so, e.g.
+        # while a module defining one is imported) leaves CPython's "unhandled KeyboardInterrupt" flag set, even
+        # though we handled it, and the interpreter then kills itself with SIGINT at exit instead of exiting 130
+        # (CPython 3.11 Python/pythonrun.c run_eval_code_obj sets it; Modules/main.c Py_RunMain acts on it).
+        # Every exec() of a string clears the flag first: an empty one clears it.
+        exec("")
         try:
             sys.stderr.write("bztoken: interrupted\n")
         except (OSError, ValueError):

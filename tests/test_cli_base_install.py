@@ -6,6 +6,7 @@ refusals are checked in-process (fast) with the extra's modules hidden."""
 import importlib.util
 import json
 import os
+import runpy
 import subprocess
 import sys
 import venv
@@ -14,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from host_tools.cli import main
+from host_tools.errors import UsageError
+from host_tools.flash import boards
 
 ROOT = Path(__file__).resolve().parent.parent
 K0 = "4C5224B397F8AB3896781D5AA0F3119F280513F1B592CA280EBDED6357E21084"  # tests/test_match_cli.py's vector
@@ -55,6 +58,29 @@ def test_a_missing_extra_is_named(argv, hidden, extra, without, capsys):
     assert f"pip install 'bztoken[{extra}]'" in err
 
 
+def test_the_board_definitions_ship_as_package_data(tmp_path, monkeypatch):
+    """hardware/boards stays the one source of truth: the build (setup.py's build_py) copies every file of it to
+    where host_tools.flash.boards looks in an installed package, and an sdist carries them (MANIFEST.in). In that
+    copy a known board loads and an unknown one is refused by name."""
+    from setuptools import Distribution
+
+    monkeypatch.chdir(ROOT)  # as the build backend runs setup.py
+    build_py = runpy.run_path(str(ROOT / "setup.py"), run_name="setup")["build_py"]
+    cmd = build_py(Distribution({"packages": []}))
+    cmd.build_lib = str(tmp_path)
+    cmd.ensure_finalized()
+    cmd.build_package_data()
+    shipped = tmp_path / boards.PACKAGED.relative_to(ROOT)
+    source = {p.name: p.read_bytes() for p in boards.SOURCE.glob("*.json")}
+    assert "schema.json" in source and len(source) > 1
+    assert {p.name: p.read_bytes() for p in shipped.iterdir()} == source
+    assert boards.names(shipped) == boards.names(boards.SOURCE)
+    assert boards.load("esp32c3-supermini", shipped)["name"] == "esp32c3-supermini"
+    with pytest.raises(UsageError, match="unknown board 'nope'"):
+        boards.load("nope", shipped)
+    assert "include hardware/boards/*.json" in (ROOT / "MANIFEST.in").read_text().splitlines()
+
+
 @pytest.mark.slow
 def test_base_install_in_a_fresh_venv(tmp_path):
     env_dir = tmp_path / "venv"
@@ -84,6 +110,12 @@ def test_base_install_in_a_fresh_venv(tmp_path):
     assert r.returncode == 0, r.stderr
     (m,) = json.loads(r.stdout)["logs"][0]["matches"]
     assert m["contact_id"] == "B9A665D754FE65E665D76A45"
+    # the board definitions came along as package data: --board is checked by name, before any port or registry
+    r = run("provision", "--wearer", "Nguyen Van A", "--board", "nope", "--port", str(tmp_path / "ttyACM9"),
+            "--db", str(tmp_path / "s.db"))
+    assert r.returncode == 2, r.stderr
+    one_line(r.stderr, "unknown board 'nope'")
+    assert "esp32c3-supermini" in r.stderr and not (tmp_path / "s.db").exists()
     for argv, extra in ((["flash", "--board", "esp32c3-supermini", "--fs-only", "--dry-run"], "flash"),
                         (["virtual", "start", "--dir", str(tmp_path / "vt")], "virtual")):
         r = run(*argv)

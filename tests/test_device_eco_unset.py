@@ -15,6 +15,8 @@ virtual = pytest.importorskip("host_tools.virtual")
 SECRET = bytes(range(7, 39))
 CFG = {"profile": "eco", "unset_period_ms": 10000, "unset_awake_ms": 2000,
        "wake_period_ms": 20000, "wake_window_ms": 8000, "wake_lead_ms": 2000}
+SPEED = 10
+PERIOD_S = CFG["unset_period_ms"] / 1000 / SPEED  # one sleep-and-wake cycle in real seconds (plus the boot)
 
 
 def _wait(pred, timeout=20.0):
@@ -29,11 +31,14 @@ def _wait(pred, timeout=20.0):
 def test_eco_token_without_clock_sleeps_until_a_station_sets_it(tmp_path):
     d = tmp_path / "t"
     log = d / "supervisor.log"
-    with virtual.VirtualToken(d, name="E1", speed=10, clock="unset", config=CFG) as vt:
-        assert _wait(lambda: log.read_text().count("deep sleep 8000 ms") >= 2)  # 2 s awake, 8 s asleep
+    with virtual.VirtualToken(d, name="E1", speed=SPEED, clock="unset", config=CFG) as vt:
+        assert _wait(lambda: log.read_text().count("deep sleep 8000 ms") >= 2, 30 * PERIOD_S)  # 2 s awake, 8 asleep
         assert [e for e in virtual.adverts(d) if e["adv"]] == []  # no ID on air without a clock
-        # A station retrying for longer than a period (1 s real at 10x) finds it awake.
-        c = SyncClient(SerialTransport(vt.port), timeout=0.4, retries=10)
+        # A station that keeps knocking for longer than a period (1 s real at 10x) finds it awake. It knocks as
+        # `bztoken status` does (the wake wait: a try every `timeout`, the same seq), for many periods: what it
+        # writes while the token sleeps is lost, as on a vanished USB port, and on a loaded machine the boot
+        # stretches a cycle, so a fixed count of tries may all fall into sleeps.
+        c = SyncClient(SerialTransport(vt.port), timeout=0.4, wake_wait=30 * PERIOD_S)
         assert c.hello()["clock_set"] is False
         sleeps = log.read_text().count("deep sleep")
         c.provision("BZT-E1", SECRET, CFG)

@@ -1,5 +1,8 @@
 """Board definitions (hardware/boards/NAME.json), checked against hardware/boards/schema.json.
 
+In a source tree they are read from hardware/boards; an installed bztoken carries the same files as package data
+(setup.py copies them into host_tools/flash/board_defs/ at build time), so `--board` is checked by name there too.
+
 `python -m host_tools.flash.boards` checks every definition and prints one line per problem (exit 1 if any).
 """
 
@@ -10,7 +13,9 @@ from pathlib import Path
 from host_tools.errors import UsageError
 
 ROOT = Path(__file__).resolve().parents[2]
-BOARDS_DIR = ROOT / "hardware" / "boards"
+SOURCE = ROOT / "hardware" / "boards"  # the one source of truth, in a source tree (an editable install too)
+PACKAGED = Path(__file__).resolve().parent / "board_defs"  # its copy in a built package (setup.py, BOARDS_PKG)
+BOARDS_DIR = SOURCE if (SOURCE / "schema.json").is_file() else PACKAGED
 SCHEMA = BOARDS_DIR / "schema.json"
 
 
@@ -40,6 +45,11 @@ def problems(defn: object, name: str | None = None) -> list[str]:
     return out
 
 
+def _shown(path: Path) -> str:
+    """hardware/boards/schema.json in a source tree, the full path in an installed package."""
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) and path.parent == SOURCE else str(path)
+
+
 def load(name_or_path: str, boards_dir: Path = BOARDS_DIR) -> dict:
     """A board by name (hardware/boards/NAME.json) or path; UsageError (exit 2) when unknown or invalid."""
     path = Path(name_or_path)
@@ -54,7 +64,7 @@ def load(name_or_path: str, boards_dir: Path = BOARDS_DIR) -> dict:
     bad = problems(defn, path.stem)
     if bad:
         raise UsageError(f"{path}: {bad[0]}" + (f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""),
-                         hint=f"fix it against {SCHEMA.relative_to(ROOT)}")
+                         hint=f"fix it against {_shown(SCHEMA)}")
     return defn
 
 

@@ -31,10 +31,11 @@ from pathlib import Path
 
 from host_tools import paths
 from host_tools.errors import BzError, UsageError
+from host_tools.flash import boards as _boards
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-BOARDS = ROOT / "hardware" / "boards"
+BOARDS = _boards.BOARDS_DIR  # hardware/boards, or its copy in an installed package
 DEFAULT_BOARD = "esp32c3-supermini"
 # "w": sizes as on a 32-bit chip (the unix port doubles them for its 64-bit words). 128 KB models an
 # ESP32-C3 running MicroPython with BLE active (see firmware/README.md, "Memory").

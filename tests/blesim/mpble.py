@@ -9,7 +9,8 @@ extmod/nimble/modbluetooth_nimble.c):
   it refuses the change SILENTLY (set_random_address only assert()s; the ESP32 build compiles that out) and
   `config("mac")` keeps returning the old address; `refuse_addr` (a count) makes it refuse whatever its state;
 - an exception escaping the IRQ handler is printed and the handler is removed (invoke_irq_handler): no more
-  events until `irq()` is called again (`irq_errors` lists the tracebacks, `irq_removed` says so);
+  events until `irq()` is called again (`irq_errors` lists the tracebacks, `irq_removed` says so until then,
+  `irq_removals` counts them and never goes back: a test waits on it, as a re-arm may clear irq_removed first);
 - `config("rxbuf")` raises ValueError (compiled only without sync events); `gap_scan(None)` raises IRQ 6 before
   it returns; `gap_connect(None)` cancels a pending connect (IRQ 8 with conn_handle 65535);
 - IRQ 5 (scan result) hands over memoryviews valid only during the call: the buffers are scribbled over
@@ -164,6 +165,7 @@ class BLE:
         self._rbuf = bytearray(512)
         self.irq_errors: list[str] = []
         self.irq_removed = False
+        self.irq_removals = 0
         self.refuse_addr = 0  # knob: the controller refuses this many more address changes, busy or not
         self.addr_refused = 0
         self._rnd: bytes | None = None
@@ -187,6 +189,7 @@ class BLE:
             print("Unhandled exception in IRQ callback handler\n" + tb, file=sys.stderr)
             self._irq = None
             self.irq_removed = True
+            self.irq_removals += 1
             return None
 
     @property
