@@ -453,15 +453,43 @@ def test_no_response_holds_a_secret(db, tmp_path):
 
 
 def test_several_tokens_sync_at_once(tmp_path):
+    import threading
+
+    from bzfw import wire
+
     db = tmp_path / "station.db"
     ids = [f"BZ-MANY-000{i}" for i in range(3)]
     secrets = [bytes([i + 1]) * 32 for i in range(3)]
     for i, (tid, sec) in enumerate(zip(ids, secrets, strict=True)):
         registry(db, tid, sec, name=f"Wearer {i}", ref=f"M-{i}")
+    # Each token holds its answer to its first log read until all three are reading: the pulls can only finish
+    # if the station runs them side by side. The timeout is generous; a station that serialises the ports (or
+    # loses a token's first answer and waits a serial_timeout to ask again) breaks the barrier and fails.
+    reading = threading.Barrier(3, timeout=30)
+    broken: list[str] = []
+
+    def hold_first_read(tok, tid):
+        feed, requests, held = tok.server.feed, wire.Decoder(), []
+
+        def gated(data):
+            if not held and any(f.cmd == wire.READ for f in requests.feed(data)):
+                held.append(True)
+                try:
+                    reading.wait()
+                except threading.BrokenBarrierError:
+                    broken.append(tid)
+            return feed(data)
+
+        tok.server.feed = gated
+
     with contextlib.ExitStack() as stack:
         toks = [stack.enter_context(pty_token(tmp_path / f"t{i}", tid, sec, others=150, baud=115200))
                 for i, (tid, sec) in enumerate(zip(ids, secrets, strict=True))]
-        st, port = stack.enter_context(running_station(db, extra_ports=[str(t.port) for t in toks]))
+        for t, tid in zip(toks, ids, strict=True):
+            hold_first_read(t, tid)
+        # a serial timeout longer than the barrier's: a lost answer cannot be papered over by a resend in time
+        st, port = stack.enter_context(running_station(db, extra_ports=[str(t.port) for t in toks],
+                                                       serial_timeout=60))
         c = Client(port)
         c.login()
 
@@ -469,7 +497,8 @@ def test_several_tokens_sync_at_once(tmp_path):
             ps = {p["port"]: p for p in c.get("/api/state")[1]["ports"]}
             return all(ps.get(t.port, {}).get("state") == "synced" for t in toks) and ps
 
-        ps = wait_for(all_synced)
+        ps = wait_for(all_synced, timeout=90)
+        assert not broken, f"tokens {broken} waited in vain for the others to read: the pulls did not overlap"
         assert {ps[t.port]["token_id"] for t in toks} == set(ids)
         assert all(ps[t.port]["summary"]["records"] == 151 for t in toks)
     from host_tools.stationdb import StationDB
@@ -477,10 +506,8 @@ def test_several_tokens_sync_at_once(tmp_path):
     with StationDB(db) as sdb:
         pulls = sdb.pulls()
     assert len(pulls) == 3 and all(p["status"] == "complete" for p in pulls)
-    # they ran side by side, not one after the other: some pull began before another had ended (all three at once
-    # is not promised on a loaded machine, where the workers may start a few hundred ms apart)
-    spans = sorted((p["started_ms"], p["finished_ms"]) for p in pulls)
-    assert any(b[0] < a[1] for a, b in zip(spans, spans[1:], strict=False)), spans
+    # every pull began before any had ended (the barrier made them all read at once)
+    assert max(p["started_ms"] for p in pulls) < min(p["finished_ms"] for p in pulls), pulls
 
 
 def test_port_discovery_entries(tmp_path):

@@ -81,9 +81,16 @@ def wrap_secret(key, secret):
 _POOL = []  # type: list  # [payload bytearray, frame bytearray, the server whose cached reply is in the frame]
 
 
+def new_pool():
+    """A set of reply buffers of its own: one per token. A token has one (the module's, _POOL); a host that
+    serves several simulated tokens at once, each on its own thread, gives each its own, or one token's reply
+    is overwritten by another's before it is written (it would carry the other's seq and never be seen)."""
+    return [bytearray(wire.MAX_PAYLOAD), bytearray(2 * wire.MAX_BODY + 2), None]
+
+
 def _pool():
     if not _POOL:
-        _POOL.extend((bytearray(wire.MAX_PAYLOAD), bytearray(2 * wire.MAX_BODY + 2), None))
+        _POOL.extend(new_pool())
     return _POOL
 
 
@@ -94,7 +101,9 @@ class _Refuse(Exception):
 
 
 class SyncServer:
-    def __init__(self, ctx, urandom=None):
+    def __init__(self, ctx, urandom=None, pool=None):
+        # `pool`: the reply buffers (new_pool()); None: the token's shared ones, as the serial and BLE servers
+        # of one chip share them
         self.ctx = ctx
         self._rand = urandom or os.urandom
         self._dec = wire.Decoder()
@@ -111,7 +120,7 @@ class SyncServer:
         self._confirm_at = None
         self.requests = 0
         self.plain_provision = True  # False on the BLE link: a first secret goes over the cable only
-        _pool()
+        self._pool = _pool() if pool is None else pool
 
     @property
     def authenticated(self):
@@ -123,7 +132,7 @@ class SyncServer:
 
     def feed(self, data):
         """The bytes to write back: b"" for nothing, else a memoryview of the reply buffer (valid until
-        the next feed) or bytes. Write them before feeding again."""
+        the next feed of any server sharing that buffer) or bytes. Write them before feeding again."""
         out = None
         for f in self._dec.feed(data):
             if f.is_response():  # our own responses echoed back by a REPL: not for us
@@ -184,7 +193,7 @@ class SyncServer:
         # Built in the shared buffers (_POOL): the payload is copied there unless a read put it there, then
         # encrypted in place; the tag is computed over its parts; the frame is escaped into the frame
         # buffer. Returns a memoryview of the frame, valid until the next reply.
-        pool = _pool()
+        pool = self._pool
         pay, frame, owner = pool
         if owner is not None and owner is not self and type(owner._last_rsp) is memoryview:
             owner._last_rsp = bytes(owner._last_rsp)  # the other link's cached reply moves out first
@@ -402,7 +411,7 @@ class SyncServer:
             raise _Refuse(wire.E_NO_DATA)
         n = min(n, wire.MAX_PAYLOAD - 4, size - off)
         n -= n % _RECORD
-        buf = _pool()[0]  # the reply's payload buffer: the records go straight into it
+        buf = self._pool[0]  # the reply's payload buffer: the records go straight into it
         struct.pack_into("<I", buf, 0, size)
         got = ls.read_into(day, off, buf, 4, n) if n > 0 else 0
         return memoryview(buf)[:4 + got]

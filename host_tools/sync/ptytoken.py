@@ -13,6 +13,7 @@ import tty
 from bzfw import config as fwconfig
 from bzfw.keystore import KeyStore
 from bzfw.logstore import LogStore
+from bzfw import syncserver
 from bzfw.syncserver import SyncServer
 from host_tools.sync.hostctx import HostTokenCtx
 
@@ -114,7 +115,11 @@ class PtyToken:
 
     def __init__(self, ctx: TokenCtx, server: SyncServer | None = None):
         self.ctx = ctx
-        self.server = server or SyncServer(ctx)
+        # Reply buffers of its own, as a chip has: the firmware's module-wide ones would be shared by every pty
+        # token of this process, each answering on its own thread, and one token's reply would be overwritten by
+        # another's (that token's seq) between feed() and the write, so the station never sees it.
+        self.pool = syncserver.new_pool()
+        self.server = server or SyncServer(ctx, pool=self.pool)
         self.master, self.slave = os.openpty()
         tty.setraw(self.slave)
         tty.setraw(self.master)
@@ -162,7 +167,7 @@ class PtyToken:
         """The token restarts: a fresh server (no session), storage reopened from flash."""
         self.ctx.logstore = LogStore(self.ctx.fs_root + "log", self.ctx.logstore.capacity)
         self.ctx.keystore = KeyStore(self.ctx.fs_root + "keys", os.urandom)
-        self.server = SyncServer(self.ctx)
+        self.server = SyncServer(self.ctx, pool=self.pool)
 
     def kill(self) -> None:
         """Pull the cable: the master side goes away, the station's port reads EIO."""
