@@ -36,7 +36,7 @@ def _wall() -> int:
 
 def test_a_central_hears_the_exact_bluezone_packet_and_a_new_id_from_a_new_address_after_the_slot(world):
     start = (_wall() // SLOT_MS + 1) * SLOT_MS - 1500  # 1.5 s before a slot boundary, on the token's clock
-    tok = SimToken(world, clock_ms=start, secret=SECRET)
+    tok = SimToken(world, clock_ms=start, secret=SECRET, config={"profile": "always-on"})
     central = world.add_device("central", "C0:CE:27:1A:10:01", (4.0, 0.0))
     heard: list[tuple[str, bytes, int, int]] = []
 
@@ -69,7 +69,8 @@ def test_a_central_hears_the_exact_bluezone_packet_and_a_new_id_from_a_new_addre
 
 def test_the_token_logs_an_android_phone_from_its_advert_and_ios_phones_by_a_gatt_read(world, tmp_path):
     mid = (_wall() // SLOT_MS) * SLOT_MS + SLOT_MS // 2  # the token's clock mid-slot: no rotation in the test
-    cfg = {"scan_period_ms": 1000, "scan_window_ms": 400, "ios_reads_per_min": 6, "long_press_ms": 500}
+    cfg = {"profile": "always-on", "scan_period_ms": 1000, "scan_window_ms": 400, "ios_reads_per_min": 6,
+           "long_press_ms": 500}
     tok = SimToken(world, clock_ms=mid, secret=SECRET, config=cfg)
     clock = tok.clock.now_ms
     android = AndroidPhone(world, bytes(range(32)), (2.0, 0.0), now_ms=clock).start()
@@ -103,7 +104,7 @@ def test_the_token_logs_an_android_phone_from_its_advert_and_ios_phones_by_a_gat
 
 def test_the_ios_reader_drops_a_value_that_is_not_12_bytes(world):
     mid = (_wall() // SLOT_MS) * SLOT_MS + SLOT_MS // 2
-    cfg = {"scan_period_ms": 1000, "scan_window_ms": 400, "ios_reads_per_min": 2}
+    cfg = {"profile": "always-on", "scan_period_ms": 1000, "scan_window_ms": 400, "ios_reads_per_min": 2}
     tok = SimToken(world, clock_ms=mid, secret=SECRET, config=cfg)
     bad = IosPhone(world, bytes(32), (1.0, 0.0), value=lambda: bytes(11)).start()
     with tok:
@@ -119,7 +120,7 @@ def test_a_scan_irq_that_raises_once_is_counted_and_the_token_keeps_logging(worl
     """On bumble, with MicroPython's rule that an exception escaping the IRQ handler removes it: the radio's
     guard counts it and the token goes on logging the phone."""
     mid = (_wall() // SLOT_MS) * SLOT_MS + SLOT_MS // 2
-    cfg = {"scan_period_ms": 1000, "scan_window_ms": 400}
+    cfg = {"profile": "always-on", "scan_period_ms": 1000, "scan_window_ms": 400}
     tok = SimToken(world, clock_ms=mid, secret=SECRET, config=cfg)
     android = AndroidPhone(world, bytes(range(32)), (2.0, 0.0), now_ms=tok.clock.now_ms).start()
     radio = tok.app.radio
@@ -143,7 +144,7 @@ def test_a_scan_irq_that_raises_once_is_counted_and_the_token_keeps_logging(worl
 
 def test_the_stand_in_removes_a_handler_that_raises_and_the_watchdog_rearms_it(world):
     mid = (_wall() // SLOT_MS) * SLOT_MS + SLOT_MS // 2
-    cfg = {"scan_period_ms": 1000, "scan_window_ms": 400}
+    cfg = {"profile": "always-on", "scan_period_ms": 1000, "scan_window_ms": 400}
     tok = SimToken(world, clock_ms=mid, secret=SECRET, config=cfg)
     AndroidPhone(world, bytes(range(32)), (2.0, 0.0), now_ms=tok.clock.now_ms).start()
     with tok:

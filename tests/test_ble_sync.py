@@ -22,7 +22,8 @@ from host_tools.sync.client import Refused, SyncClient
 from host_tools.sync.pull import pull
 
 SECRET = bytes(range(32))
-FAST = {"long_press_ms": 500, "ble_sync_ms": 2000, "scan_period_ms": 60000, "scan_window_ms": 100}
+FAST = {"profile": "always-on", "long_press_ms": 500,
+        "ble_sync_ms": 2000, "scan_period_ms": 60000, "scan_window_ms": 100}
 
 
 @pytest.fixture

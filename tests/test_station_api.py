@@ -271,6 +271,7 @@ def test_a_round1_database_migrates_keeping_every_row(tmp_path):
     con.executescript(dump)
     tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")]
     before = {t: sorted(map(tuple, con.execute(f"SELECT * FROM {t}"))) for t in tables}
+    old_cols = {t: ", ".join(r[1] for r in con.execute(f"PRAGMA table_info({t})")) for t in tables}
     con.close()
     assert before["encounters"] and before["secrets"] and before["station_audit"]
     with running_station(db) as (st, port):
@@ -283,13 +284,15 @@ def test_a_round1_database_migrates_keeping_every_row(tmp_path):
         for t in tables:
             if t == "encounters":
                 continue  # moved to the columnar encounter store (host_tools.stationdb): compared below
-            rows = sorted(map(tuple, con.execute(f"SELECT * FROM {t}")))
+            rows = sorted(map(tuple, con.execute(f"SELECT {old_cols[t]} FROM {t}")))  # columns added later aside
             if t == "station_audit":
                 assert rows[:len(before[t])] == before[t]  # kept; the new run's rows follow
             elif t == "station_matches":
                 assert len(rows) == len(before[t])  # recomputed, same matches
             else:
                 assert rows == before[t], t
+        # syncs gained the clock rate: unknown (NULL) and not sent for every round-1 row
+        assert set(con.execute("SELECT rate_ppb, rate_sent FROM syncs")) == {(None, 0)}
         assert dbfiles.version(con, "station") == len(store.MIGRATIONS)
         assert con.execute("SELECT count(*) FROM station_settings").fetchone() == (0,)
     finally:

@@ -16,7 +16,8 @@ from blesim.token import SimToken  # noqa: E402
 
 from host_tools import ble  # noqa: E402
 
-FAST = {"long_press_ms": 500, "ble_sync_ms": 4000, "scan_period_ms": 60000, "scan_window_ms": 100}
+FAST = {"profile": "always-on", "long_press_ms": 500,
+        "ble_sync_ms": 4000, "scan_period_ms": 60000, "scan_window_ms": 100}
 
 
 @pytest.fixture

@@ -107,7 +107,7 @@ def test_a_ble_sync_on_bumble_shows_a_listener_nothing(tmp_path):
     world = World()
     try:
         mid = (time.time_ns() // 1_000_000 // ids.SLOT_MS) * ids.SLOT_MS + ids.SLOT_MS // 2
-        tok = SimToken(world, clock_ms=mid, secret=SECRET, config={"long_press_ms": 500})
+        tok = SimToken(world, clock_ms=mid, secret=SECRET, config={"profile": "always-on", "long_press_ms": 500})
         recs, cids, keys = _fill(tok.app, days=1, per_day=150)
         c, s = backends(world, position=(0.5, 0.0))
         ble.set_backends(c, s)
