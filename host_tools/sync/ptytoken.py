@@ -11,9 +11,9 @@ import time
 import tty
 
 from bzfw import config as fwconfig
+from bzfw import syncserver
 from bzfw.keystore import KeyStore
 from bzfw.logstore import LogStore
-from bzfw import syncserver
 from bzfw.syncserver import SyncServer
 from host_tools.sync.hostctx import HostTokenCtx
 
