@@ -261,29 +261,21 @@ def import_results(uri: str, db_path: str | Path, passphrase: str | bytes) -> di
     con = store.connect(db_path)
     try:
         con.executescript(IMPORT_SCHEMA)
-        con.execute("BEGIN IMMEDIATE")
-        con.execute("INSERT OR REPLACE INTO hub_state VALUES ('replacing', '1')")
-        con.execute("DELETE FROM station_matches WHERE list_name LIKE ?", (HUB_LIST_PREFIX + "%",))
-        con.execute("DELETE FROM hub_state WHERE key = 'replacing'")
-        con.execute("DELETE FROM hub_matches")
-        now = store.now_ms()
-        for r in out:
-            con.execute("INSERT INTO station_matches (computed_ms, token_id, wearer_id, risk, proximity, first_seen_ms,"
-                        " last_seen_ms, duration_ms, rssi_mean, list_name) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                        (now, r["token_id"], r["wearer_id"], r["risk"], r["proximity"], r["first_seen_ms"],
-                         r["last_seen_ms"], r["duration_ms"], r["rssi_mean"], r["list_name"]))
-            con.execute("INSERT INTO hub_matches (run_id, token_id, wearer_id, risk, proximity, first_seen_ms,"
-                        " last_seen_ms, duration_ms, rssi_mean, list_name, stations) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                        (run, r["token_id"], r["wearer_id"], r["risk"], r["proximity"], r["first_seen_ms"],
-                         r["last_seen_ms"], r["duration_ms"], r["rssi_mean"], r["list_name"], r["stations"]))
-        wearers = len({r["wearer_id"] for r in out})
-        con.execute("INSERT INTO hub_imports (at_ms, run_id, flagged, wearers, not_ours, no_wearer_here)"
-                    " VALUES (?,?,?,?,?,?)", (now, run, len(out), wearers, len(not_ours), len(no_wearer)))
-        con.execute("COMMIT")
-    except BaseException:
-        if con.in_transaction:
-            con.execute("ROLLBACK")
-        raise
+        with store.transaction(con):
+            con.execute("INSERT OR REPLACE INTO hub_state VALUES ('replacing', '1')")
+            con.execute("DELETE FROM station_matches WHERE list_name LIKE ?", (HUB_LIST_PREFIX + "%",))
+            con.execute("DELETE FROM hub_state WHERE key = 'replacing'")
+            con.execute("DELETE FROM hub_matches")
+            now = store.now_ms()
+            store.insert_matches(con, out, now)
+            con.executemany(
+                "INSERT INTO hub_matches (run_id, token_id, wearer_id, risk, proximity, first_seen_ms,"
+                " last_seen_ms, duration_ms, rssi_mean, list_name, stations) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                [(run, r["token_id"], r["wearer_id"], r["risk"], r["proximity"], r["first_seen_ms"],
+                  r["last_seen_ms"], r["duration_ms"], r["rssi_mean"], r["list_name"], r["stations"]) for r in out])
+            wearers = len({r["wearer_id"] for r in out})
+            con.execute("INSERT INTO hub_imports (at_ms, run_id, flagged, wearers, not_ours, no_wearer_here)"
+                        " VALUES (?,?,?,?,?,?)", (now, run, len(out), wearers, len(not_ours), len(no_wearer)))
     finally:
         con.close()
     store.audit(db_path, "hub", "hub_import", run, flagged=len(out), wearers=wearers,

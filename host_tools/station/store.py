@@ -5,6 +5,7 @@ Every function opens its own short-lived connection: the web server's threads an
 the file, never a connection (SQLite connections belong to one thread). `init` creates the file mode 0600 and
 brings the station's tables to their latest version (host_tools.dbfiles); a round-1 file keeps every row."""
 
+import contextlib
 import json
 import sqlite3
 import time
@@ -68,17 +69,25 @@ def settings(path: str | Path) -> dict[str, str]:
     return {k: got.get(k, "") for k in SETTINGS}
 
 
-def save_settings(path: str | Path, values: dict[str, str]) -> None:
-    con = connect(path)
+@contextlib.contextmanager
+def transaction(con: sqlite3.Connection):
+    """BEGIN IMMEDIATE ... COMMIT on an autocommit connection; any exception (Ctrl-C too) rolls it back."""
+    con.execute("BEGIN IMMEDIATE")
     try:
-        con.execute("BEGIN IMMEDIATE")
-        for k, v in values.items():
-            con.execute("INSERT OR REPLACE INTO station_settings (key, value) VALUES (?, ?)", (k, v))
+        yield con
         con.execute("COMMIT")
     except BaseException:
         if con.in_transaction:
             con.execute("ROLLBACK")
         raise
+
+
+def save_settings(path: str | Path, values: dict[str, str]) -> None:
+    con = connect(path)
+    try:
+        with transaction(con):
+            for k, v in values.items():
+                con.execute("INSERT OR REPLACE INTO station_settings (key, value) VALUES (?, ?)", (k, v))
     finally:
         con.close()
 
@@ -147,21 +156,20 @@ def replace_matches(path: str | Path, rows: list[dict]) -> None:
     """The current matches, all at once (one transaction: readers never see half a recomputation)."""
     con = connect(path)
     try:
-        con.execute("BEGIN IMMEDIATE")
-        con.execute("DELETE FROM station_matches")
-        t = now_ms()
-        con.executemany(
-            "INSERT INTO station_matches (computed_ms, token_id, wearer_id, risk, proximity, first_seen_ms, "
-            "last_seen_ms, duration_ms, rssi_mean, list_name) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            [(t, r["token_id"], r["wearer_id"], r["risk"], r["proximity"], r["first_seen_ms"], r["last_seen_ms"],
-              r["duration_ms"], r["rssi_mean"], r["list_name"]) for r in rows])
-        con.execute("COMMIT")
-    except BaseException:
-        if con.in_transaction:
-            con.execute("ROLLBACK")
-        raise
+        with transaction(con):
+            con.execute("DELETE FROM station_matches")
+            insert_matches(con, rows, now_ms())
     finally:
         con.close()
+
+
+def insert_matches(con: sqlite3.Connection, rows: list[dict], computed_ms: int) -> None:
+    """Match rows into station_matches on an open connection (the caller holds the transaction)."""
+    con.executemany(
+        "INSERT INTO station_matches (computed_ms, token_id, wearer_id, risk, proximity, first_seen_ms, "
+        "last_seen_ms, duration_ms, rssi_mean, list_name) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        [(computed_ms, r["token_id"], r["wearer_id"], r["risk"], r["proximity"], r["first_seen_ms"],
+          r["last_seen_ms"], r["duration_ms"], r["rssi_mean"], r["list_name"]) for r in rows])
 
 
 def matches(path: str | Path) -> list[dict]:
