@@ -70,69 +70,6 @@ static void compress_portable(const uint32_t win[16], uint32_t out[8]) {
 }
 
 #ifdef BZ_X86
-/* Intel SHA extensions: state in the ABEF/CDGH layout sha256rnds2 wants; message words as 4-lane vectors.
- * W[g] for g >= 4 = msg2(msg1(W[g-4], W[g-3]) + (W[g-1]:W[g-2] >> 4 bytes), W[g-1]). */
-__attribute__((target("sha,sse4.1"))) static void compress2_shani_(const uint32_t wa[16], const uint32_t wb[16],
-                                                                   uint32_t oa[8], uint32_t ob[8]) {
-    __m128i a0 = _mm_loadu_si128((const __m128i *)(wa + 0)), b0 = _mm_loadu_si128((const __m128i *)(wb + 0));
-    __m128i a1 = _mm_loadu_si128((const __m128i *)(wa + 4)), b1 = _mm_loadu_si128((const __m128i *)(wb + 4));
-    __m128i a2 = _mm_loadu_si128((const __m128i *)(wa + 8)), b2 = _mm_loadu_si128((const __m128i *)(wb + 8));
-    __m128i a3 = _mm_loadu_si128((const __m128i *)(wa + 12)), b3 = _mm_loadu_si128((const __m128i *)(wb + 12));
-    __m128i tmp, init0, init1, sa0, sa1, sb0, sb1, ma, mb, k;
-
-    tmp = _mm_loadu_si128((const __m128i *)&IV[0]);
-    init1 = _mm_loadu_si128((const __m128i *)&IV[4]);
-    tmp = _mm_shuffle_epi32(tmp, 0xB1);
-    init1 = _mm_shuffle_epi32(init1, 0x1B);
-    init0 = _mm_alignr_epi8(tmp, init1, 8);      /* ABEF */
-    init1 = _mm_blend_epi16(init1, tmp, 0xF0);   /* CDGH */
-    sa0 = sb0 = init0;
-    sa1 = sb1 = init1;
-
-#define R2(WA, WB, i)                                                 \
-    k = _mm_loadu_si128((const __m128i *)&K256[4 * (i)]);             \
-    ma = _mm_add_epi32((WA), k);                                      \
-    mb = _mm_add_epi32((WB), k);                                      \
-    sa1 = _mm_sha256rnds2_epu32(sa1, sa0, ma);                        \
-    sb1 = _mm_sha256rnds2_epu32(sb1, sb0, mb);                        \
-    ma = _mm_shuffle_epi32(ma, 0x0E);                                 \
-    mb = _mm_shuffle_epi32(mb, 0x0E);                                 \
-    sa0 = _mm_sha256rnds2_epu32(sa0, sa1, ma);                        \
-    sb0 = _mm_sha256rnds2_epu32(sb0, sb1, mb);
-#define S1(Wa, Wb, Wc, Wd) \
-    Wa = _mm_sha256msg2_epu32(_mm_add_epi32(_mm_sha256msg1_epu32(Wa, Wb), _mm_alignr_epi8(Wd, Wc, 4)), Wd);
-#define S2(i, A0, A1, A2, A3, B0, B1, B2, B3) S1(A0, A1, A2, A3) S1(B0, B1, B2, B3) R2(A0, B0, i)
-
-    R2(a0, b0, 0) R2(a1, b1, 1) R2(a2, b2, 2) R2(a3, b3, 3)
-    S2(4, a0, a1, a2, a3, b0, b1, b2, b3)
-    S2(5, a1, a2, a3, a0, b1, b2, b3, b0)
-    S2(6, a2, a3, a0, a1, b2, b3, b0, b1)
-    S2(7, a3, a0, a1, a2, b3, b0, b1, b2)
-    S2(8, a0, a1, a2, a3, b0, b1, b2, b3)
-    S2(9, a1, a2, a3, a0, b1, b2, b3, b0)
-    S2(10, a2, a3, a0, a1, b2, b3, b0, b1)
-    S2(11, a3, a0, a1, a2, b3, b0, b1, b2)
-    S2(12, a0, a1, a2, a3, b0, b1, b2, b3)
-    S2(13, a1, a2, a3, a0, b1, b2, b3, b0)
-    S2(14, a2, a3, a0, a1, b2, b3, b0, b1)
-    S2(15, a3, a0, a1, a2, b3, b0, b1, b2)
-#undef R2
-#undef S1
-#undef S2
-
-    sa0 = _mm_add_epi32(sa0, init0);
-    sa1 = _mm_add_epi32(sa1, init1);
-    sb0 = _mm_add_epi32(sb0, init0);
-    sb1 = _mm_add_epi32(sb1, init1);
-    tmp = _mm_shuffle_epi32(sa0, 0x1B);
-    sa1 = _mm_shuffle_epi32(sa1, 0xB1);
-    _mm_storeu_si128((__m128i *)(oa + 0), _mm_blend_epi16(tmp, sa1, 0xF0));
-    _mm_storeu_si128((__m128i *)(oa + 4), _mm_alignr_epi8(sa1, tmp, 8));
-    tmp = _mm_shuffle_epi32(sb0, 0x1B);
-    sb1 = _mm_shuffle_epi32(sb1, 0xB1);
-    _mm_storeu_si128((__m128i *)(ob + 0), _mm_blend_epi16(tmp, sb1, 0xF0));
-    _mm_storeu_si128((__m128i *)(ob + 4), _mm_alignr_epi8(sb1, tmp, 8));
-}
 
 static int cpu_has_sha(void) {
     unsigned int a, b, c, d;
@@ -246,48 +183,203 @@ static void derive_blocks(compressg_fn fn, int G, const uint8_t *keys, Py_ssize_
     }
 }
 #ifdef BZ_X86
+/* ---- SHA-NI: N chains interleaved, the state kept in registers from step to step --------------------------
+ * sha256rnds2 does two rounds on the state in the ABEF/CDGH layout, its message words (W+K) in xmm0. On Zen 4 it
+ * has a latency of 4 cycles and a throughput of one a cycle (measured: bench_match prints it), so one chain (32
+ * dependent rnds2 a block) leaves the unit idle 3 cycles in 4: N >= 4 independent chains keep it busy, at 32
+ * cycles a block. Only xmm0-xmm15 can hold SHA operands (legacy encoding), so the message words of the chains
+ * that do not fit stay in memory (L1), loaded as the rounds need them.
+ * A chain step's block is the previous digest (words 0-7) and constant padding (words 8-15), so the rounds 8-15
+ * (W+K) and the parts of the message schedule that only read words 8-15 are constants (Pad, per kind of block:
+ * the first block K || "bluzonesubkey" has other constant words 8-15 than a chain step's). The digest becomes the
+ * next block's words 0-7 with two shuffles and two unpacks (no trip through memory, no byte swap: both are 32-bit
+ * words), and the ID is cut out of it with two pshufb. */
+#define SHA_T __attribute__((target("sha,sse4.1,ssse3")))
+/* the same code where AVX-512VL exists: the compiler then keeps values that are not SHA operands in xmm16-31
+ * (EVEX-encoded) instead of spilling them to the stack */
+#define SHA_TV __attribute__((target("sha,sse4.1,ssse3,avx512f,avx512vl")))
+#define SHA_N_MAX 8
 
-/* Four chains interleaved: the same rounds as compress2_shani_, twice as many independent instructions in flight. */
-__attribute__((target("sha,sse4.1"))) static void compress4_shani(const uint32_t w[][16], uint32_t out[][8]) {
-    __m128i m[4][4], s0[4], s1[4], t[4], init0, init1, tmp, k;
-    for (int c = 0; c < 4; c++)
-        for (int q = 0; q < 4; q++) m[c][q] = _mm_loadu_si128((const __m128i *)(w[c] + 4 * q));
-    tmp = _mm_loadu_si128((const __m128i *)&IV[0]);
-    init1 = _mm_loadu_si128((const __m128i *)&IV[4]);
-    tmp = _mm_shuffle_epi32(tmp, 0xB1);
-    init1 = _mm_shuffle_epi32(init1, 0x1B);
-    init0 = _mm_alignr_epi8(tmp, init1, 8);
-    init1 = _mm_blend_epi16(init1, tmp, 0xF0);
-    for (int c = 0; c < 4; c++) { s0[c] = init0; s1[c] = init1; }
-#define R4(q, i)                                                                      \
-    k = _mm_loadu_si128((const __m128i *)&K256[4 * (i)]);                             \
-    for (int c = 0; c < 4; c++) t[c] = _mm_add_epi32(m[c][q], k);                     \
-    for (int c = 0; c < 4; c++) s1[c] = _mm_sha256rnds2_epu32(s1[c], s0[c], t[c]);    \
-    for (int c = 0; c < 4; c++) t[c] = _mm_shuffle_epi32(t[c], 0x0E);                 \
-    for (int c = 0; c < 4; c++) s0[c] = _mm_sha256rnds2_epu32(s0[c], s1[c], t[c]);
-#define S4(q0, q1, q2, q3)                                                                                  \
-    for (int c = 0; c < 4; c++)                                                                             \
-        m[c][q0] = _mm_sha256msg2_epu32(_mm_add_epi32(_mm_sha256msg1_epu32(m[c][q0], m[c][q1]),             \
-                                                      _mm_alignr_epi8(m[c][q3], m[c][q2], 4)), m[c][q3]);
-    R4(0, 0) R4(1, 1) R4(2, 2) R4(3, 3)
-#pragma GCC unroll 12
-    for (int i = 4; i < 16; i++) {
-        int q0 = i & 3, q1 = (i + 1) & 3, q2 = (i + 2) & 3, q3 = (i + 3) & 3;
-        S4(q0, q1, q2, q3)
-        R4(q0, i)
-    }
-#undef R4
-#undef S4
-    for (int c = 0; c < 4; c++) {
-        __m128i a = _mm_add_epi32(s0[c], init0), b = _mm_add_epi32(s1[c], init1);
-        tmp = _mm_shuffle_epi32(a, 0x1B);
-        b = _mm_shuffle_epi32(b, 0xB1);
-        _mm_storeu_si128((__m128i *)(out[c] + 0), _mm_blend_epi16(tmp, b, 0xF0));
-        _mm_storeu_si128((__m128i *)(out[c] + 4), _mm_alignr_epi8(b, tmp, 8));
-    }
+typedef struct {
+    __m128i wk2, wk3;  /* W+K of rounds 8-11 and 12-15 */
+    __m128i m2, m3;    /* words 8-11, 12-15 */
+    __m128i al32;      /* alignr(m3, m2, 4): the W[t-7] term of group 4 */
+    __m128i s1_23;     /* msg1(m2, m3): the sigma0 term of group 6 */
+} ShaPad;
+
+SHA_T static void sha_pad(const uint32_t w8[8], ShaPad *p) {
+    p->m2 = _mm_loadu_si128((const __m128i *)w8);
+    p->m3 = _mm_loadu_si128((const __m128i *)(w8 + 4));
+    p->wk2 = _mm_add_epi32(p->m2, _mm_loadu_si128((const __m128i *)&K256[8]));
+    p->wk3 = _mm_add_epi32(p->m3, _mm_loadu_si128((const __m128i *)&K256[12]));
+    p->al32 = _mm_alignr_epi8(p->m3, p->m2, 4);
+    p->s1_23 = _mm_sha256msg1_epu32(p->m2, p->m3);
 }
 
-static void compress2_shani(const uint32_t w[][16], uint32_t out[][8]) { compress2_shani_(w[0], w[1], out[0], out[1]); }
+/* one compression from the IV for each of N chains: message words 0-3 in x0[c], 4-7 in x1[c] (words 8-15: p);
+ * the digest (IV added) to a[c] (ABEF), b[c] (CDGH). */
+#define SHA_RND(c, WK)                                                            \
+    do {                                                                          \
+        __m128i w_ = (WK);                                                        \
+        b[c] = _mm_sha256rnds2_epu32(b[c], a[c], w_);                             \
+        a[c] = _mm_sha256rnds2_epu32(a[c], b[c], _mm_shuffle_epi32(w_, 0x0E));    \
+    } while (0)
+#define SHA_KV(g) _mm_load_si128((const __m128i *)&K256A[4 * (g)])
+static const uint32_t K256A[64] __attribute__((aligned(16))) = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+
+SHA_T static inline __attribute__((always_inline)) void sha_compress(const int N, __m128i *a, __m128i *b,
+                                                                     __m128i (*x)[SHA_N_MAX], const ShaPad *p,
+                                                                     __m128i iv0, __m128i iv1) {
+#pragma GCC unroll 8
+    for (int c = 0; c < N; c++) { a[c] = iv0; b[c] = iv1; }
+#pragma GCC unroll 8
+    for (int c = 0; c < N; c++) SHA_RND(c, _mm_add_epi32(x[0][c], SHA_KV(0)));
+#pragma GCC unroll 8
+    for (int c = 0; c < N; c++) SHA_RND(c, _mm_add_epi32(x[1][c], SHA_KV(1)));
+#pragma GCC unroll 8
+    for (int c = 0; c < N; c++) SHA_RND(c, p->wk2);
+#pragma GCC unroll 8
+    for (int c = 0; c < N; c++) SHA_RND(c, p->wk3);
+#pragma GCC unroll 8
+    for (int c = 0; c < N; c++) { /* group 4: words 16-19 */
+        x[0][c] = _mm_sha256msg2_epu32(_mm_add_epi32(_mm_sha256msg1_epu32(x[0][c], x[1][c]), p->al32), p->m3);
+        SHA_RND(c, _mm_add_epi32(x[0][c], SHA_KV(4)));
+    }
+#pragma GCC unroll 8
+    for (int c = 0; c < N; c++) { /* group 5 */
+        x[1][c] = _mm_sha256msg2_epu32(_mm_add_epi32(_mm_sha256msg1_epu32(x[1][c], p->m2),
+                                                     _mm_alignr_epi8(x[0][c], p->m3, 4)), x[0][c]);
+        SHA_RND(c, _mm_add_epi32(x[1][c], SHA_KV(5)));
+    }
+#pragma GCC unroll 8
+    for (int c = 0; c < N; c++) { /* group 6 */
+        x[2][c] = _mm_sha256msg2_epu32(_mm_add_epi32(p->s1_23, _mm_alignr_epi8(x[1][c], x[0][c], 4)), x[1][c]);
+        SHA_RND(c, _mm_add_epi32(x[2][c], SHA_KV(6)));
+    }
+#pragma GCC unroll 8
+    for (int c = 0; c < N; c++) { /* group 7 */
+        x[3][c] = _mm_sha256msg2_epu32(_mm_add_epi32(_mm_sha256msg1_epu32(p->m3, x[0][c]),
+                                                     _mm_alignr_epi8(x[2][c], x[1][c], 4)), x[2][c]);
+        SHA_RND(c, _mm_add_epi32(x[3][c], SHA_KV(7)));
+    }
+#pragma GCC unroll 8
+    for (int g = 8; g < 16; g++) {
+        const int q0 = g & 3, q1 = (g + 1) & 3, q2 = (g + 2) & 3, q3 = (g + 3) & 3;
+#pragma GCC unroll 8
+        for (int c = 0; c < N; c++) {
+            x[q0][c] = _mm_sha256msg2_epu32(_mm_add_epi32(_mm_sha256msg1_epu32(x[q0][c], x[q1][c]),
+                                                          _mm_alignr_epi8(x[q3][c], x[q2][c], 4)), x[q3][c]);
+            SHA_RND(c, _mm_add_epi32(x[q0][c], SHA_KV(g)));
+        }
+    }
+#pragma GCC unroll 8
+    for (int c = 0; c < N; c++) { a[c] = _mm_add_epi32(a[c], iv0); b[c] = _mm_add_epi32(b[c], iv1); }
+}
+#undef SHA_RND
+
+/* the ID of a digest in ABEF/CDGH: bytes 0,4,8,12 = top bytes of A,B,C,D; 16,18,...,30 = bytes 0 and 2 of E..H.
+ * ID order (derive): ID0..ID11; column order (hi int64 = ID bytes 0-7 big-endian, lo int32 = 8-11), as the
+ * little-endian bytes of hi then lo: ID7..ID0, ID11..ID8. In ABEF the bytes of F are 0-3, E 4-7, B 8-11, A 12-15
+ * (CDGH likewise: H, G, D, C). */
+#define Z (char)0x80
+static const char SHUF_ID_A[16] = {15, 11, Z, Z, 7, 5, 3, 1, Z, Z, Z, Z, Z, Z, Z, Z};
+static const char SHUF_ID_B[16] = {Z, Z, 15, 11, Z, Z, Z, Z, 7, 5, 3, 1, Z, Z, Z, Z};
+static const char SHUF_COL_A[16] = {1, 3, 5, 7, Z, Z, 11, 15, Z, Z, Z, Z, Z, Z, Z, Z};
+static const char SHUF_COL_B[16] = {Z, Z, Z, Z, 11, 15, Z, Z, 1, 3, 5, 7, Z, Z, Z, Z};
+#undef Z
+static const char SHUF_BSWAP[16] = {3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12};
+
+static uint32_t PAD_FIRST[8]; /* words 8-15 of K || "bluzonesubkey" || padding (set at import) */
+static const uint32_t PAD_CHAIN[8] = {0x80000000u, 0, 0, 0, 0, 0, 0, 256};
+
+SHA_T static inline __attribute__((always_inline)) void derive_shani_n(const int N, const uint8_t *keys,
+                                                                       Py_ssize_t k0, Py_ssize_t k1, Out *o) {
+    ShaPad p1, p2;
+    sha_pad(PAD_FIRST, &p1);
+    sha_pad(PAD_CHAIN, &p2);
+    const __m128i bswap = _mm_loadu_si128((const __m128i *)SHUF_BSWAP);
+    __m128i iv0, iv1, t;
+    t = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&IV[0]), 0xB1);
+    iv1 = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&IV[4]), 0x1B);
+    iv0 = _mm_alignr_epi8(t, iv1, 8);    /* ABEF */
+    iv1 = _mm_blend_epi16(iv1, t, 0xF0); /* CDGH */
+    const int cols = o->ids == NULL;
+    const __m128i sha = _mm_loadu_si128((const __m128i *)(cols ? SHUF_COL_A : SHUF_ID_A)),
+                  shb = _mm_loadu_si128((const __m128i *)(cols ? SHUF_COL_B : SHUF_ID_B));
+    __m128i sink = _mm_setzero_si128();
+    int64_t *const hi = o->hi;
+    int32_t *const lo = o->lo, *const kd = o->kd, *const slot = o->slot, kd0 = o->kd0;
+    Py_ssize_t pos = o->pos;
+    __m128i a[SHA_N_MAX], b[SHA_N_MAX], x[4][SHA_N_MAX];
+    for (Py_ssize_t k = k0; k < k1; k += N) {
+        int n = (int)(k1 - k < N ? k1 - k : N), steps = 0, st[SHA_N_MAX];
+#pragma GCC unroll 8
+        for (int c = 0; c < N; c++) {
+            Py_ssize_t kk = k + (c < n ? c : 0); /* spare chains repeat the first key; their IDs are dropped */
+            x[0][c] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(keys + 32 * kk)), bswap);
+            x[1][c] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(keys + 32 * kk + 16)), bswap);
+            st[c] = c < n ? steps_of(o, kk) : 0;
+            if (st[c] > steps) steps = st[c];
+        }
+        if (steps == 0) continue;
+        sha_compress(N, a, b, x, &p1, iv0, iv1);
+        for (int i = 0;; i++) {
+            if (o->off == NULL) { /* bench(): the chains alone */
+#pragma GCC unroll 8
+                for (int c = 0; c < N; c++) sink = _mm_xor_si128(sink, a[c]);
+            } else {
+#pragma GCC unroll 8
+                for (int c = 0; c < N; c++) {
+                    if (i >= st[c]) continue;
+                    __m128i v = _mm_or_si128(_mm_shuffle_epi8(a[c], sha), _mm_shuffle_epi8(b[c], shb));
+                    if (cols) {
+                        Py_ssize_t r = pos++;
+                        _mm_storel_epi64((__m128i *)(hi + r), v);
+                        lo[r] = _mm_extract_epi32(v, 2);
+                        kd[r] = kd0 + (int32_t)(k + c);
+                        slot[r] = i;
+                    } else {
+                        uint8_t *id = o->ids + 12 * (o->off[k + c] + i);
+                        _mm_storel_epi64((__m128i *)id, v);
+                        uint32_t w2 = (uint32_t)_mm_extract_epi32(v, 2);
+                        memcpy(id + 8, &w2, 4);
+                    }
+                }
+            }
+            if (i + 1 >= steps) break;
+#pragma GCC unroll 8
+            for (int c = 0; c < N; c++) { /* digest words A..H = next block's words 0..7 */
+                __m128i u = _mm_shuffle_epi32(a[c], 0x1B), v = _mm_shuffle_epi32(b[c], 0x1B); /* ABEF->(A,B,E,F) */
+                x[0][c] = _mm_unpacklo_epi64(u, v);
+                x[1][c] = _mm_unpackhi_epi64(u, v);
+            }
+            sha_compress(N, a, b, x, &p2, iv0, iv1);
+        }
+    }
+    o->pos = pos;
+    o->sink ^= (uint32_t)_mm_cvtsi128_si32(sink);
+}
+
+SHA_T static void derive_shani2(const uint8_t *keys, Py_ssize_t k0, Py_ssize_t k1, Out *o) {
+    derive_shani_n(2, keys, k0, k1, o);
+}
+SHA_T static void derive_shani4(const uint8_t *keys, Py_ssize_t k0, Py_ssize_t k1, Out *o) {
+    derive_shani_n(4, keys, k0, k1, o);
+}
+SHA_TV static void derive_shani4_vl(const uint8_t *keys, Py_ssize_t k0, Py_ssize_t k1, Out *o) {
+    derive_shani_n(4, keys, k0, k1, o);
+}
+SHA_TV static void derive_shani6_vl(const uint8_t *keys, Py_ssize_t k0, Py_ssize_t k1, Out *o) {
+    derive_shani_n(6, keys, k0, k1, o);
+}
 
 /* ---- AVX-512: 16 chains, one per 32-bit lane ------------------------------------------------------------ */
 #define V __m512i
@@ -486,6 +578,12 @@ __attribute__((target("avx512f"))) static void derive_avx512(const uint8_t *keys
     }
 }
 
+static int cpu_has_avx512vl(void) { /* after cpu_has_avx512() */
+    unsigned int a, b, c, d;
+    __cpuid_count(7, 0, a, b, c, d);
+    return (b >> 31) & 1;
+}
+
 static int cpu_has_avx512(void) {
     unsigned int a, b, c, d;
     if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_OSXSAVE)) return 0;
@@ -499,17 +597,24 @@ static int cpu_has_avx512(void) {
 #endif /* BZ_X86 */
 
 /* ---- backends, dispatch --------------------------------------------------------------------------------- */
-enum { B_PORTABLE, B_SHANI2, B_SHANI4, B_AVX512, B_COUNT };
-static const char *const B_NAMES[B_COUNT] = {"portable", "sha-ni-2", "sha-ni-4", "avx512"};
-static int b_have[B_COUNT] = {1, 0, 0, 0};
+enum { B_PORTABLE, B_SHANI2, B_SHANI4, B_SHANI4VL, B_SHANI6VL, B_AVX512, B_COUNT };
+static const char *const B_NAMES[B_COUNT] = {"portable", "sha-ni-2", "sha-ni-4", "sha-ni-4-vl", "sha-ni-6-vl",
+                                             "avx512"};
+static int b_have[B_COUNT] = {1, 0, 0, 0, 0, 0};
 static int b_best = B_PORTABLE;
+/* slowest first (backends() lists them so); the fastest the CPU has is the default (measured on Zen 4 by
+ * bench_match). sha-ni-N-vl: the SHA-NI code compiled for AVX-512VL's 32 vector registers (fewer spills; -vl
+ * paths need AVX-512VL, the others SHA-NI and SSE4.1 only). */
+static const int B_ORDER[B_COUNT] = {B_PORTABLE, B_SHANI2, B_AVX512, B_SHANI6VL, B_SHANI4, B_SHANI4VL};
 
 static void run_backend(int b, const uint8_t *keys, Py_ssize_t k0, Py_ssize_t k1, const Out *o) {
     switch (b) {
 #ifdef BZ_X86
     case B_AVX512: derive_avx512(keys, k0, k1, o); return;
-    case B_SHANI4: derive_blocks(compress4_shani, 4, keys, k0, k1, o); return;
-    case B_SHANI2: derive_blocks(compress2_shani, 2, keys, k0, k1, o); return;
+    case B_SHANI4VL: derive_shani4_vl(keys, k0, k1, (Out *)o); return;
+    case B_SHANI6VL: derive_shani6_vl(keys, k0, k1, (Out *)o); return;
+    case B_SHANI4: derive_shani4(keys, k0, k1, (Out *)o); return;
+    case B_SHANI2: derive_shani2(keys, k0, k1, (Out *)o); return;
 #endif
     default: derive_blocks(compress1_portable, 1, keys, k0, k1, o); return;
     }
@@ -573,12 +678,36 @@ static PyObject *py_derive(PyObject *self, PyObject *args, PyObject *kw) {
     return res;
 }
 
+/* derive_columns(keys, slots, valid=None, backend=None, kd0=0, out=None): with out = (hi, lo, kd, slot), four
+ * writable C-contiguous buffers of int64/int32 with room for every row, the rows are written there (no other
+ * copy: the caller's numpy columns) and their number is returned; without it, four new bytes objects. */
+static int get_out(PyObject *out, Py_buffer bufs[4], Py_ssize_t n) {
+    if (!PyTuple_Check(out) || PyTuple_GET_SIZE(out) != 4) {
+        PyErr_SetString(PyExc_TypeError, "out must be a tuple (hi, lo, kd, slot)");
+        return -1;
+    }
+    for (int i = 0; i < 4; i++) {
+        if (PyObject_GetBuffer(PyTuple_GET_ITEM(out, i), &bufs[i], PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS) < 0) {
+            while (i-- > 0) PyBuffer_Release(&bufs[i]);
+            return -1;
+        }
+    }
+    for (int i = 0; i < 4; i++)
+        if (bufs[i].len < n * (i == 0 ? 8 : 4)) {
+            for (int j = 0; j < 4; j++) PyBuffer_Release(&bufs[j]);
+            PyErr_Format(PyExc_ValueError, "out[%d] has room for fewer than %zd rows", i, n);
+            return -1;
+        }
+    return 0;
+}
+
 static PyObject *py_derive_columns(PyObject *self, PyObject *args, PyObject *kw) {
-    static char *kwlist[] = {"keys", "slots", "valid", "backend", "kd0", NULL};
-    Py_buffer keys, valid = {0};
+    static char *kwlist[] = {"keys", "slots", "valid", "backend", "kd0", "out", NULL};
+    Py_buffer keys, valid = {0}, ob[4];
     int slots, have_valid = 0, kd0 = 0;
-    PyObject *vobj = NULL, *bname = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "y*i|OOi", kwlist, &keys, &slots, &vobj, &bname, &kd0)) return NULL;
+    PyObject *vobj = NULL, *bname = NULL, *out = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "y*i|OOiO", kwlist, &keys, &slots, &vobj, &bname, &kd0, &out))
+        return NULL;
     int b = pick_backend(bname);
     if (b < 0 || check_args(&keys, slots) < 0) {
         PyBuffer_Release(&keys);
@@ -598,34 +727,42 @@ static PyObject *py_derive_columns(PyObject *self, PyObject *args, PyObject *kw)
             return NULL;
         }
     }
-    Py_ssize_t *off = PyMem_RawMalloc(sizeof(Py_ssize_t) * (nkeys + 1));
-    if (off == NULL) {
-        if (have_valid) PyBuffer_Release(&valid);
-        PyBuffer_Release(&keys);
-        return PyErr_NoMemory();
-    }
-    Out o = {NULL, NULL, NULL, NULL, NULL, off, have_valid ? (const int32_t *)valid.buf : NULL, slots, kd0, 0, 1, 0};
-    off[0] = 0;
-    for (Py_ssize_t k = 0; k < nkeys; k++) off[k + 1] = off[k] + steps_of(&o, k);
-    Py_ssize_t n = off[nkeys];
-    PyObject *hi = PyBytes_FromStringAndSize(NULL, n * 8), *lo = PyBytes_FromStringAndSize(NULL, n * 4),
-             *kd = PyBytes_FromStringAndSize(NULL, n * 4), *sl = PyBytes_FromStringAndSize(NULL, n * 4);
-    PyObject *res = NULL;
-    if (hi && lo && kd && sl) {
-        o.hi = (int64_t *)PyBytes_AS_STRING(hi);
-        o.lo = (int32_t *)PyBytes_AS_STRING(lo);
-        o.kd = (int32_t *)PyBytes_AS_STRING(kd);
-        o.slot = (int32_t *)PyBytes_AS_STRING(sl);
-        Py_BEGIN_ALLOW_THREADS
-        run_backend(b, (const uint8_t *)keys.buf, 0, nkeys, &o);
-        Py_END_ALLOW_THREADS
-        res = PyTuple_Pack(4, hi, lo, kd, sl);
+    Out o = {NULL, NULL, NULL, NULL, NULL, NULL, have_valid ? (const int32_t *)valid.buf : NULL, slots, kd0, 0, 1, 0};
+    Py_ssize_t n = 0;
+    for (Py_ssize_t k = 0; k < nkeys; k++) n += steps_of(&o, k);
+    PyObject *hi = NULL, *lo = NULL, *kd = NULL, *sl = NULL, *res = NULL;
+    static const Py_ssize_t seq_rows[1] = {0}; /* columns: rows in the order computed (o.seq), no offsets */
+    o.off = seq_rows;
+    if (out != NULL && out != Py_None) {
+        if (get_out(out, ob, n) == 0) {
+            o.hi = (int64_t *)ob[0].buf;
+            o.lo = (int32_t *)ob[1].buf;
+            o.kd = (int32_t *)ob[2].buf;
+            o.slot = (int32_t *)ob[3].buf;
+            Py_BEGIN_ALLOW_THREADS
+            run_backend(b, (const uint8_t *)keys.buf, 0, nkeys, &o);
+            Py_END_ALLOW_THREADS
+            for (int i = 0; i < 4; i++) PyBuffer_Release(&ob[i]);
+            res = PyLong_FromSsize_t(n);
+        }
+    } else {
+        hi = PyBytes_FromStringAndSize(NULL, n * 8), lo = PyBytes_FromStringAndSize(NULL, n * 4),
+        kd = PyBytes_FromStringAndSize(NULL, n * 4), sl = PyBytes_FromStringAndSize(NULL, n * 4);
+        if (hi && lo && kd && sl) {
+            o.hi = (int64_t *)PyBytes_AS_STRING(hi);
+            o.lo = (int32_t *)PyBytes_AS_STRING(lo);
+            o.kd = (int32_t *)PyBytes_AS_STRING(kd);
+            o.slot = (int32_t *)PyBytes_AS_STRING(sl);
+            Py_BEGIN_ALLOW_THREADS
+            run_backend(b, (const uint8_t *)keys.buf, 0, nkeys, &o);
+            Py_END_ALLOW_THREADS
+            res = PyTuple_Pack(4, hi, lo, kd, sl);
+        }
     }
     Py_XDECREF(hi);
     Py_XDECREF(lo);
     Py_XDECREF(kd);
     Py_XDECREF(sl);
-    PyMem_RawFree(off);
     if (have_valid) PyBuffer_Release(&valid);
     PyBuffer_Release(&keys);
     return res;
@@ -659,7 +796,8 @@ static PyObject *py_backend(PyObject *self, PyObject *unused) { return PyUnicode
 
 static PyObject *py_backends(PyObject *self, PyObject *unused) {
     PyObject *l = PyList_New(0);
-    for (int b = 0; l && b < B_COUNT; b++)
+    for (int i = 0; l && i < B_COUNT; i++) {
+        int b = B_ORDER[i];
         if (b_have[b]) {
             PyObject *s = PyUnicode_FromString(B_NAMES[b]);
             if (s == NULL || PyList_Append(l, s) < 0) {
@@ -669,6 +807,7 @@ static PyObject *py_backends(PyObject *self, PyObject *unused) {
             }
             Py_DECREF(s);
         }
+    }
     return l;
 }
 
@@ -688,14 +827,17 @@ static struct PyModuleDef moddef = {PyModuleDef_HEAD_INIT, "_sha_kernel",
 
 PyMODINIT_FUNC PyInit__sha_kernel(void) {
 #ifdef BZ_X86
-    if (cpu_has_sha()) {
-        b_have[B_SHANI2] = b_have[B_SHANI4] = 1;
-        b_best = B_SHANI4;
+    {
+        uint32_t w[16];
+        first_block((const uint8_t *)"\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", w);
+        memcpy(PAD_FIRST, w + 8, sizeof PAD_FIRST);
     }
-    if (cpu_has_avx512()) {
-        b_have[B_AVX512] = 1;
-        b_best = B_AVX512;
-    }
+    int avx512 = cpu_has_avx512(), sha = cpu_has_sha();
+    b_have[B_AVX512] = avx512;
+    b_have[B_SHANI2] = b_have[B_SHANI4] = sha;
+    b_have[B_SHANI4VL] = b_have[B_SHANI6VL] = sha && avx512 && cpu_has_avx512vl();
+    for (int i = 0; i < B_COUNT; i++)
+        if (b_have[B_ORDER[i]]) b_best = B_ORDER[i];
 #endif
     return PyModule_Create(&moddef);
 }

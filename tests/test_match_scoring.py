@@ -210,3 +210,15 @@ def test_near_minutes_invariants(rows, kind, lift):
     up = [(c, a, b, n, lo + lift, hi + lift, m + lift) for c, a, b, n, lo, hi, m in rows]
     y = _score(make_log("x", up, {"source": "test"}), rcv)
     assert y["near_min"] >= x["near_min"] - 1e-6
+
+
+def test_each_bucket_edge_stands_for_its_printed_distance():
+    """The distance the station prints beside each bucket (calibration.json about_m) is the one its edge was set
+    for: the log-distance model 40.2 + 10 n log10(d), n = 2.0..2.5 (indoor, people around), puts it within
+    1 dB of the edge."""
+    edges, _names, _weights = calibration.buckets()
+    fspl = calibration.table()["fspl_1m_db"]
+    for edge, d in zip(edges, calibration.bucket_distances_m(), strict=True):
+        lo, hi = fspl + 20 * math.log10(d), fspl + 25 * math.log10(d)
+        assert lo - 1 <= edge <= hi + 1, (edge, d, lo, hi)
+    assert calibration.bucket_distances_m() == sorted(calibration.bucket_distances_m())

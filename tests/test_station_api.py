@@ -25,7 +25,8 @@ from station_helpers import (
     wait_for,
 )
 
-from host_tools.station import store
+from host_tools.match import scoring
+from host_tools.station import i18n, matcher, store
 from provisioning.registry import Registry
 
 
@@ -334,10 +335,25 @@ def test_token_syncs_by_itself_and_the_exposed_wearer_is_flagged(db, tmp_path):
         m = w["matches"][0]
         assert m["token_id"] == TOKEN and m["proximity"] == "near" and m["duration_ms"] == 10 * 60_000
         assert m["first_seen_ms"] == t0 + 30_000
-        # the printable notice, in Vietnamese
+        # what the flag rests on: the scoring's own near-minutes, threshold and minutes per bucket, as it stored
+        # them (one source). Ten minutes seen at about -58 dBm, plus half a sampling period (always-on: 50 s) on
+        # each side, in 30 s bins: 11 near-minutes, all 'immediate'; under 15, hence 'medium'.
+        (_lid, _tok, _entry, scored), = matcher.current_exposures(db)
+        assert m["near_min"] == scored["near_min"] and m["buckets_min"] == {
+            k: v / 60 for k, v in scored["buckets_s"].items()}
+        assert m["near_threshold"] == scoring.DEFAULT_NEAR_MIN and 10 <= m["near_min"] < m["near_threshold"]
+        assert m["buckets_min"]["immediate"] == m["near_min"] and m["last_seen_ms"] == t0 + 30_000 + 600_000
+        assert [b["name"] for b in s["buckets"]] == ["immediate", "near", "medium", "other"]
+        assert [b["counted"] for b in s["buckets"]] == [True, True, False, False] and s["buckets"][1]["to_m"] == 2
+        # the printable notice, in Vietnamese, says it in plain words
         code, raw, hdr = c.call("GET", f"/notice/{w['wearer_id']}?lang=vi")
         page = raw.decode()
         assert code == 200 and "Thông báo tiếp xúc" in page and "Nguyễn Văn An" in page and "10 phút" in page
+        near = i18n.number(m["near_min"], "vi")
+        assert f"ước tính {near} phút ở gần (≤ 2 m); ngưỡng 15 phút" in page
+        assert f"rất gần (≤ 1,4 m) {near} phút · gần (1,4–2 m) 0 phút · hơi xa (2–3,3 m) 0 phút" in page
+        raw = c.call("GET", f"/notice/{w['wearer_id']}?lang=en")[1].decode()
+        assert f"estimated {i18n.number(m['near_min'], 'en')} min near (≤ 2 m); threshold 15 min" in raw
         assert c.get("/notice/999")[0] == 404
         # the token goes to someone else: the match stays with who wore it then
         assert c.post("/api/reassign", {"token_id": TOKEN, "name": "Phạm Văn Dũng", "ref": "W-5"})[0] == 200
@@ -567,3 +583,29 @@ def test_cli_serves_on_localhost_and_stops_cleanly(tmp_path):
         if p.poll() is None:
             p.kill()
             p.wait()
+
+
+def test_every_word_the_pages_use_is_in_both_languages():
+    """Every key the page asks for (t("...") in app.js, the bucket names of the scoring's table, the risk and
+    proximity levels) has a text in Vietnamese and in English: nothing falls back to a key or to English."""
+    from pathlib import Path
+
+    from host_tools.match import calibration
+    from host_tools.station import service
+
+    app = (Path(service.__file__).with_name("static") / "app.js").read_text(encoding="utf-8")
+    keys = set(re.findall(r"\bt\(\"(\w+)\"\)", app))
+    keys |= {"bucket_" + n for n in calibration.buckets()[1]}
+    keys |= {"risk_" + r for r in store.RISK_ORDER} | {f"prox_{p}" for p in ("near", "medium", "far")}
+    cat = i18n.catalogue()
+    assert len(keys) > 50
+    for lang in i18n.LANGS:
+        missing = sorted(k for k in keys if not cat[lang].get(k, "").strip())
+        assert not missing, (lang, missing)
+    assert [b["name"] for b in service.near_buckets()] == calibration.buckets()[1]
+
+
+@pytest.mark.parametrize("lang, v, want", [("vi", 3.5, "3,5"), ("en", 3.5, "3.5"), ("vi", 15.0, "15"),
+                                           ("vi", 1234.5, "1.234,5"), ("en", 1234.5, "1,234.5"), ("en", 0, "0")])
+def test_numbers_as_each_language_writes_them(lang, v, want):
+    assert i18n.number(v, lang) == want

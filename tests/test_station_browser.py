@@ -26,7 +26,7 @@ from station_helpers import (
 )
 
 from bzfw import adv, ids
-from host_tools.station import store
+from host_tools.station import i18n, matcher, store
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -354,6 +354,18 @@ def test_token_appears_syncs_and_the_exposed_wearer_is_flagged(browser, tmp_path
             assert "Nguyễn Thị Hoa" in text and token_id in text
             risk = attr_of(d, flagged + " span.risk", "data-risk")
             assert risk in ("low", "medium", "high")
+            # what the flag rests on, in plain Vietnamese: the scoring's near-minutes against its threshold, the
+            # time span, and the minutes per distance bucket behind it (the station's numbers, as stored)
+            (_l, _t, _e, scored), = matcher.current_exposures(db)
+            near = i18n.number(scored["near_min"], "vi")
+            assert text_of(d, flagged + " .near-est") == f"ước tính {near} phút ở gần (≤ 2 m); ngưỡng 15 phút"
+            assert (risk == "high") == (scored["near_min"] >= 15)
+            buckets = text_of(d, flagged + " .near-buckets")
+            assert buckets.startswith("Theo khoảng cách: rất gần (≤ 1,4 m) ") and "hơi xa (2–3,3 m)" in buckets
+            got = {e.get_attribute("data-bucket"): float(e.get_attribute("data-min"))
+                   for e in css(d, flagged + " .near-buckets span.bucket")}
+            assert got == {k: v / 60 for k, v in scored["buckets_s"].items()}
+            assert text_of(d, flagged + " td.span").startswith("từ ") and " đến " in text_of(d, flagged + " td.span")
             assert_all_vietnamese(d, ["Nguyễn Thị Hoa", "W-9", token_id, vt.port, "Chị Lan"])
             guide_shot(d, "06-flagged")
 
@@ -378,6 +390,7 @@ def test_token_appears_syncs_and_the_exposed_wearer_is_flagged(browser, tmp_path
             d.get(href)
             body = d.find_element(By.TAG_NAME, "body").text
             assert "Thông báo tiếp xúc" in body and "Nguyễn Thị Hoa" in body
+            assert text_of(d, "#near-est") == f"ước tính {near} phút ở gần (≤ 2 m); ngưỡng 15 phút"
             assert d.find_element(By.ID, "station-contact").text == (
                 "Cần hỏi thêm: Trạm Y tế Phường 5, điện thoại 028 3855 1234")
             assert_all_vietnamese(d, ["Nguyễn Thị Hoa", "W-9", token_id, "Trạm Y tế Phường 5", "UTC"])
@@ -398,6 +411,9 @@ def test_token_appears_syncs_and_the_exposed_wearer_is_flagged(browser, tmp_path
             d.get(base + "#station")
             until(d, lambda d: text_of(d, "#exposed h2") == "Wearers with a match", what="English station page")
             assert text_of(d, row + " td.msg").endswith("new)") and text_of(d, "header h1") == "Token sync station"
+            assert text_of(d, flagged + " .near-est") == (
+                f"estimated {i18n.number(scored['near_min'], 'en')} min near (≤ 2 m); threshold 15 min")
+            assert text_of(d, flagged + " .near-buckets").startswith("By distance: very close (≤ 1.4 m) ")
             guide_shot(d, "13-station-en")
             d.find_element(By.CSS_SELECTOR, "button.lang[data-lang='vi']").click()
     acts = [(a["who"], a["action"]) for a in store.audit_log(db)]

@@ -39,6 +39,7 @@ def table() -> dict:
     assert set(t["kinds"]) == set(KINDS), "calibration.json: kinds"
     b = t["buckets"]
     assert len(b["edges_db"]) + 1 == len(b["names"]) == len(b["weights"]), "calibration.json: buckets"
+    assert len(b["about_m"]) == len(b["edges_db"]), "calibration.json: buckets' distances"
     return t
 
 
@@ -84,6 +85,12 @@ def sampling_s(kind: str, profile: str | None = None) -> float:
 def buckets() -> tuple[list[float], list[str], list[float]]:
     b = table()["buckets"]
     return [float(x) for x in b["edges_db"]], list(b["names"]), [float(x) for x in b["weights"]]
+
+
+def bucket_distances_m() -> list[float]:
+    """The distance each bucket's upper edge stands for (metres; one per edge, the last bucket is open),
+    as the station prints it beside the bucket."""
+    return [float(x) for x in table()["buckets"]["about_m"]]
 
 
 # --- per-token jig offsets, in the station database ---------------------------------------------------------

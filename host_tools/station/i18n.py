@@ -37,6 +37,13 @@ def text(key: str, lang: str = "en", **args) -> str:
     return _ARG.sub(lambda m: str(args[m.group(1)]) if m.group(1) in args else m.group(0), s)
 
 
+def number(v: float, lang: str = "en") -> str:
+    """A number as the page's language writes it, at most one decimal (the page's own: Intl.NumberFormat with
+    maximumFractionDigits 1, vi-VN or en-GB): 1234.5 -> '1.234,5' in Vietnamese, '1,234.5' in English."""
+    s = f"{round(float(v), 1):,.1f}".removesuffix(".0")
+    return s.translate(str.maketrans(",.", ".,")) if lang == "vi" else s
+
+
 class StationError(UsageError):
     """A refusal the health worker reads: a catalogue key and its arguments (English text for logs)."""
 

@@ -247,13 +247,15 @@ def run_batch(db: str | Path, lists: _Lists | None = None, full: bool = False) -
             con.execute("ROLLBACK")
             raise
     out["pairs"] = len(pairs)
-    out["matches"] = _publish(db, active, exps)
+    out["matches"] = _publish(db, active, exps, th.near_min)
     out["seconds"] = round(time.perf_counter() - t0, 3)
     return out
 
 
-def _publish(db: Path, active: list[dict], exps: list[tuple]) -> int:
-    """station_matches (what the pages show) from the scored exposures, each with its wearer of the time."""
+def _publish(db: Path, active: list[dict], exps: list[tuple], near_threshold: float) -> int:
+    """station_matches (what the pages show) from the scored exposures, each with its wearer of the time and
+    what its risk rests on: the scoring's near-minutes, the threshold they were held against, and the time per
+    attenuation bucket (the scoring's own numbers, shown as they are)."""
     from host_tools.station import store
     from provisioning.registry import Registry
 
@@ -270,7 +272,8 @@ def _publish(db: Path, active: list[dict], exps: list[tuple]) -> int:
         rows.append({"token_id": tid, "wearer_id": wearer_at(tid, e["first_seen_ms"]), "risk": e["risk"],
                      "proximity": e["proximity"], "first_seen_ms": e["first_seen_ms"],
                      "last_seen_ms": e["last_seen_ms"], "duration_ms": e["duration_ms"],
-                     "rssi_mean": e["rssi_mean"], "list_name": names.get(list_id, "?")})
+                     "rssi_mean": e["rssi_mean"], "list_name": names.get(list_id, "?"),
+                     "near_min": e["near_min"], "near_threshold": near_threshold, "buckets_s": e["buckets_s"]})
     store.replace_matches(db, rows)
     return len(rows)
 

@@ -8,6 +8,7 @@ Secrets are fetched from the registry only inside those workers and never leave 
 
 import contextlib
 import hashlib
+import json
 import logging
 import os
 import re
@@ -101,6 +102,24 @@ def warnings_for(status: dict, clock_offset_ms: int | None = None) -> list[str]:
     if status.get("config_error"):
         out.append("warn_config")
     return out
+
+
+def near_buckets() -> list[dict]:
+    """The scoring's attenuation buckets as a health worker reads them: name, the distances they stand for
+    (from_m: None for the first, to_m: None for the last) and whether their time counts as near
+    (host_tools/match/calibration.json: the one source)."""
+    from host_tools.match import calibration
+
+    _edges, names, weights = calibration.buckets()
+    dist = calibration.bucket_distances_m()
+    return [{"name": n, "from_m": dist[i - 1] if i else None, "to_m": dist[i] if i < len(dist) else None,
+             "counted": weights[i] > 0} for i, n in enumerate(names)]
+
+
+def buckets_min(buckets_s: str | None) -> dict | None:
+    """{bucket: minutes} from the scoring's {bucket: seconds} as stored (JSON; its bins are 30 s: halves are
+    exact)."""
+    return None if not buckets_s else {k: v / 60 for k, v in json.loads(buckets_s).items()}
 
 
 class Station:
@@ -589,7 +608,7 @@ class Station:
             t = by_id.get(p["token_id"] or "")
             p["wearer_name"] = t["wearer_name"] if t else None
             p["wearer_ref"] = t["wearer_ref"] if t else None
-        return {"ports": ports, "tokens": tokens, "exposed": self.exposed(),
+        return {"ports": ports, "tokens": tokens, "exposed": self.exposed(), "buckets": near_buckets(),
                 "lists": [{k: v for k, v in lst.items() if k != "path"} for lst in store.lists(self.db)],
                 "bad_lists": self.bad_lists, "now_ms": int(time.time() * 1000)}
 
@@ -619,8 +638,10 @@ class Station:
             item = out.setdefault(key, {"wearer_id": m["wearer_id"], "wearer_ref": w.get("ref"),
                                         "wearer_name": w.get("name"), "phone": w.get("phone"), "risk": m["risk"],
                                         "matches": []})
-            item["matches"].append({k: m[k] for k in ("token_id", "risk", "proximity", "first_seen_ms",
-                                                      "last_seen_ms", "duration_ms", "list_name")})
+            item["matches"].append({**{k: m[k] for k in ("token_id", "risk", "proximity", "first_seen_ms",
+                                                         "last_seen_ms", "duration_ms", "list_name", "near_min",
+                                                         "near_threshold")},
+                                    "buckets_min": buckets_min(m.get("buckets_s"))})
         return list(out.values())  # store.matches is sorted: each wearer's first match is its worst
 
     def tokens_view(self) -> list[dict]:

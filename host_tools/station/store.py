@@ -40,7 +40,15 @@ CREATE TABLE IF NOT EXISTS station_matches (
 SCHEMA_V2 = """
 CREATE TABLE IF NOT EXISTS station_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
-MIGRATIONS = [SCHEMA, SCHEMA_V2]
+# Version 3: what a flag rests on, as the scoring computed it (host_tools.match.scoring): the estimated
+# near-minutes, the threshold they were held against, and the time per attenuation bucket behind them
+# (JSON {bucket: seconds}). NULL for rows from before, and for rows that came without them.
+SCHEMA_V3 = """
+ALTER TABLE station_matches ADD COLUMN near_min REAL;
+ALTER TABLE station_matches ADD COLUMN near_threshold REAL;
+ALTER TABLE station_matches ADD COLUMN buckets_s TEXT;
+"""
+MIGRATIONS = [SCHEMA, SCHEMA_V2, SCHEMA_V3]
 SETTINGS = {"station_name": 80, "station_phone": 32}  # the settings there are, and their longest value
 
 RISK_ORDER = {"high": 0, "medium": 1, "low": 2}
@@ -167,9 +175,12 @@ def insert_matches(con: sqlite3.Connection, rows: list[dict], computed_ms: int) 
     """Match rows into station_matches on an open connection (the caller holds the transaction)."""
     con.executemany(
         "INSERT INTO station_matches (computed_ms, token_id, wearer_id, risk, proximity, first_seen_ms, "
-        "last_seen_ms, duration_ms, rssi_mean, list_name) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        "last_seen_ms, duration_ms, rssi_mean, list_name, near_min, near_threshold, buckets_s) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
         [(computed_ms, r["token_id"], r["wearer_id"], r["risk"], r["proximity"], r["first_seen_ms"],
-          r["last_seen_ms"], r["duration_ms"], r["rssi_mean"], r["list_name"]) for r in rows])
+          r["last_seen_ms"], r["duration_ms"], r["rssi_mean"], r["list_name"], r.get("near_min"),
+          r.get("near_threshold"), json.dumps(r["buckets_s"], sort_keys=True) if r.get("buckets_s") else None)
+         for r in rows])
 
 
 def matches(path: str | Path) -> list[dict]:

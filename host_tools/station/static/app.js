@@ -155,6 +155,39 @@ async function loggedIn(me) {
 // -- views -------------------------------------------------------------------------------------------------
 function riskBadge(risk) { return h("span", {class: "risk risk-" + risk, "data-risk": risk}, t("risk_" + risk)); }
 
+// Numbers as the page's language writes them (Vietnamese: a decimal comma); the scoring's values are shown as
+// they came (its 30 s bins make every near-minute figure a multiple of 0.5: one decimal is exact).
+function num(v) { return new Intl.NumberFormat(LANG === "vi" ? "vi-VN" : "en-GB", {maximumFractionDigits: 1}).format(v); }
+function span(a, b) {
+  const loc = LANG === "vi" ? "vi-VN" : "en-GB";
+  const to = dayOf(a) === dayOf(b) ? new Date(b).toLocaleTimeString(loc) : when(b);
+  return fmt(t("from_to"), {from: when(a), to: to});
+}
+function bucketRange(b) {
+  if (b.from_m === null) return fmt(t("range_upto"), {to: num(b.to_m)});
+  if (b.to_m === null) return fmt(t("range_over"), {from: num(b.from_m)});
+  return fmt(t("range_between"), {from: num(b.from_m), to: num(b.to_m)});
+}
+// What a flag rests on (the station's /api/state: the scoring's near-minutes, its threshold, the minutes per
+// attenuation bucket, and what distance each bucket stands for).
+function nearBlock(m, buckets) {
+  if (m.near_min === null || m.near_min === undefined || !m.buckets_min) {
+    return h("span", {class: "muted near-none"}, t("near_none"));
+  }
+  const counted = buckets.filter((b) => b.counted);
+  const nearM = counted.length ? counted[counted.length - 1].to_m : 0;
+  const parts = [];
+  for (const b of buckets) {
+    if (parts.length) parts.push(" · ");
+    parts.push(h("span", {class: "bucket", "data-bucket": b.name, "data-min": m.buckets_min[b.name] || 0},
+      fmt(t("bucket_min"), {bucket: t("bucket_" + b.name), range: bucketRange(b), min: num(m.buckets_min[b.name] || 0)})));
+  }
+  return h("div", {class: "near"},
+    h("div", {class: "near-est", "data-near-min": m.near_min, "data-threshold": m.near_threshold},
+      fmt(t("near_est"), {min: num(m.near_min), m: num(nearM), threshold: num(m.near_threshold)})),
+    h("div", {class: "small near-buckets"}, t("near_by_distance"), " ", parts));
+}
+
 function exposedCard(s) {
   const card = h("section", {class: "card", id: "exposed"}, h("h2", {}, t("exposed_title")));
   if (!s.exposed.length) { card.append(h("p", {class: "muted", id: "no-exposed"}, t("no_exposed"))); return card; }
@@ -165,9 +198,10 @@ function exposedCard(s) {
       h("td", {}, riskBadge(w.risk)),
       h("td", {}, w.wearer_name ? h("b", {}, w.wearer_name) : t("unassigned"), w.wearer_ref ? " (" + w.wearer_ref + ")" : "",
         w.phone ? h("div", {class: "small"}, w.phone) : null),
-      h("td", {}, when(m.first_seen_ms)),
+      h("td", {class: "span"}, span(m.first_seen_ms, m.last_seen_ms)),
       h("td", {}, mins(m.duration_ms),
         w.matches.length > 1 ? h("div", {class: "small"}, fmt(t("more_matches"), {n: w.matches.length - 1})) : null),
+      h("td", {class: "near-cell"}, nearBlock(m, s.buckets || [])),
       h("td", {}, t("prox_" + m.proximity)),
       h("td", {}, m.token_id),
       h("td", {}, w.wearer_id !== null
@@ -175,7 +209,7 @@ function exposedCard(s) {
         : "")));
   }
   card.append(h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, t("risk")), h("th", {}, t("wearer")),
-    h("th", {}, t("when")), h("th", {}, t("duration")), h("th", {}, t("proximity")), h("th", {}, t("token")), h("th"))), tb));
+    h("th", {}, t("when")), h("th", {}, t("duration")), h("th", {}, t("near_title")), h("th", {}, t("proximity")), h("th", {}, t("token")), h("th"))), tb));
   return card;
 }
 
