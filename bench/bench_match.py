@@ -1,9 +1,10 @@
 """Exposure matching: the ID kernel per path against its multi-buffer bound, `bztoken match` end to end.
 
-(k) The C kernel, every path this CPU runs: key-days per CPU second of one core, writing the matcher's columns,
-    against the same path's chains with nothing written (its multi-buffer bound, measured here) and against
-    OpenSSL's single-stream SHA-256 (hashlib) at 97 compressions per key-day. Goal: 800 k with AVX-512, 600 k
-    with SHA-NI only.
+(k) The C kernel, every path this CPU runs: key-days per CPU second of one core, writing the matcher's numpy
+    columns (derive.derive_columns, page faults included), against the same path's chains with nothing written
+    (its multi-buffer bound, measured here) and against OpenSSL's single-stream SHA-256 (hashlib) at 97
+    compressions per key-day. Goal (per machine, for the path dispatched): 800 k where the CPU has AVX-512, 600 k
+    with SHA-NI only (printed for the fastest SHA-NI path too, which is what such a CPU runs).
 (p) Exposure parsing: msgspec into columns against the standard json module building objects.
 (c) `bztoken match` through the CLI (start-up and imports excluded, in a child process): 100,000 key-days against
     a tiny phone log. Goal: 500 k key-days/s.
@@ -54,20 +55,30 @@ def kernel(report) -> None:
     report("OpenSSL SHA-256, one stream (hashlib), per core", peer, "key-days/s", "peer: 97 compressions a key-day")
     n = 20_000
     keys = os.urandom(32 * n)
-    best = None
+    rates = {}
     for b in k.backends():
         m = n if b != "portable" else 2_000
         t_bound = min(_cpu(lambda b=b, m=m: k.bench(b, m, COMPRESSIONS_PER_KEY_DAY - 1)) for _ in range(2))
         bound = m / t_bound
-        rate = m / min(_cpu(lambda b=b, m=m: k.derive_columns(keys[: 32 * m], 96, backend=b)) for _ in range(2))
-        goal = GOAL_KERNEL["avx512"] if b == "avx512" else GOAL_KERNEL["sha-ni"] if b.startswith("sha-ni") else None
-        note = f"{rate / bound:.0%} of this path's multi-buffer bound ({bound / 1e3:,.0f} k, chains alone, " \
-               f"{t_bound / m / 96 * 1e9:.1f} ns/block); {rate / peer:.1f}x OpenSSL"
-        if goal:
-            note += f"; goal {goal / 1e3:,.0f} k: {'met' if rate >= goal else 'NOT met'}"
-        report(f"kernel {b}: key-days per CPU second (one core)", rate, "key-days/s", note)
-        if b == derive.backend():
-            best = rate
+        # what the matcher runs: derive.derive_columns into new numpy columns (page faults included)
+        rate = m / min(_cpu(lambda b=b, m=m: derive.derive_columns(keys[: 32 * m], 96, backend=b))
+                       for _ in range(2))
+        rates[b] = rate
+        report(f"kernel {b}: key-days per CPU second (one core)", rate, "key-days/s",
+               f"{rate / bound:.0%} of this path's chains alone ({bound / 1e3:,.0f} k, "
+               f"{t_bound / m / 96 * 1e9:.1f} ns/block, no IDs written); {rate / peer:.1f}x OpenSSL")
+    best = derive.backend()
+    goal = GOAL_KERNEL["avx512"] if "avx512" in rates else GOAL_KERNEL["sha-ni"] if best.startswith("sha-ni") else 0
+    if goal:
+        why = "the CPU has AVX-512" if "avx512" in rates else "the CPU has SHA-NI"
+        report(f"kernel, the path dispatched on this CPU ({best})", rates[best], "key-days/s",
+               f"goal {goal / 1e3:,.0f} k ({why}): {'met' if rates[best] >= goal else 'NOT met'}")
+    shani = [b for b in rates if b.startswith("sha-ni") and not b.endswith("-vl")]
+    if shani and "avx512" in rates:
+        b = max(shani, key=rates.get)
+        g = GOAL_KERNEL["sha-ni"]
+        report(f"kernel, the fastest SHA-NI path ({b}), no AVX-512 used", rates[b], "key-days/s",
+               f"what a CPU with SHA-NI only runs; goal {g / 1e3:,.0f} k: {'met' if rates[b] >= g else 'NOT met'}")
     cores = os.cpu_count() or 1
     big = keys * 2
     t0 = time.perf_counter()
@@ -76,9 +87,9 @@ def kernel(report) -> None:
     t0 = time.perf_counter()
     derive.derive_columns(big, 96, jobs=cores)
     alln = 2 * n / (time.perf_counter() - t0)
-    report(f"kernel {derive.backend()}, {cores} threads, wall clock", alln, "key-days/s",
+    report(f"kernel {best}, {cores} threads, wall clock", alln, "key-days/s",
            f"{alln / one:.2f}x one thread by wall clock (load average {os.getloadavg()[0]:.1f}); "
-           f"one core by CPU time: {best or 0:,.0f}")
+           f"one core by CPU time: {rates.get(best, 0):,.0f}")
 
 
 def _exposures(path: Path, n: int, rng: random.Random) -> list[bytes]:

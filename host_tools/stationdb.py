@@ -183,7 +183,7 @@ def connect_store(station_db: str | Path, wait_s: float | None = None):
     return con
 
 
-MEMORY_LIMIT = "640MB"  # DuckDB's share of a match run; beyond it, joins spill to disk instead of growing
+MEMORY_LIMIT = "400MB"  # DuckDB's share of a match run; beyond it, joins spill to disk instead of growing
 
 
 def tune(con) -> None:

@@ -6,6 +6,7 @@ and once the station set the clock its ID goes on air (firmware/README.md, "Prof
 import time
 
 import pytest
+from polling import wait_until
 
 from host_tools.sync.client import SyncClient
 from host_tools.sync.transport import SerialTransport
@@ -19,20 +20,12 @@ SPEED = 10
 PERIOD_S = CFG["unset_period_ms"] / 1000 / SPEED  # one sleep-and-wake cycle in real seconds (plus the boot)
 
 
-def _wait(pred, timeout=20.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(0.02)
-    return False
-
-
 def test_eco_token_without_clock_sleeps_until_a_station_sets_it(tmp_path):
     d = tmp_path / "t"
     log = d / "supervisor.log"
     with virtual.VirtualToken(d, name="E1", speed=SPEED, clock="unset", config=CFG) as vt:
-        assert _wait(lambda: log.read_text().count("deep sleep 8000 ms") >= 2, 30 * PERIOD_S)  # 2 s awake, 8 asleep
+        # 2 s awake, 8 asleep
+        assert wait_until(lambda: log.read_text().count("deep sleep 8000 ms") >= 2, 30 * PERIOD_S)
         assert [e for e in virtual.adverts(d) if e["adv"]] == []  # no ID on air without a clock
         # A station that keeps knocking for longer than a period (1 s real at 10x) finds it awake. It knocks as
         # `bztoken status` does (the wake wait: a try every `timeout`, the same seq), for many periods: what it
@@ -51,4 +44,4 @@ def test_eco_token_without_clock_sleeps_until_a_station_sets_it(tmp_path):
         assert c.status()["clock_set"] is True
         c.bye()
         # set: the current slot's ID goes on air (the eco windows after it: tests/firmware/test_app.py)
-        assert _wait(lambda: any(e["adv"] for e in vt.adverts()))
+        assert wait_until(lambda: any(e["adv"] for e in vt.adverts()))

@@ -36,7 +36,7 @@ def test_vector_days_every_path(vectors):
 
 
 def test_backend_named():
-    assert derive.backend() in ("avx512", "sha-ni-4", "sha-ni-2", "portable", "python")
+    assert derive.backend() in ("avx512", "sha-ni-4-vl", "sha-ni-6-vl", "sha-ni-4", "sha-ni-2", "portable", "python")
     if kernel is None:
         assert derive.backend() == "python"
     else:
@@ -59,6 +59,10 @@ def test_paths_the_cpu_has_are_offered():
         assert {"sha-ni-2", "sha-ni-4"} <= set(kernel.backends())
     if "avx512f" in flags:
         assert "avx512" in kernel.backends()
+    if {"sha_ni", "avx512f", "avx512vl"} <= flags:
+        assert {"sha-ni-4-vl", "sha-ni-6-vl"} <= set(kernel.backends())
+    else:  # the -vl paths run AVX-512VL instructions: never offered where they would fault
+        assert not {"sha-ni-4-vl", "sha-ni-6-vl"} & set(kernel.backends())
 
 
 @needs_kernel
@@ -113,3 +117,15 @@ def test_jobs_pure_python_processes():
 def test_wrong_key_length():
     with pytest.raises(ValueError):
         derive.derive([b"\0" * 31], 96)
+
+
+def test_generated_avx512_block_is_current():
+    """The AVX-512 compressions in the C file are what tools/gen_sha_avx512.py writes (one source of truth)."""
+    import runpy
+    from pathlib import Path
+
+    gen = runpy.run_path(str(Path(__file__).resolve().parent.parent / "tools" / "gen_sha_avx512.py"))
+    src = gen["C_FILE"].read_text()
+    block = src[src.index(gen["BEGIN"]) : src.index(gen["END"]) + len(gen["END"])]
+    assert block == gen["generated"]()
+    assert "#define AVX512_CHAIN_OPS" in block

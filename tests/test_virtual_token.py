@@ -4,6 +4,8 @@ import json
 import os
 import time
 
+from polling import wait_until
+
 from bzfw import adv, ids, records
 from host_tools import virtual
 from host_tools.virtual import VirtualToken
@@ -16,15 +18,6 @@ ADDR = bytes.fromhex("4a0102030405")
 SCAN_ALWAYS = {"profile": "always-on", "scan_period_ms": 10000, "scan_window_ms": 10000}
 
 
-def _wait(pred, timeout=20.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(0.02)
-    return False
-
-
 def test_virtual_token_end_to_end(tmp_path):
     speed = 10
     b = (int(time.time() * 1000) // ids.SLOT_MS + 1) * ids.SLOT_MS  # a slot boundary
@@ -34,8 +27,8 @@ def test_virtual_token_end_to_end(tmp_path):
         assert (d / "port").read_text().strip() == t.port
         assert any(x["dir"] == str(d.resolve()) for x in virtual.list_tokens())
         # a Bluezone phone nearby, before and after the boundary
-        assert _wait(lambda: (t.inject(ADDR, adv.build(PHONE), -55), t.now_ms() > b + 6000)[1])
-        assert _wait(lambda: t.status()["received"] > 0)  # status.json is rewritten about once a second
+        assert wait_until(lambda: (t.inject(ADDR, adv.build(PHONE), -55), t.now_ms() > b + 6000)[1])
+        assert wait_until(lambda: t.status()["received"] > 0)  # status.json is rewritten about once a second
         st = t.status()
         assert st["clock_set"] and st["loop_errors"] == 0
     assert not (d / "port").exists()
@@ -73,7 +66,7 @@ def test_console_is_raw_binary(tmp_path):
         fd = os.open(t.port, os.O_RDWR | os.O_NOCTTY)
         try:
             os.write(fd, b"\x00\x03\r\n\x7f\xff\x1a\x04" * 8)  # Ctrl-C, CR, LF, Ctrl-Z, Ctrl-D: just bytes
-            assert _wait(lambda: t.status()["console_rx"] == 64)
+            assert wait_until(lambda: t.status()["console_rx"] == 64)
         finally:
             os.close(fd)
         assert t.status()["loop_errors"] == 0
@@ -82,16 +75,16 @@ def test_console_is_raw_binary(tmp_path):
 def test_power_loss_then_clock_not_set(tmp_path):
     d = tmp_path / "t3"
     t = VirtualToken(d, speed=1, config=ALWAYS_ON).start()
-    assert _wait(lambda: t.status()["adv_id"] is not None)
+    assert wait_until(lambda: t.status()["adv_id"] is not None)
     t.stop(power_cut=True)
     with VirtualToken(d, speed=1, clock="unset") as t:  # the same flash, config kept
         st = t.status()
         assert st["clock_set"] is False and st["adv_id"] is None and st["led"] == "needs_sync"
-        assert _wait(lambda: t.status()["led_changes"] > 2)  # blinking
+        assert wait_until(lambda: t.status()["led_changes"] > 2)  # blinking
         for _ in range(20):
             t.inject(ADDR, adv.build(PHONE), -50)
             time.sleep(0.05)
-        assert _wait(lambda: t.status()["air_missed"] == 20)  # not scanning: nothing heard
+        assert wait_until(lambda: t.status()["air_missed"] == 20)  # not scanning: nothing heard
         assert t.status()["sightings"] == 0
     assert [e for e in virtual.adverts(d) if e["adv"]] == []
 
@@ -105,8 +98,8 @@ def test_eco_deep_sleep_wakes_with_the_clock_kept(tmp_path):
     d = tmp_path / "t4"
     with VirtualToken(d, speed=speed, clock=first + 4000, config=cfg) as t:
         log = d / "supervisor.log"
-        assert _wait(lambda: "deep sleep" in log.read_text())
-        assert _wait(lambda: any(e["adv"] and e["t"] >= first + period - lead for e in t.adverts()))
+        assert wait_until(lambda: "deep sleep" in log.read_text())
+        assert wait_until(lambda: any(e["adv"] and e["t"] >= first + period - lead for e in t.adverts()))
         assert "boot 1" in log.read_text()
     woke = [e for e in virtual.adverts(d) if e["adv"] and e["t"] >= first + period - lead]
     # the advert after the wake proves the clock survived deep sleep (no advert without a set clock);
@@ -120,7 +113,7 @@ def test_two_virtual_tokens_log_each_other(tmp_path):
     d1, d2 = tmp_path / "a", tmp_path / "b"
     with VirtualToken(d1, speed=10, config=SCAN_ALWAYS) as t1, VirtualToken(d2, speed=10, config=SCAN_ALWAYS) as t2:
         with virtual.AirRelay([d1, d2], rssi=-58) as relay:
-            assert _wait(lambda: t1.status()["sightings"] > 0 and t2.status()["sightings"] > 0)
+            assert wait_until(lambda: t1.status()["sightings"] > 0 and t2.status()["sightings"] > 0)
         assert relay.sent > 0
     for me, other in ((d1, d2), (d2, d1)):
         sent = {bytes.fromhex(e["adv"])[11:] for e in virtual.adverts(other) if e["adv"]}
@@ -142,9 +135,9 @@ def test_ios_phone_read_over_gatt_and_logged(tmp_path):
     d = tmp_path / "t6"
     with VirtualToken(d, speed=10, config=dict(ALWAYS_ON, scan_period_ms=10000, scan_window_ms=5000)) as t:
         t.set_gatt_peer(ios_addr, ios_id)
-        assert _wait(lambda: (t.inject(ios_addr, ios_adv, -66), t.inject(gone, ios_adv, -70),
+        assert wait_until(lambda: (t.inject(ios_addr, ios_adv, -66), t.inject(gone, ios_adv, -70),
                               t.status().get("ios_reads", 0) >= 1)[2])
-        assert _wait(lambda: t.status().get("ios_failed", 0) >= 1)  # the absent one timed out
+        assert wait_until(lambda: t.status().get("ios_failed", 0) >= 1)  # the absent one timed out
         assert t.status()["loop_errors"] == 0
     logged = []
     for name, data in virtual.read_flash(d).items():
@@ -163,4 +156,4 @@ def test_clock_host_is_exact_and_drift_is_modelled(tmp_path):
         elapsed_ms = (time.time_ns() - anchor["real_ns"]) / 1e6
         ahead = t.now_ms() - time.time() * 1000
         assert abs(ahead - 0.2 * elapsed_ms) < 50
-        assert _wait(lambda: t.status()["now_ms"] - time.time() * 1000 > 0.1 * elapsed_ms)
+        assert wait_until(lambda: t.status()["now_ms"] - time.time() * 1000 > 0.1 * elapsed_ms)

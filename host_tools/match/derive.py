@@ -80,18 +80,27 @@ def derive_columns(keys: bytes, slots: int, valid=None, jobs: int = 1, native: b
             hi, lo, kd, slot = hi[keep], lo[keep], kd[keep], slot[keep]
         return hi, lo, kd, slot
 
-    def part(a: int, b: int):
+    # One set of columns for every row; each thread writes its keys' rows into its own slice (rows of key a..b-1
+    # start at the number of rows of keys 0..a-1), so nothing is copied or concatenated afterwards. numpy asks
+    # the kernel for huge pages for arrays this size (fewer page faults while the kernel writes them).
+    per = np.full(n, slots, np.int64) if valid is None else np.clip(valid, 0, slots).astype(np.int64)
+    start = np.concatenate(([0], np.cumsum(per)))
+    total = int(start[-1])
+    cols = (np.empty(total, np.int64), np.empty(total, np.int32), np.empty(total, np.int32),
+            np.empty(total, np.int32))
+
+    def part(a: int, b: int) -> None:
+        r0, r1 = int(start[a]), int(start[b])
         v = valid[a:b] if valid is not None else None
-        cols = _kernel.derive_columns(keys[32 * a : 32 * b], slots, v, backend, a)
-        return tuple(np.frombuffer(c, dt) for c, dt in zip(cols, (np.int64, np.int32, np.int32, np.int32),
-                                                            strict=True))
+        _kernel.derive_columns(keys[32 * a : 32 * b], slots, v, backend, a, tuple(c[r0:r1] for c in cols))
 
     if jobs <= 1 or n < 2 * jobs:
-        return part(0, n)
-    step = -(-n // jobs)
-    with ThreadPoolExecutor(max_workers=jobs) as ex:
-        parts = list(ex.map(lambda a: part(a, min(n, a + step)), range(0, n, step)))
-    return tuple(np.concatenate([p[i] for p in parts]) for i in range(4))
+        part(0, n)
+    else:
+        step = -(-n // jobs)
+        with ThreadPoolExecutor(max_workers=jobs) as ex:
+            list(ex.map(lambda a: part(a, min(n, a + step)), range(0, n, step)))
+    return cols
 
 
 def kernel_backends() -> list[str]:

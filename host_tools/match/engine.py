@@ -95,11 +95,62 @@ def build_chunk(kds: KeyDays | list[KeyDay], jobs: int = 1, native: bool = True)
                     "slot_ms": kds.slot_ms})
 
 
-def run_query(con, chunk: IdChunk, tolerance_ms: int, encounters: str, where: str = "") -> dict[str, np.ndarray]:
-    """The match query on DuckDB connection `con`, `encounters` being a relation there; the result as columns."""
+# The prefilter (see run_query): lists of at least PREFILTER_IDS derived IDs first pick the candidate encounters,
+# in ID ranges of at most PART_IDS IDs each. A semi-join on one BIGINT builds a hash table of about 40 bytes per
+# ID (measured with DuckDB 2.0: 4.8 M IDs fit in 300 MB without spilling), so a range's table stays well inside
+# stationdb.MEMORY_LIMIT, and a smaller table is probed faster (fewer cache misses).
+PREFILTER_IDS = 1_000_000
+PART_IDS = 5_000_000
+_I64 = 1 << 64
+
+
+def id_ranges(n_ids: int, part_ids: int = PART_IDS) -> list[tuple[int, int]]:
+    """Equal ranges [lo, hi] of the ID's leading 8 bytes (a signed BIGINT, query.split_ids), enough of them that
+    each holds about `part_ids` of `n_ids` uniformly spread IDs (SHA-256 outputs). One range: everything."""
+    k = max(1, -(-n_ids // max(1, part_ids)))
+    step = _I64 // k
+    lo = [-(1 << 63) + p * step for p in range(k)]
+    return [(a, (lo[p + 1] - 1) if p + 1 < k else (1 << 63) - 1) for p, a in enumerate(lo)]
+
+
+def candidates(con, encounters: str, where: str = "", n_ids: int = 0,
+               part_ids: int = PART_IDS) -> dict[str, np.ndarray]:
+    """The rows of `encounters` (alias `e`, filtered by `where`) whose contact ID's leading 8 bytes equal those
+    of a derived ID in `exposure_ids`: every row the match query can join, and (IDs being random) few others.
+    One semi-join on a BIGINT per ID range; DuckDB builds its hash table on the smaller side."""
+    parts = []
+    for lo, hi in id_ranges(n_ids, part_ids):
+        full = lo == -(1 << 63) and hi == (1 << 63) - 1
+        rng = "" if full else f" BETWEEN {lo} AND {hi}"
+        conds = [f"({where})"] if where else []
+        if rng:
+            conds.append(f"e.cid_hi{rng}")
+        conds.append(f"e.cid_hi IN (SELECT id_hi FROM exposure_ids{' WHERE id_hi' + rng if rng else ''})")
+        parts.append(con.execute(f"SELECT * FROM {encounters} AS e WHERE {' AND '.join(conds)}").fetchnumpy())
+    return {k: np.concatenate([np.asarray(p[k]) for p in parts]) for k in parts[0]}
+
+
+def run_query(con, chunk: IdChunk, tolerance_ms: int, encounters: str, where: str = "",
+              prefilter_ids: int | None = None, part_ids: int | None = None) -> dict[str, np.ndarray]:
+    """The match query on DuckDB connection `con`, `encounters` being a relation there; the result as columns.
+
+    A long list (at least `prefilter_ids` IDs, default PREFILTER_IDS) is joined in two steps with the same
+    result: `candidates` picks the rows whose ID's first 8 bytes are those of a derived ID (a semi-join on one
+    integer, by ID ranges), then the match query runs unchanged on those few rows. The one-step join would
+    build a hash table on all derived IDs with two keys and their key-day and slot (it spilled to disk under the
+    memory limit) and read every column of every row into the join."""
+    limit = PREFILTER_IDS if prefilter_ids is None else prefilter_ids
     con.register("exposure_ids", chunk.exposure_ids)
     con.register("key_days", chunk.key_days)
     try:
+        if len(chunk) >= limit:
+            cand = candidates(con, encounters, where, len(chunk), PART_IDS if part_ids is None else part_ids)
+            con.register("match_candidates", cand)
+            try:
+                res = con.execute(query.match_sql(tolerance_ms, encounters="match_candidates")).fetchnumpy()
+            finally:
+                con.unregister("match_candidates")
+            return res
         return con.execute(query.match_sql(tolerance_ms, encounters=encounters, where=where)).fetchnumpy()
     finally:
         con.unregister("exposure_ids")

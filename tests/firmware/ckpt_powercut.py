@@ -11,11 +11,10 @@
 # - its count is at least what the last completed save or append held (nothing lost that had reached
 #   flash) and at most the sightings made (nothing counted twice);
 # and every record in the log decodes.
-import gc
 
 import vfs
 from lcg import Rng
-from ramblockdev import PowerCut, RAMBlockDev
+from ramblockdev import RAMBlockDev, cut_runs
 
 from bzfw import checkpoint, records
 from bzfw.encounters import Aggregator
@@ -125,37 +124,7 @@ def main(step=1):
     dev = RAMBlockDev(blocks=BLOCKS)
     vfs.VfsLfs2.mkfs(dev)
     base = bytes(dev.data)
-    fails = 0
-    n = 0
-    c = 0
-    total = None
-    while True:
-        dev = RAMBlockDev(blocks=BLOCKS, data=bytearray(base), cut_after=c)
-        vfs.mount(vfs.VfsLfs2(dev), "/flash")
-        truth = Truth()
-        try:
-            script("/flash", truth)
-        except PowerCut:
-            pass
-        except OSError:  # LittleFS turns the block device's exception into EIO
-            if not dev.dead:
-                raise
-        gc.collect()
-        vfs.umount("/flash")
-        vfs.mount(vfs.VfsLfs2(RAMBlockDev(blocks=BLOCKS, data=bytearray(dev.data))), "/flash")
-        try:
-            problems = reboot_and_check("/flash", truth)
-        finally:
-            vfs.umount("/flash")
-        n += 1
-        for p in problems:
-            print("FAIL cut after %d writes: %s" % (c, p))
-            fails += 1
-        if not dev.dead:
-            total = dev.writes
-            break
-        c += step
-        gc.collect()
+    n, fails, total, truth = cut_runs(script, reboot_and_check, base, BLOCKS, Truth, step)
     print("checkpoint script writes:", total, "records:", len(truth.seen))
     print("checkpoint cuts checked:", n, "failures:", fails)
     return fails

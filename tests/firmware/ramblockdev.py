@@ -109,3 +109,41 @@ class FileBlockDev:
         if op == 5:
             return self.block_size
         return 0
+
+
+def cut_runs(script, check, base, blocks, new_state, step=1, mount="/flash"):
+    """Power-cut every write: run script(mount, state) on a copy of the image `base`, cut after 0, step,
+    2 x step ... writes, reboot (mount what the flash holds) and collect check(mount, state) -> problems,
+    until the script finishes before its cut. Prints each problem; returns (cuts, failures, the script's
+    total writes, the last run's state)."""
+    import gc
+
+    import vfs
+
+    fails = n = c = 0
+    while True:
+        dev = RAMBlockDev(blocks=blocks, data=bytearray(base), cut_after=c)
+        vfs.mount(vfs.VfsLfs2(dev), mount)
+        state = new_state()
+        try:
+            script(mount, state)
+        except PowerCut:
+            pass
+        except OSError:  # LittleFS turns the block device's exception into EIO
+            if not dev.dead:
+                raise
+        gc.collect()
+        vfs.umount(mount)
+        vfs.mount(vfs.VfsLfs2(RAMBlockDev(blocks=blocks, data=bytearray(dev.data))), mount)
+        try:
+            problems = check(mount, state)
+        finally:
+            vfs.umount(mount)
+        n += 1
+        for p in problems:
+            print("FAIL cut after %d writes: %s" % (c, p))
+            fails += 1
+        if not dev.dead:  # the script finished before the cut: every point was tried
+            return n, fails, dev.writes, state
+        c += step
+        gc.collect()

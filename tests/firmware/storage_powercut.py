@@ -10,7 +10,7 @@ import gc
 
 import vfs
 from lcg import Rng
-from ramblockdev import PowerCut, RAMBlockDev
+from ramblockdev import PowerCut, RAMBlockDev, cut_runs
 
 from bzfw import records
 from bzfw.encounters import Aggregator
@@ -204,38 +204,6 @@ def main(cuts=None, every=False):
     return fails
 
 
-def _cut_runs(script_fn, check_fn, base):
-    """Run script_fn at every cut point; check_fn(log, finished) on the remounted flash -> problems."""
-    fails = 0
-    n = 0
-    c = 0
-    while True:
-        dev = RAMBlockDev(blocks=BLOCKS, data=bytearray(base), cut_after=c)
-        vfs.mount(vfs.VfsLfs2(dev), "/flash")
-        log = Log()
-        try:
-            script_fn("/flash", log)
-        except PowerCut:
-            pass
-        except OSError:
-            if not dev.dead:
-                raise
-        gc.collect()
-        vfs.umount("/flash")
-        vfs.mount(vfs.VfsLfs2(RAMBlockDev(blocks=BLOCKS, data=bytearray(dev.data))), "/flash")
-        try:
-            problems = check_fn("/flash", log)
-        finally:
-            vfs.umount("/flash")
-        n += 1
-        for p in problems:
-            print(f"FAIL cut after {c} writes: {p}")
-            fails += 1
-        if not dev.dead:  # the script finished before the cut: every point was tried
-            return n, fails
-        c += 1
-
-
 def key_script(root, log):
     keys = KeyStore(root + "/keys", urandom_from(Rng(3)))
     for day in range(DAY0, DAY0 + 24):
@@ -304,12 +272,12 @@ def repair_check(root, log):
 def main_keys():
     dev = RAMBlockDev(blocks=BLOCKS)
     vfs.VfsLfs2.mkfs(dev)
-    n, fails = _cut_runs(key_script, key_check, bytes(dev.data))
+    n, fails, _w, _s = cut_runs(key_script, key_check, bytes(dev.data), BLOCKS, Log)
     print("key cuts checked:", n, "failures:", fails)
     return fails
 
 
 def main_repair():
-    n, fails = _cut_runs(repair_script, repair_check, _torn_image())
+    n, fails, _w, _s = cut_runs(repair_script, repair_check, _torn_image(), BLOCKS, Log)
     print("repair cuts checked:", n, "failures:", fails)
     return fails
