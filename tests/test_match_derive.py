@@ -117,3 +117,15 @@ def test_jobs_pure_python_processes():
 def test_wrong_key_length():
     with pytest.raises(ValueError):
         derive.derive([b"\0" * 31], 96)
+
+
+def test_generated_avx512_block_is_current():
+    """The AVX-512 compressions in the C file are what tools/gen_sha_avx512.py writes (one source of truth)."""
+    import runpy
+    from pathlib import Path
+
+    gen = runpy.run_path(str(Path(__file__).resolve().parent.parent / "tools" / "gen_sha_avx512.py"))
+    src = gen["C_FILE"].read_text()
+    block = src[src.index(gen["BEGIN"]) : src.index(gen["END"]) + len(gen["END"])]
+    assert block == gen["generated"]()
+    assert "#define AVX512_CHAIN_OPS" in block

@@ -3,6 +3,7 @@ exports; the streaming reader; errors that name the file and the entry."""
 
 import json
 
+import numpy as np
 import pytest
 from conftest import DEEP
 from hypothesis import given, settings
@@ -147,3 +148,29 @@ def test_any_input_is_entries_or_one_usage_error(tmp_path_factory, text):
             assert len(e.daily_key) == 32 and e.time_end >= e.time_start and 86400 % e.max == 0
     except UsageError as err:
         assert str(p) in str(err) and "\n" not in str(err)
+
+
+@given(st.lists(st.tuples(st.sampled_from(range(4)), st.sampled_from(range(3)), st.sampled_from([0, 1])), max_size=30))
+def test_duplicate_check_finds_the_first_repeat(specs):
+    """_no_duplicates (a hash sort, then an exact pass over entries whose hash repeats) names the same pair as the
+    plain rule: the first entry whose (daily_key, time_start) came before, and that earlier entry. Keys share
+    their first 16 bytes often (a prefix from 4), so hashes repeat without the entries being equal too (the
+    hash reads bytes 0-15 and time_start)."""
+    prefixes = [bytes([p]) * 16 for p in range(4)]
+    keys = [prefixes[p] + bytes([tail]) * 16 for p, tail, _ in specs]
+    t0 = [1596844800 + d * 86400 for _, _, d in specs]
+    n = len(specs)
+    ex = exposures.Exposures(["f"], np.zeros(n, np.int32), np.arange(n, dtype=np.int64), b"".join(keys),
+                             np.array(t0, np.int64), np.full(n, 96, np.int64), np.array(t0, np.int64) + 86399)
+    seen, want = {}, None
+    for i, kt in enumerate(zip(keys, t0, strict=True)):
+        if kt in seen:
+            want = f"f: entry {i}: duplicate of f: entry {seen[kt]} "
+            break
+        seen[kt] = i
+    if want is None:
+        exposures._no_duplicates(ex)
+    else:
+        with pytest.raises(UsageError) as ei:
+            exposures._no_duplicates(ex)
+        assert str(ei.value).startswith(want)

@@ -23,7 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--mode", choices=("strict", "scored"), default="scored",
                    help="strict: the Bluezone phones' rule; scored (default): estimated near-minutes, one threshold")
     p.add_argument("--days", type=int, default=14, help="days covered by an InfoF object (default 14)")
-    p.add_argument("--jobs", type=int, default=1, metavar="N", help="derive IDs on N cores (0: all)")
+    p.add_argument("--jobs", type=int, default=0, metavar="N",
+                   help="derive IDs on N threads (default 0: one per core)")
     p.add_argument("--max-ids", type=int, default=20_000_000, metavar="N",
                    help="derived IDs held at once (about 25 bytes each; default 20,000,000); a longer exposure "
                         "list is matched in chunks, reading every log once per chunk")
@@ -59,7 +60,10 @@ def cmd_match(args: argparse.Namespace) -> int:
         return 0
     if not args.exposures:
         raise UsageError("--exposures FILE... is needed", hint="or --db PATH --rematch for the station's own lists")
-    jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
+    if args.jobs < 0:
+        raise UsageError(f"--jobs {args.jobs}: give a number of threads, or 0 for one per core")
+    jobs = args.jobs if args.jobs > 0 else len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") \
+        else (os.cpu_count() or 1)
     from host_tools.match import calibration, scoring
 
     th = scoring.Thresholds(args.tolerance_s, scoring.DEFAULT_NEAR_MIN if args.near_min is None else args.near_min,

@@ -19,6 +19,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
 from typing import Annotated
 
@@ -302,15 +303,18 @@ def _infof(doc: dict, where: str, days: int) -> _F0:
     return _F0(key, t0, ids.SLOTS_PER_DAY, t0 + days * DAY_S - 1)
 
 
+_TIME_START, _MAX, _TIME_END, _DAILY_KEY = (attrgetter(f) for f in ("time_start", "max", "time_end", "daily_key"))
+
+
 def _check(rows: list, name: str) -> tuple[bytes, np.ndarray, np.ndarray, np.ndarray]:
     """(keys, time_start, max, time_end) columns of one file's entries, every rule checked."""
     n = len(rows)
-    t0 = np.fromiter((r.time_start for r in rows), np.int64, n)
-    m = np.fromiter((r.max for r in rows), np.int64, n)
-    te = np.fromiter((r.time_end for r in rows), np.int64, n)
-    hexes = [r.daily_key for r in rows]
+    t0 = np.fromiter(map(_TIME_START, rows), np.int64, n)
+    m = np.fromiter(map(_MAX, rows), np.int64, n)
+    te = np.fromiter(map(_TIME_END, rows), np.int64, n)
+    hexes = list(map(_DAILY_KEY, rows))
     keys = None
-    if all(len(h) == 64 for h in hexes):
+    if (np.fromiter(map(len, hexes), np.int64, n) == 64).all():
         try:
             keys = bytes.fromhex("".join(hexes))
         except ValueError:
@@ -351,10 +355,16 @@ def _read_file(path: Path, days: int) -> tuple[bytes, np.ndarray, np.ndarray, np
     except OSError as e:
         raise UsageError(f"{name}: cannot read: {e.strerror}") from None
     try:
-        buf.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise UsageError(f"{name}: not a UTF-8 JSON file (byte {e.start})") from None
-    return _check(_decode(buf, name, days), name)
+        rows = _decode(buf, name, days)
+    except UsageError:
+        # msgspec decodes only valid UTF-8 (outside strings JSON is ASCII, inside them it checks), so a file it
+        # accepted needs no second pass; a refused one may be refused for its encoding, which says it best
+        try:
+            buf.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise UsageError(f"{name}: not a UTF-8 JSON file (byte {e.start})") from None
+        raise
+    return _check(rows, name)
 
 
 def read_exposures(paths: Iterable[str | Path], days: int = DEFAULT_INFOF_DAYS) -> Exposures:
@@ -381,17 +391,28 @@ def _no_duplicates(ex: Exposures) -> None:
     n = len(ex)
     if n < 2:
         return
-    sig = np.empty(n, dtype=[("k", "V32"), ("t", "<i8")])
-    sig["k"] = np.frombuffer(ex.keys, "V32")
-    sig["t"] = ex.time_start
+    # A 64-bit hash of (key, time_start) sorted first (an integer sort, fast); only entries whose hash is not
+    # unique can be duplicates, and only those are compared in full (every copy of a duplicate has the same hash,
+    # so the exact pass below sees all of them, in their order).
+    k8 = np.frombuffer(ex.keys, np.uint64).reshape(n, 4)
+    h = k8[:, 0] ^ (k8[:, 1] * np.uint64(0x9E3779B97F4A7C15)) ^ (ex.time_start.astype(np.uint64)
+                                                                 * np.uint64(0xC2B2AE3D27D4EB4F))
+    hs = np.sort(h)
+    twins = hs[1:][hs[1:] == hs[:-1]]
+    if not len(twins):
+        return
+    cand = np.flatnonzero(np.isin(h, twins))
+    sig = np.empty(len(cand), dtype=[("k", "V32"), ("t", "<i8")])
+    sig["k"] = np.frombuffer(ex.keys, "V32")[cand]
+    sig["t"] = ex.time_start[cand]
     order = np.argsort(sig, kind="stable")
     s = sig[order]
     dup = np.flatnonzero((s["k"][1:] == s["k"][:-1]) & (s["t"][1:] == s["t"][:-1]))
     if not len(dup):
         return
-    later = order[dup + 1]  # stable sort: the later entry of each equal pair comes second
+    later = cand[order[dup + 1]]  # stable sort: the later entry of each equal pair comes second
     j = int(np.argmin(later))
-    i, i0 = int(later[j]), int(order[dup[j]])
+    i, i0 = int(later[j]), int(cand[order[dup[j]]])
     e, e0 = ex.entry(i), ex.entry(i0)
     raise UsageError(f"{e.source}: entry {e.file_index}: duplicate of {e0.source}: entry {e0.file_index} "
                      "(same daily_key and time_start)")
