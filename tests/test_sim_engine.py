@@ -19,6 +19,9 @@ def tiny(groups, places=None, **top):
         "places": places or [{"name": "room", "rect": [0, 0, 6, 6], "seat_spacing": 1.0},
                              {"name": "far", "rect": [1000, 0, 6, 6]}],
         "groups": groups,
+        # named: these tests count detections in an hour, which the awake profile gives; the product's default
+        # (scenarios run it unless they name one) sleeps between short windows (test_sim_scenario.py)
+        "profile": "always-on",
     }
     data.update(top)
     return scenario.parse(data, "tiny")

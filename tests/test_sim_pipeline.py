@@ -28,6 +28,7 @@ def classroom(**top):
              "schedule": [{"from": "08:00", "to": "09:00", "at": "other-room", "move": "seated"}]},
         ],
         "positive": "desk#0",
+        "profile": "always-on",  # named: detection counts in an hour (the default sleeps between short windows)
     }
     data.update(top)
     return scenario.parse(data, "pair")
@@ -94,6 +95,7 @@ def test_cli_sim_writes_report_and_json(tmp_path, capsys):
     assert (out / "detection_vs_battery.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (out / report.ROC_NAME).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "recall against precision" in (out / "report.html").read_text().lower()
+    assert "<p id='profiles-run'>Token profiles: always-on, eco; asked for.</p>" in (out / "report.html").read_text()
 
 
 def test_cli_sim_bad_input_is_one_line(tmp_path, capsys):

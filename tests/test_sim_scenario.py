@@ -39,6 +39,38 @@ def test_shipped_scenarios_load_and_are_documented():
             assert any(p.pid == sc.positive and p.device == "token" for p in sc.persons)
 
 
+def test_the_tokens_run_the_products_default_unless_the_scenario_says_why():
+    """One default: a scenario without a profile runs the firmware's DEFAULT_PROFILE; a shipped scenario names one
+    only as part of its physics, and then its description says so."""
+    from bzfw import config as fwconfig
+
+    sc = scenario.parse(json.loads(json.dumps(BASE)), "t")
+    assert sc.profile == profiles.default_name() == fwconfig.DEFAULT_PROFILE
+    assert {p.profile for p in sc.persons if p.device == "token"} == {fwconfig.DEFAULT_PROFILE}
+    named = scenario.parse(with_(["profile"], "always-on"), "t")
+    assert {p.profile for p in named.persons if p.device == "token"} == {"always-on"}
+    for name, path in scenario.shipped().items():
+        raw = json.loads(path.read_text())
+        groups = [g for g in raw["groups"] if "profile" in g]
+        if "profile" in raw or groups:
+            assert "profile" in raw["description"], f"{name}: names a profile without saying why"
+        else:
+            assert scenario.load(path).profile == fwconfig.DEFAULT_PROFILE, name
+
+
+def test_reports_say_which_profile_ran():
+    from host_tools.sim import report
+
+    sc = scenario.parse(json.loads(json.dumps(BASE)), "t")
+    d = profiles.default_name()
+    assert report.profiles_line(sc, [{"profile": d}]) == (
+        f"Token profile: {d} (the default profile); the product's default (bzfw.config.DEFAULT_PROFILE)")
+    assert report.profiles_line(sc, [{"profile": "always-on"}, {"profile": d}]) == (
+        f"Token profiles: always-on, {d} (the default profile); asked for")
+    named = scenario.parse(with_(["profile"], "eco"), "t")
+    assert report.profiles_line(named, [{"profile": "eco"}]).endswith("; named by the scenario")
+
+
 def test_school_day_has_50_devices():
     sc = scenario.load(scenario.resolve("school-day"))
     assert sum(p.device != "none" for p in sc.persons) == 50

@@ -75,7 +75,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     sc = scenario.load(path)
     out = Path(args.out)
     print(f"\nSimulating {sc.name}: {sc.description}")
-    print(f"Token profiles: {', '.join(DEMO_PROFILES)}; every token wearer tests positive in turn.")
+    from host_tools.sim.profiles import label
+
+    print(f"Token profiles: {', '.join(map(label, DEMO_PROFILES))}; every token wearer tests positive in turn.")
     t0 = time.perf_counter()
     results = report.sweep(sc, path, out, list(DEMO_PROFILES), args.jobs or report.default_jobs(),
                            progress=for_cli())

@@ -15,7 +15,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("sim", help="simulate a scenario: provision, a day in virtual time, pull, match, score")
     p.add_argument("--scenario", metavar="FILE", help="a scenario file, or the name of a shipped one (see --list)")
     p.add_argument("--profile", action="append", metavar="NAME",
-                   help="token profile for every token (repeat for several runs); default: the scenario's")
+                   help="token profile for every token (repeat for several runs); default: the product's "
+                        "(the firmware's DEFAULT_PROFILE), unless the scenario names one")
     p.add_argument("--sweep", action="store_true", help="run the profile sweep behind the detection/battery plot")
     p.add_argument("--out", metavar="DIR", help="where the report, the runs and their token logs go "
                                                  "(default: a new temporary directory)")
@@ -108,7 +109,7 @@ def cmd_sim(args: argparse.Namespace) -> int:
 def _sim_only(sc, out: Path, profs: list[str], as_json: bool) -> int:
     import resource
 
-    from host_tools.sim import engine
+    from host_tools.sim import engine, profiles
 
     runs = []
     for p in profs:
@@ -119,8 +120,9 @@ def _sim_only(sc, out: Path, profs: list[str], as_json: bool) -> int:
         print(json.dumps({"scenario": sc.name, "peak_rss_mb": round(peak_mb), "runs": runs}))
         return 0
     for r in runs:
-        print(f"{sc.name}, {r['profile']}: {r['devices']} devices, {r['simulated_s'] / 3600:.0f} h simulated in "
-              f"{r['cpu_s']:.1f} s CPU ({r['wall_s']:.1f} s wall); {r['sightings']:,} token and "
+        print(f"{sc.name}, {profiles.label(r['profile'])}: {r['devices']} devices, "
+              f"{r['simulated_s'] / 3600:.0f} h simulated in {r['cpu_s']:.1f} s CPU ({r['wall_s']:.1f} s wall); "
+              f"{r['sightings']:,} token and "
               f"{r['phone_sightings']:,} phone sightings, {r['records']:,} records")
     print(f"peak memory {peak_mb:.0f} MB; token logs under {out / 'runs'}")
     return 0
@@ -132,7 +134,7 @@ def summary(sc, results: list[dict], files: dict, wall: float) -> str:
     r0 = results[0]
     lines = [f"{sc.name}: {r0['devices']} devices ({r0['tokens']} tokens, {r0['phones']} phones), "
              f"{r0['true_contacts']} true close contacts (2 m, 15 min); {r0['positives']} positive(s)",
-             "", report.text_table(results), ""]
+             report.profiles_line(sc, results), "", report.text_table(results), ""]
     for r in results:
         t = r["timings_s"]
         st = r["sim_stats"]

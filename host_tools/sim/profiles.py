@@ -123,9 +123,14 @@ SWEEP_REDUCED = ("always-on", "cycle")
 
 
 def default_name() -> str:
-    """The firmware's default profile (bzfw.config.DEFAULT_PROFILE), or always-on for a firmware without one."""
-    try:
-        from bzfw import config
-    except ImportError:
-        return "always-on"
-    return getattr(config, "DEFAULT_PROFILE", "always-on")
+    """The product's default profile: the firmware's (bzfw.config.DEFAULT_PROFILE), the one source that flashing,
+    provisioning, the station, `bztoken power` and the simulator all read. A scenario runs it unless the scenario
+    names a profile because its physics needs one (scenario.py)."""
+    from bzfw import config
+
+    return config.DEFAULT_PROFILE
+
+
+def label(name: str) -> str:
+    """A profile's name as reports print it: the default says so."""
+    return f"{name} (the default profile)" if name == default_name() else name

@@ -202,7 +202,8 @@ def write_html(results: list[dict], sc: Scenario, out: Path, plot_path: Path | N
                      f"{r0['true_contacts']} true close contacts (within 2 m for at least 15 minutes). "
                      f"Each token wearer in turn is the positive case ({r0['positives']} positives): recall and "
                      "precision are over every (positive, other device) pair. Battery life: a 1000 mAh cell, "
-                     "figures and sources in hardware/power/currents.json.</p>")
+                     "figures and sources in hardware/power/currents.json.</p>"
+                     f"<p id='profiles-run'>{esc(profiles_line(sc, results))}.</p>")
     if plot_path is not None:
         parts.append(f"<p><img src='{esc(plot_path.name)}' alt='detection against battery life'></p>")
     if (out / PARETO_NAME).exists():
@@ -245,6 +246,16 @@ def write_html(results: list[dict], sc: Scenario, out: Path, plot_path: Path | N
     path = out / "report.html"
     path.write_text("\n".join(parts))
     return path
+
+
+def profiles_line(sc: Scenario, results: list[dict]) -> str:
+    """Which token profiles ran, the default marked, and why (the product's default, the scenario's, or asked)."""
+    from host_tools.sim import profiles
+
+    ran = [r["profile"] for r in results]
+    why = ("the product's default (bzfw.config.DEFAULT_PROFILE)" if ran == [sc.profile] == [profiles.default_name()]
+           else "named by the scenario" if ran == [sc.profile] else "asked for")
+    return f"Token profile{'s' if len(ran) > 1 else ''}: {', '.join(profiles.label(p) for p in ran)}; {why}"
 
 
 def roc_html(results: list[dict], out: Path) -> str:

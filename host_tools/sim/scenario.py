@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from host_tools.errors import UsageError
+from host_tools.sim import profiles
 from host_tools.sim.clocks import CLOCK_DEFAULTS, SLEEP_SOURCES
 from host_tools.timeutil import parse_day_s
 
@@ -265,7 +266,10 @@ def parse(data: Any, source: str = "scenario") -> Scenario:
                              int(_num(w, f"{path}.hotspots", p.get("hotspots", 0), 0, 1000)),
                              _choice(w, f"{path}.env", p.get("env", "room"), tuple(envs)))
 
-    default_profile = top.get("profile", "always-on")
+    # The tokens' profile: the product's default (profiles.default_name(), the firmware's DEFAULT_PROFILE) unless
+    # the file names one, which it does only when the profile is part of the scenario's physics (and says why in
+    # its description); `bztoken sim --profile` runs others.
+    default_profile = top.get("profile", profiles.default_name())
     if not isinstance(default_profile, str):
         raise w.fail("profile", "expected a profile name")
     persons: list[Person] = []
