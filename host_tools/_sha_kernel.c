@@ -3718,9 +3718,9 @@ static int get_out(PyObject *out, Py_buffer bufs[4], Py_ssize_t n) {
         }
     }
     for (int i = 0; i < 4; i++)
-        if (bufs[i].len < n * (i == 0 ? 8 : 4)) {
+        if (bufs[i].itemsize != (i == 0 ? 8 : 4) || bufs[i].len < n * (i == 0 ? 8 : 4)) {
             for (int j = 0; j < 4; j++) PyBuffer_Release(&bufs[j]);
-            PyErr_Format(PyExc_ValueError, "out[%d] has room for fewer than %zd rows", i, n);
+            PyErr_Format(PyExc_ValueError, "out[%d] must hold %zd rows of %d-byte integers", i, n, i == 0 ? 8 : 4);
             return -1;
         }
     return 0;
