@@ -159,46 +159,69 @@ def exposures(th: Thresholds, rows: Rows, receiver: Receiver | None = None,
     bucket = np.searchsorted(np.asarray(edges), att_bin, side="left")  # att <= edge[0]: bucket 0
     near_s = np.asarray(weights)[bucket] * BIN_S
     bin_entry = uk >> 32
-    bin_start = (uk & 0xFFFFFFFF) * bin_ms
-    out = []
-    order = np.lexsort((rows.first_ms, rows.entry))
-    r_all = rows.take(order)
-    bounds = np.flatnonzero(np.diff(r_all.entry)) + 1
-    for sel in np.split(np.arange(len(r_all)), bounds):
-        r = r_all.take(sel)
-        e = int(r.entry[0])
-        mine = bin_entry == e
-        out.append(_summary(th, r, bin_start[mine], bucket[mine], near_s[mine], names))
-    return out
+    return _summaries(th, rows.take(np.lexsort((rows.first_ms, rows.entry))), bin_entry,
+                      (uk & 0xFFFFFFFF) * bin_ms, bucket, near_s, names)
 
 
-def _summary(th: Thresholds, r: Rows, bin_start, bucket, near_s, names) -> dict:
-    near_min = float(near_s.sum()) / 60
-    per_bucket = np.bincount(bucket, minlength=len(names)) * BIN_S
+def _summaries(th: Thresholds, r: Rows, bin_entry, bin_start, bucket, near_s, names) -> list[dict]:
+    """One summary per entry, from rows sorted by (entry, first seen) and bins sorted by (entry, start); computed
+    column by column for all entries at once (a station scores thousands of (log, positive) pairs per run), with
+    the same sums in the same order as summing each entry's own elements."""
+    starts = np.flatnonzero(np.r_[True, r.entry[1:] != r.entry[:-1]])
+    ue = r.entry[starts]
+    b0 = np.searchsorted(bin_entry, ue, side="left")
+    b1 = np.searchsorted(bin_entry, ue, side="right")
+    n_e, n_b = len(ue), len(names)
+    # each bin's entry group (a bin whose key lost its entry, a time before 1970, belongs to none, as before)
+    grp = np.searchsorted(ue, bin_entry)
+    own = (grp < n_e) & (ue[np.minimum(grp, n_e - 1)] == bin_entry)
+    grp, bucket, near_own, bin_start = grp[own], bucket[own], near_s[own], bin_start[own]
+    # per entry and bucket: seconds (bins x BIN_S); the bucket holding most weighted time names the proximity
+    per_bucket = np.bincount(grp * n_b + bucket, minlength=n_e * n_b).reshape(n_e, n_b) * BIN_S
+    strongest = np.argmax(per_bucket * (np.arange(n_b) < n_b - 1), axis=1)
+    # per entry and 15-minute slot: near-minutes (bins are sorted by start within an entry)
     slot = bin_start // ids.SLOT_MS
-    us, sinv = np.unique(slot, return_inverse=True)
-    slot_near = np.bincount(sinv.ravel(), near_s) / 60
-    slots = [{"slot_start_ms": int(s) * ids.SLOT_MS, "near_min": round(float(v), 2)}
-             for s, v in zip(us.tolist(), slot_near.tolist(), strict=True) if v > 0]
-    count = int(r.count.sum())
-    rssi = float((r.rssi_mean * r.count).sum() / count) if count else float(r.rssi_max.max())
-    # the bucket holding most of the contact's weighted time names its proximity (for the station's list)
-    strongest = int(np.argmax(per_bucket * (np.arange(len(names)) < len(names) - 1))) if near_min > 0 else -1
-    prox = "far" if strongest < 0 else ("near" if strongest <= 1 else "medium")
-    exposed = near_min >= th.near_min
-    # what was seen, as round 1 reported it: [first, last] spans merged across gaps of at most MERGE_GAP_S
-    merged: list[list[int]] = []
-    for a, b in sorted(zip(r.first_ms.tolist(), r.last_ms.tolist(), strict=True)):
-        if merged and a - merged[-1][1] <= MERGE_GAP_S * 1000:
-            merged[-1][1] = max(merged[-1][1], b)
-        else:
-            merged.append([a, b])
-    return {"entry": int(r.entry[0]), "first_seen_ms": int(r.first_ms.min()), "last_seen_ms": int(r.last_ms.max()),
-            "duration_ms": sum(b - a for a, b in merged), "intervals": merged, "near_min": round(near_min, 2),
-            "buckets_s": {n: int(v) for n, v in zip(names, per_bucket.tolist(), strict=True)},
-            "near_min_by_slot": slots, "count": count, "records": len(r),
-            "slots": len(np.unique(r.slot_start_ms)),
-            "contact_ids": sorted({c.hex().upper() for c in r.contact.tolist()}),
-            "rssi_max": int(r.rssi_max.max()), "rssi_mean": round(rssi), "proximity": prox,
-            "exposed": bool(exposed),
-            "risk": "high" if exposed else "medium" if near_min > 0 else "low", "edge_only": bool(r.edge.all())}
+    new_seg = np.r_[True, (grp[1:] != grp[:-1]) | (slot[1:] != slot[:-1])] if len(slot) else np.empty(0, bool)
+    seg = np.cumsum(new_seg) - 1
+    seg_near = (np.bincount(seg, near_own) / 60).tolist() if len(seg) else []
+    seg_grp, seg_slot = grp[new_seg].tolist(), slot[new_seg].tolist()
+    by_slot: list[list[dict]] = [[] for _ in range(n_e)]
+    for g, s_, v in zip(seg_grp, seg_slot, seg_near, strict=True):
+        if v > 0:
+            by_slot[g].append({"slot_start_ms": int(s_) * ids.SLOT_MS, "near_min": round(float(v), 2)})
+    count = np.add.reduceat(r.count, starts)
+    wsum = np.add.reduceat(r.rssi_mean * r.count, starts)
+    rmax = np.maximum.reduceat(r.rssi_max, starts)
+    first = np.minimum.reduceat(r.first_ms, starts).tolist()
+    last = np.maximum.reduceat(r.last_ms, starts).tolist()
+    edge_only = np.logical_and.reduceat(r.edge, starts).tolist()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rssi = np.where(count != 0, wsum / np.where(count != 0, count, 1), rmax.astype(float)).tolist()
+    f_all, l_all, ss_all = r.first_ms.tolist(), r.last_ms.tolist(), r.slot_start_ms.tolist()
+    hex_all = [c.hex().upper() for c in r.contact.tolist()]
+    ends = np.r_[starts[1:], len(r)].tolist()
+    b0l, b1l = b0.tolist(), b1.tolist()
+    buckets_l, strongest_l = per_bucket.tolist(), strongest.tolist()
+    out = []
+    for g, (a, b) in enumerate(zip(starts.tolist(), ends, strict=True)):
+        near_min = float(near_s[b0l[g]:b1l[g]].sum()) / 60
+        prox = "far" if near_min <= 0 else ("near" if strongest_l[g] <= 1 else "medium")
+        exposed = near_min >= th.near_min
+        # what was seen, as round 1 reported it: [first, last] spans merged across gaps of at most MERGE_GAP_S
+        merged: list[list[int]] = []
+        for x, y in sorted(zip(f_all[a:b], l_all[a:b], strict=True)):
+            if merged and x - merged[-1][1] <= MERGE_GAP_S * 1000:
+                merged[-1][1] = max(merged[-1][1], y)
+            else:
+                merged.append([x, y])
+        out.append({"entry": int(ue[g]), "first_seen_ms": first[g], "last_seen_ms": last[g],
+                    "duration_ms": sum(y - x for x, y in merged), "intervals": merged,
+                    "near_min": round(near_min, 2),
+                    "buckets_s": {n: int(v) for n, v in zip(names, buckets_l[g], strict=True)},
+                    "near_min_by_slot": by_slot[g], "count": int(count[g]), "records": b - a,
+                    "slots": len(set(ss_all[a:b])), "contact_ids": sorted(set(hex_all[a:b])),
+                    "rssi_max": int(rmax[g]), "rssi_mean": round(rssi[g]), "proximity": prox,
+                    "exposed": bool(exposed),
+                    "risk": "high" if exposed else "medium" if near_min > 0 else "low",
+                    "edge_only": bool(edge_only[g])})
+    return out
