@@ -22,7 +22,7 @@ DAY0 = 20_400
 @contextmanager
 def _path(two_step: bool, part_ids: int = 7):
     """Force the two-step join on every list (ranges of about part_ids IDs), or the one-step join on all."""
-    with mock.patch.object(engine, "PREFILTER_IDS", 0 if two_step else 1 << 62), \
+    with mock.patch.object(engine, "PREFILTER_MIN", 0 if two_step else 1 << 62), \
             mock.patch.object(engine, "PART_IDS", part_ids):
         yield
 
@@ -125,3 +125,23 @@ def test_two_step_join_in_the_station_matcher(tmp_path):
         matcher.match_all(db)
         two = matcher.current_exposures(db)
     assert one == two and len(one) > 5
+
+
+def test_a_small_side_needs_no_prefilter(monkeypatch):
+    """The two-step join only where both sides are long: a 100-row log against a long list is joined in one
+    step (DuckDB builds its hash table on the log)."""
+    calls = []
+    real = engine.candidates
+    monkeypatch.setattr(engine, "candidates", lambda *a, **k: calls.append(a) or real(*a, **k))
+    monkeypatch.setattr(engine, "PREFILTER_MIN", 50)
+    key = bytes(range(32))
+    t0 = DAY0 * 86_400
+    entries = [engine.Entry(i, "test", i, bytes([i]) + key[1:], t0, 96, t0 + 86_399) for i in range(2)]
+    hit = ids.slot_id(entries[1].daily_key, 9)
+    ws = t0 * 1000 + 9 * 900_000
+    small = _log([(hit, ws, ws + 1000)] + [(bytes([i]) * 12, ws, ws) for i in range(10)])
+    big = _log([(hit, ws, ws + 1000)] + [(bytes([i % 250, i // 250]) * 6, ws, ws) for i in range(300)])
+    res_small = engine.run_match(entries, [_src(small)], mode="strict")
+    assert calls == [] and len(res_small.logs[0].matches) == 1
+    res_big = engine.run_match(entries, [_src(big)], mode="strict")
+    assert len(calls) == 1 and res_big.logs[0].matches == res_small.logs[0].matches

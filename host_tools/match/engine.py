@@ -95,11 +95,12 @@ def build_chunk(kds: KeyDays | list[KeyDay], jobs: int = 1, native: bool = True)
                     "slot_ms": kds.slot_ms})
 
 
-# The prefilter (see run_query): lists of at least PREFILTER_IDS derived IDs first pick the candidate encounters,
-# in ID ranges of at most PART_IDS IDs each. A semi-join on one BIGINT builds a hash table of about 40 bytes per
-# ID (measured with DuckDB 2.0: 4.8 M IDs fit in 300 MB without spilling), so a range's table stays well inside
-# stationdb.MEMORY_LIMIT, and a smaller table is probed faster (fewer cache misses).
-PREFILTER_IDS = 1_000_000
+# The prefilter (see run_query): when both sides hold at least PREFILTER_MIN rows (derived IDs, encounters),
+# the candidate encounters are picked first, in ID ranges of at most PART_IDS IDs each. A semi-join on one
+# BIGINT builds a hash table of about 40 bytes per ID (measured with DuckDB 2.0: 4.8 M IDs fit in 300 MB without
+# spilling), so a range's table stays well inside stationdb.MEMORY_LIMIT, and a smaller table is probed faster
+# (fewer cache misses).
+PREFILTER_MIN = 1_000_000
 PART_IDS = 5_000_000
 _I64 = 1 << 64
 
@@ -131,19 +132,20 @@ def candidates(con, encounters: str, where: str = "", n_ids: int = 0,
 
 
 def run_query(con, chunk: IdChunk, tolerance_ms: int, encounters: str, where: str = "",
-              prefilter_ids: int | None = None, part_ids: int | None = None) -> dict[str, np.ndarray]:
-    """The match query on DuckDB connection `con`, `encounters` being a relation there; the result as columns.
+              rows: int | None = None, part_ids: int | None = None) -> dict[str, np.ndarray]:
+    """The match query on DuckDB connection `con`, `encounters` being a relation there (`rows`: at most how
+    many rows it has, None: unknown); the result as columns.
 
-    A long list (at least `prefilter_ids` IDs, default PREFILTER_IDS) is joined in two steps with the same
+    A long list against many encounters (both at least PREFILTER_MIN) is joined in two steps with the same
     result: `candidates` picks the rows whose ID's first 8 bytes are those of a derived ID (a semi-join on one
     integer, by ID ranges), then the match query runs unchanged on those few rows. The one-step join would
     build a hash table on all derived IDs with two keys and their key-day and slot (it spilled to disk under the
-    memory limit) and read every column of every row into the join."""
-    limit = PREFILTER_IDS if prefilter_ids is None else prefilter_ids
+    memory limit) and read every column of every row into the join. A short list or a small log needs no
+    prefilter: DuckDB builds the join's hash table on the small side."""
     con.register("exposure_ids", chunk.exposure_ids)
     con.register("key_days", chunk.key_days)
     try:
-        if len(chunk) >= limit:
+        if min(len(chunk), len(chunk) if rows is None else rows) >= PREFILTER_MIN:
             cand = candidates(con, encounters, where, len(chunk), PART_IDS if part_ids is None else part_ids)
             con.register("match_candidates", cand)
             try:
@@ -277,6 +279,7 @@ def run_match(entries: Exposures | Iterable[Entry], sources: list[LogSource], mo
     for i, s in enumerate(sources):
         by_log[s.store[1] if s.store is not None else str(files.index(i))] = i
     file_rel = None
+    store_rows = sum(s.size_hint for s in sources if s.store is not None)  # rows per token, counted by db_logs
 
     def load_files():
         nonlocal file_rel
@@ -304,8 +307,9 @@ def run_match(entries: Exposures | Iterable[Entry], sources: list[LogSource], mo
             t0 = time.perf_counter()
             results = []
             if files:
-                mem.register("file_encounters", load_files())
-                results.append(run_query(mem, chunk, tol_ms, "file_encounters"))
+                rel = load_files()
+                mem.register("file_encounters", rel)
+                results.append(run_query(mem, chunk, tol_ms, "file_encounters", rows=len(rel["row_no"])))
             if stores:
                 from host_tools import stationdb
 
@@ -314,7 +318,7 @@ def run_match(entries: Exposures | Iterable[Entry], sources: list[LogSource], mo
                 where = "" if all(s.store[2] for s in sources if s.store is not None) else \
                     "e.log IN (" + ", ".join("'" + t.replace("'", "''") + "'" for t in tokens) + ")"
                 with stationdb.store(db) as con:
-                    results.append(run_query(con, chunk, tol_ms, "match_encounters", where))
+                    results.append(run_query(con, chunk, tol_ms, "match_encounters", where, rows=store_rows))
             for out in results:
                 logs_col = out["log"]
                 if len(logs_col) == 0:
