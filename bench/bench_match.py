@@ -67,7 +67,16 @@ def kernel(report) -> None:
         report(f"kernel {b}: key-days per CPU second (one core)", rate, "key-days/s",
                f"{rate / bound:.0%} of this path's chains alone ({bound / 1e3:,.0f} k, "
                f"{t_bound / m / 96 * 1e9:.1f} ns/block, no IDs written); {rate / peer:.1f}x OpenSSL")
+    _limits(report, k, rates)
     best = derive.backend()
+    # the same path writing into columns whose pages are already mapped: what is left of the gap to the chains
+    # alone after that is the OS zeroing and mapping the fresh pages of new columns (a one-shot CLI always has)
+    rows = 96 * n
+    cols = (np.zeros(rows, np.int64), np.zeros(rows, np.int32), np.zeros(rows, np.int32), np.zeros(rows, np.int32))
+    warm = n / min(_cpu(lambda: k.derive_columns(keys, 96, None, best, 0, cols)) for _ in range(2))
+    report(f"kernel {best} into columns already in memory", warm, "key-days/s",
+           f"new columns: {rates[best] / 1e3:,.0f} k; the difference, "
+           f"{(1 / rates[best] - 1 / warm) * 1e6:.2f} us a key-day, is the OS mapping and zeroing fresh pages")
     goal = GOAL_KERNEL["avx512"] if "avx512" in rates else GOAL_KERNEL["sha-ni"] if best.startswith("sha-ni") else 0
     if goal:
         why = "the CPU has AVX-512" if "avx512" in rates else "the CPU has SHA-NI"
@@ -90,6 +99,40 @@ def kernel(report) -> None:
     report(f"kernel {best}, {cores} threads, wall clock", alln, "key-days/s",
            f"{alln / one:.2f}x one thread by wall clock (load average {os.getloadavg()[0]:.1f}); "
            f"one core by CPU time: {rates.get(best, 0):,.0f}")
+
+
+def _limits(report, k, rates: dict) -> None:
+    """The physical limits of the SIMD paths on this core, from the instruction counts they run and the
+    throughputs the kernel's probe() measures here (CPU time)."""
+    p = k.probe()
+    if "ghz" not in p:
+        return
+    ghz = p["ghz"]
+
+    def kd_s(cycles_per_block: float) -> float:
+        return ghz * 1e9 / (cycles_per_block * COMPRESSIONS_PER_KEY_DAY)
+
+    report("core clock (a chain of dependent 1-cycle adds)", ghz, "GHz", "measured, CPU time")
+    if "rnds2_per_cycle" in p:
+        floor = 32 / p["rnds2_per_cycle"]  # 64 rounds a block, 2 a sha256rnds2
+        fastest = max((r for b, r in rates.items() if b.startswith("sha-ni")), default=0)
+        report("SHA-NI ceiling: 32 sha256rnds2 a block", kd_s(floor), "key-days/s",
+               f"sha256rnds2 measured: latency {p['rnds2_latency']:.1f} cycles, {p['rnds2_per_cycle']:.2f} a "
+               f"cycle, so >= {p['rnds2_latency']:.0f} chains to fill it and {floor:.0f} cycles a block; the "
+               f"fastest SHA-NI path reaches {fastest / kd_s(floor):.0%} of it: its ~100 other vector "
+               "instructions a block (message schedule, W+K, shuffles, moves between the 16 registers SHA-NI "
+               "can read and the rest) take the issue slots")
+    if "zmm_add_per_cycle" in p:
+        ops = p["avx512_chain_ops"]
+        rate = {"add": p["zmm_add_per_cycle"], "rotate": p["zmm_rotate_per_cycle"],
+                "ternlog": p["zmm_ternlog_per_cycle"]}
+        floor = ops["total"] / max(rate.values()) / 16
+        report("AVX-512 ceiling: its 512-bit operations at the fastest rate", kd_s(floor), "key-days/s",
+               f"{ops['total']} ops a 16-lane step ({ops['add']} add, {ops['rotate']} rotate/shift, "
+               f"{ops['ternlog']} ternlog, every constant folded); measured a cycle: add {rate['add']:.2f}, "
+               f"rotate {rate['rotate']:.2f}, ternlog {rate['ternlog']:.2f}, so >= {floor:.1f} cycles a block; "
+               "rotations alone need "
+               f"{ops['rotate'] / rate['rotate'] / 16:.1f}")
 
 
 def _exposures(path: Path, n: int, rng: random.Random) -> list[bytes]:

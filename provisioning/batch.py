@@ -294,9 +294,15 @@ def provision_one(
                 raise BzError(f"the token on {port} did not take the provisioning (it reports {info.get('token_id')})")
         client.auth(secret)
         if db is not None:
-            from host_tools.sync.pull import sync_clock
+            from host_tools.sync.pull import sync_clock, token_rate
 
-            sync_clock(client, db, token_id, clock_set=False, clock=clock_ms)
+            # A token synced at this station before (an interrupted provisioning run again, a token back for
+            # another go) has a clock the station set: its offset is drift, and the rate measured from the last
+            # sync recorded is sent now, by the pull's own rule (host_tools.sync.clockrate.new_rate). A new token
+            # gets the time; the rate it reports in force is recorded, so its first pull can measure one.
+            known = db.last_sync(token_id) is not None
+            sync_clock(client, db, token_id, clock_set=known and bool(info.get("clock_set")), clock=clock_ms,
+                       rate_ppb=token_rate(info))
         else:
             client.time_set(clock_ms())
         try:

@@ -129,3 +129,30 @@ def test_generated_avx512_block_is_current():
     block = src[src.index(gen["BEGIN"]) : src.index(gen["END"]) + len(gen["END"])]
     assert block == gen["generated"]()
     assert "#define AVX512_CHAIN_OPS" in block
+
+
+@needs_kernel
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_columns_of_a_large_list_in_one_aligned_buffer(jobs):
+    """More than 2 MB of columns (one huge-page-aligned buffer, threads writing their own slices): every row is
+    the portable path's ID of its key-day and slot, and every (key-day, slot) comes once."""
+    rng = np.random.default_rng(5)
+    n = 3_000
+    keys = rng.bytes(32 * n)
+    valid = rng.integers(-3, 100, n).astype(np.int32)
+    hi, lo, kd, sl = derive.derive_columns(keys, 96, valid, jobs=jobs)
+    assert len(hi) == int(np.clip(valid, 0, 96).sum()) > (2 << 20) // 20
+    ref = np.frombuffer(kernel.derive(keys, 96, portable=True), dtype=query.ID_DTYPE).reshape(n, 96)
+    assert (hi == ref["hi"][kd, sl]).all() and (lo == ref["lo"][kd, sl]).all()
+    assert (sl < valid[kd]).all()
+    assert len(np.unique(kd.astype(np.int64) * 96 + sl)) == len(kd)
+
+
+@needs_kernel
+def test_probe_reports_what_the_cpu_has():
+    p = kernel.probe()
+    assert p["avx512_chain_ops"]["total"] == sum(v for k, v in p["avx512_chain_ops"].items() if k != "total")
+    if "ghz" in p:  # x86-64 Linux
+        assert p["ghz"] > 0
+        assert ("rnds2_per_cycle" in p) == ("sha-ni-2" in kernel.backends())
+        assert ("zmm_add_per_cycle" in p) == ("avx512" in kernel.backends())

@@ -65,10 +65,57 @@ def test_rate_correction_at_sync_shrinks_the_error_over_a_week():
     raw = [clocks.unit_clock(_spec(), "rc", 0.95, 0, week, rng).error_ms(week) for _ in range(200)]
     fixed = [clocks.unit_clock(_spec(rate_correction=1), "rc", 0.95, 0, week, rng).error_ms(week) for _ in range(200)]
     assert np.sqrt(np.mean(np.square(fixed))) < 0.25 * np.sqrt(np.mean(np.square(raw)))
-    # what is left is the wander: its integrated sd, about sigma * sqrt(2 tau t)
+    # what is left is the wander's change between the two intervals: about sigma * sqrt(2 tau t) and more
     s = clocks.CLOCK_DEFAULTS
     left = 0.95 * s["rc_wander_ppm"] * 1e-6 * np.sqrt(2 * s["rc_wander_tau_s"] * week / 1000) * 1000
-    assert np.std(fixed) == pytest.approx(left, rel=0.35)
+    assert left < np.std(fixed) < 2 * left
+
+
+def test_a_token_synced_twice_a_week_apart_gets_the_stations_rate(monkeypatch):
+    """The simulated discipline is the station's: the rate comes from host_tools.sync.clockrate.new_rate (the
+    function a pull calls), with its clamps and its minimum interval; the week after, the error shrinks."""
+    from host_tools.sync import clockrate
+
+    calls = []
+    real = clockrate.new_rate
+
+    def spy(*a):
+        calls.append(a)
+        return real(*a)
+
+    monkeypatch.setattr(clockrate, "new_rate", spy)
+    week = 7 * 24 * H_MS
+    # a steady RC clock (no wander): the rate learnt over the first week is the unit's, to the readings' error
+    spec = _spec(rate_correction=1, rc_wander_ppm=0, awake_ppm=0)
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        clk = clocks.unit_clock(spec, "rc", 1.0, week, 2 * week, rng, prev_sync_ms=0)
+        d = clk.discipline
+        prev, offset, at, rate, valid = calls[-1]
+        assert (prev, offset, at, valid) == (d["prev"], d["offset_ms"], d["at_ms"], True) and rate == 0
+        assert prev["host_ms"] == 0 and at == week
+        assert d["rate_ppb"] == real(prev, offset, at, 0, True)  # what the station would send
+        # two readings, each good to rate_measure_ms (1 s), over a week: 2.3 ppm sd; five sigma allowed
+        reading_ms = 5 * np.sqrt(2) * spec["rate_measure_ms"]
+        assert d["rate_ppb"] / 1000 == pytest.approx(d["raw_ppm"], abs=reading_ms / week * 1e6)
+        # the following week: only that reading error is left (seconds), where the raw clock loses minutes
+        assert abs(clk.error_ms(2 * week)) < reading_ms
+    # with the wander, over many units: the week after a corrected sync is far better than without
+    rng = np.random.default_rng(6)
+    on = [clocks.unit_clock(_spec(rate_correction=1), "rc", 0.95, week, 2 * week, rng, prev_sync_ms=0)
+          .error_ms(2 * week) for _ in range(200)]
+    off = [clocks.unit_clock(_spec(), "rc", 0.95, week, 2 * week, rng).error_ms(2 * week) for _ in range(200)]
+    assert np.sqrt(np.mean(np.square(on))) < 0.25 * np.sqrt(np.mean(np.square(off)))
+    # the station's clamp: a clock beyond +-20,000 ppm is taught the bound, not its rate
+    wild = [clocks.unit_clock(_spec(rate_correction=1, rc_ppm=50_000, rc_wander_ppm=0), "rc", 1.0, week, 2 * week,
+                              rng, prev_sync_ms=0).discipline for _ in range(50)]
+    assert {d["rate_ppb"] for d in wild if abs(d["raw_ppm"]) > 21_000} == {clockrate.RATE_LIMIT_PPB,
+                                                                           -clockrate.RATE_LIMIT_PPB}
+    # and its minimum interval: two syncs half an hour apart teach nothing, the clock runs raw
+    short = clocks.unit_clock(spec, "rc", 1.0, week, 2 * week, np.random.default_rng(7), prev_sync_ms=week - H_MS / 2)
+    raw = clocks.unit_clock(_spec(rc_wander_ppm=0, awake_ppm=0), "rc", 1.0, week, 2 * week, np.random.default_rng(7))
+    assert short.discipline["rate_ppb"] is None
+    assert short.error_ms(2 * week) == pytest.approx(raw.error_ms(2 * week), rel=1e-9)
 
 
 def test_tokens_are_synced_at_different_times_of_the_cycle(tmp_path):

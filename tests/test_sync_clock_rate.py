@@ -10,8 +10,9 @@ from bzfw import wire
 from bzfw.clock import Clock
 from host_tools.stationdb import StationDB
 from host_tools.sync import client as sclient
+from host_tools.sync.clockrate import RATE_LIMIT_PPB, RATE_MIN_INTERVAL_MS, new_rate
 from host_tools.sync.ptytoken import DriftingRTC, PtyToken, SimClock, TokenCtx
-from host_tools.sync.pull import RATE_LIMIT_PPB, RATE_MIN_INTERVAL_MS, new_rate, sync_clock, token_rate
+from host_tools.sync.pull import sync_clock, token_rate
 from host_tools.sync.transport import SerialTransport
 
 TID = "BZT-0077"
@@ -118,3 +119,43 @@ def test_new_rate_only_from_a_sound_interval():
     assert new_rate(_prev(), 1000, RATE_MIN_INTERVAL_MS - 1, 0, True) is None  # too short to mean anything
     assert new_rate(_prev(), 3_000_000, HOUR, 0, True) == RATE_LIMIT_PPB  # clamped
     assert new_rate(_prev(), -3_000_000, HOUR, 0, True) == -RATE_LIMIT_PPB
+
+
+def test_provisioning_records_the_rate_in_force_and_teaches_a_token_synced_before(tmp_path):
+    """A new token's provisioning records the rate it reports (0), so its first pull already measures one; a
+    token provisioned again after a sync at this station (here: a run cut by Ctrl-C after the clock was set, run
+    again six hours later) gets the rate measured from the last recorded sync, by the pull's own new_rate."""
+    from provisioning import batch
+    from provisioning.registry import Registry
+
+    path = tmp_path / "station.db"
+    world = World()
+    rtc = DriftingRTC(world, 5000)
+    ctx = TokenCtx(str(tmp_path / "token"), None, None, Clock(rtc, rtc))
+    calls = {"n": 0}
+
+    def cut_after_the_clock(port):
+        client = batch.open_client(port)
+        if calls["n"] == 0:
+            def interrupted():
+                raise KeyboardInterrupt
+            client.bye = interrupted
+        calls["n"] += 1
+        return client
+
+    row = batch.WearerRow(name="Trần Thị Mai", ref="R-7")
+    with PtyToken(ctx) as tok, Registry(path, "station passphrase 1", kdf_n=2**10) as reg, StationDB(path) as db:
+        with pytest.raises(KeyboardInterrupt):
+            batch.provision_one(reg, row, tok.port, db=db, clock_ms=world, connect=cut_after_the_clock)
+        (t,) = reg.tokens()
+        tid = t["token_id"]
+        assert t["status"] == "pending"
+        (first,) = db.syncs(tid)
+        assert (first["clock_valid"], first["rate_ppb"], first["rate_sent"]) == (0, 0, 0)  # the time only
+        world.skip_ms += 6 * HOUR
+        out = batch.provision_one(reg, row, tok.port, db=db, clock_ms=world, connect=cut_after_the_clock)
+        assert out.status == "provisioned" and out.token_id == tid
+        prev, second = db.syncs(tid)
+        assert second["rate_sent"] == 1 and abs(second["offset_ms"] - 6 * HOUR * 5000 / 1e6) < 100
+        assert second["rate_ppb"] == new_rate(prev, second["offset_ms"], second["host_ms"], 0, True)
+        assert abs(second["rate_ppb"] - 5_000_000) < 50_000 and ctx.clock.rate_ppb == second["rate_ppb"]

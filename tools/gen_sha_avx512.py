@@ -119,20 +119,22 @@ def compression(name: str, tail: bytes) -> tuple[str, dict]:
         t2 = g.add(g.sig(a, 2, 13, 22, False), maj)
         a, b, c, d, e, f, h6, h = g.add(t1, t2), a, b, c, g.add(d, t1), e, f, h6
     outs = [g.add(x, ("c", iv)) for x, iv in zip((a, b, c, d, e, f, h6, h), IV, strict=True)]
+    stores = [f"    s[{i}] = {g.mat(x)};" for i, x in enumerate(outs)]  # (may add the last offsets)
     total = sum(g.ops.values())
     counts = ", ".join(f"{v} {k}" for k, v in g.ops.items())
     head = (f"/* {total} vector operations for 16 blocks ({counts}) */\n"
             f'__attribute__((target("avx512f"))) static inline __attribute__((always_inline)) void\n'
             f"{name}(const V w[8], V s[8]) {{")
-    body = "\n".join(g.lines + [f"    s[{i}] = {g.mat(x)};" for i, x in enumerate(outs)])
+    body = "\n".join(g.lines + stores)
     return f"{head}\n{body}\n}}\n", {"total": total, **g.ops}
 
 
 def generated() -> str:
     first, nf = compression("c16_first", FIRST_BLOCK_TAIL)
     chain, nc = compression("c16_chain", CHAIN_BLOCK_TAIL)
-    return (f"{BEGIN}\n#define AVX512_CHAIN_OPS {nc['total']}\n#define AVX512_CHAIN_ROTATES {nc['rotate/shift']}\n"
-            f"{first}\n{chain}{END}")
+    counts = (f"#define AVX512_CHAIN_OPS {nc['total']}\n#define AVX512_CHAIN_ADDS {nc['add']}\n"
+              f"#define AVX512_CHAIN_ROTATES {nc['rotate/shift']}\n#define AVX512_CHAIN_TERNLOGS {nc['ternlog']}\n")
+    return f"{BEGIN}\n{counts}{first}\n{chain}{END}"
 
 
 def main(argv: list[str]) -> int:

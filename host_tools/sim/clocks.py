@@ -8,15 +8,22 @@ and the board carries one (about 20 ppm). So a token's rate error is
     rate(t) = s * (bias_sleep + wander(t) - correction) + (1 - s) * bias_awake
 
 with s its profile's deep-sleep fraction; `wander` is an Ornstein-Uhlenbeck process (temperature
-changes slowly, and comes back), `bias_*` are the unit's own, drawn once. `correction` is what the
-station sent at the last sync (clock discipline): its measured rate over the previous sync interval,
-which removes the bias and leaves the wander and the measurement's error. The error since the last
+changes slowly, and comes back), `bias_*` are the unit's own, drawn once. The error since the last
 sync is the integral of the rate. Figures and their sources: scenarios/README.md, "Physics".
+
+Clock discipline (`rate_correction`): the previous sync interval is simulated too. The station set the clock
+at the previous sync and read back the residual; at the last sync it read the offset the clock had gathered
+since, and computed the rate to send with its own function (host_tools.sync.clockrate.new_rate: the same
+composition, clamps and minimum interval as a real pull). From the last sync on the token applies it as the
+firmware does (bzfw/clock.py: elapsed time divided by 1 + rate, awake or asleep), so what is left is the
+wander's change between the two intervals, and the readings' error.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
+
+from host_tools.sync import clockrate
 
 GRID_S = 60.0  # the wander is drawn and the error integrated on this grid
 
@@ -30,7 +37,7 @@ CLOCK_DEFAULTS: dict[str, float] = {
     "awake_ppm": 10.0,  # the 40 MHz main crystal: ESP32-C3 hardware design guidelines ask +-10 ppm
     "sync_cycle_days": 21.0,  # each token was last synced a uniform draw of up to this many days ago
     "rate_correction": 0.0,  # 1: the station sent the measured rate at the last sync (clock discipline)
-    "rate_measure_ms": 1000.0,  # the offset measurement's error at a sync (serial round trip, whole ms)
+    "rate_measure_ms": 1000.0,  # each offset reading's error at a sync (sd; a cautious bound, see Physics)
 }
 SLEEP_SOURCES = ("rc", "xtal32k")
 
@@ -43,6 +50,9 @@ class UnitClock:
     grid_ms: np.ndarray  # true times of the grid
     err_ms: np.ndarray  # error at each grid time
     tail_ppm: float  # rate beyond the grid's ends
+    # clock discipline (rate_correction): what the station read and sent at the last sync, as a `syncs` row
+    # would hold it; None without discipline
+    discipline: dict | None = None
 
     def error_ms(self, true_ms):
         t = np.asarray(true_ms, dtype=float)
@@ -81,9 +91,11 @@ def ou_path(n: int, dt_s: float, sigma: float, tau_s: float, rng: np.random.Gene
 
 
 def unit_clock(spec: dict, sleep_source: str, sleep_frac: float, t_sync_ms: float, t_end_ms: float,
-               rng: np.random.Generator) -> UnitClock:
+               rng: np.random.Generator, prev_sync_ms: float | None = None) -> UnitClock:
     """Draw one unit's clock from `spec` (CLOCK_DEFAULTS keys) for a profile that deep-sleeps sleep_frac of
-    the time; the error is 0 at t_sync_ms (the station set the clock) and integrated to t_end_ms."""
+    the time; the error is 0 at t_sync_ms (the station set the clock) and integrated to t_end_ms.
+    With `rate_correction` the unit was also synced at prev_sync_ms (default: a sync cycle before t_sync_ms),
+    and the last sync sent it the rate the station computes from that interval (module doc)."""
     if sleep_source == "xtal32k":
         bias_sleep = rng.normal(0.0, spec["xtal32k_ppm"])
         w_sigma = spec["xtal32k_wander_ppm"]
@@ -92,18 +104,33 @@ def unit_clock(spec: dict, sleep_source: str, sleep_frac: float, t_sync_ms: floa
         w_sigma = spec["rc_wander_ppm"]
     bias_awake = rng.normal(0.0, spec["awake_ppm"])
     n = max(2, int(np.ceil((t_end_ms - t_sync_ms) / 1000 / GRID_S)) + 2)
-    wander = ou_path(n, GRID_S, w_sigma, spec["rc_wander_tau_s"], rng)
-    corr = 0.0
-    if spec["rate_correction"]:
-        # the station measured the average rate over the previous cycle: the bias, the wander's mean over that
-        # cycle (its sd falls as sqrt(2 tau / T)), and two offset readings' error over the cycle
-        cyc_s = max(spec["sync_cycle_days"], 1.0) * 86400
-        w_mean_sd = w_sigma * min(1.0, np.sqrt(2 * spec["rc_wander_tau_s"] / cyc_s))
-        meas_sd = np.sqrt(2) * spec["rate_measure_ms"] / (cyc_s * 1000) * 1e6
-        corr = bias_sleep + rng.normal(0.0, np.hypot(w_mean_sd, meas_sd))
-    rate = sleep_frac * (bias_sleep + wander - corr) + (1 - sleep_frac) * bias_awake  # ppm per grid step
+    if not spec["rate_correction"]:
+        wander = ou_path(n, GRID_S, w_sigma, spec["rc_wander_tau_s"], rng)
+        rate = sleep_frac * (bias_sleep + wander) + (1 - sleep_frac) * bias_awake  # ppm per grid step
+        return _integrate(t_sync_ms, rate)
+    # the previous interval on the same grid, its wander continuing into this one (one path)
+    if prev_sync_ms is None:
+        prev_sync_ms = t_sync_ms - max(spec["sync_cycle_days"], 1.0) * 86_400_000
+    n_prev = max(0, int(round((t_sync_ms - prev_sync_ms) / 1000 / GRID_S)))
+    wander = ou_path(n_prev + n, GRID_S, w_sigma, spec["rc_wander_tau_s"], rng)
+    raw = sleep_frac * (bias_sleep + wander) + (1 - sleep_frac) * bias_awake
+    gathered_ms = float(np.sum(raw[:n_prev])) * GRID_S * 1e-3  # the error the interval left, set from 0
+    # two readings (the residual after the previous set, the offset at this sync), each good to rate_measure_ms
+    residual_ms, offset_ms = (int(round(x)) for x in rng.normal(0.0, spec["rate_measure_ms"], 2))
+    offset_ms += int(round(gathered_ms))
+    prev = {"host_ms": int(round(prev_sync_ms)), "residual_ms": residual_ms, "rate_ppb": 0}
+    sent = clockrate.new_rate(prev, offset_ms, int(round(t_sync_ms)), 0, True)
+    r = (sent or 0) / 1e9
+    rate = ((1 + raw[n_prev:] * 1e-6) / (1 + r) - 1) * 1e6  # the firmware divides elapsed time by 1 + rate
+    clk = _integrate(t_sync_ms, rate)
+    clk.discipline = {"prev": prev, "offset_ms": offset_ms, "at_ms": int(round(t_sync_ms)), "rate_ppb": sent,
+                      "raw_ppm": float(np.mean(raw[:n_prev])) if n_prev else None}
+    return clk
+
+
+def _integrate(t_sync_ms: float, rate: np.ndarray) -> UnitClock:
     err = np.concatenate([[0.0], np.cumsum(rate[:-1]) * GRID_S * 1e-3])  # ppm * s * 1e-6 * 1000 ms
-    grid = t_sync_ms + np.arange(n) * GRID_S * 1000
+    grid = t_sync_ms + np.arange(len(rate)) * GRID_S * 1000
     return UnitClock(t_sync_ms, grid, err, float(rate[-1]))
 
 
