@@ -156,3 +156,16 @@ def test_probe_reports_what_the_cpu_has():
         assert p["ghz"] > 0
         assert ("rnds2_per_cycle" in p) == ("sha-ni-2" in kernel.backends())
         assert ("zmm_add_per_cycle" in p) == ("avx512" in kernel.backends())
+
+
+@needs_kernel
+def test_columns_into_given_arrays_are_checked():
+    keys = bytes(range(32)) * 3
+    ok = (np.empty(288, np.int64), np.empty(288, np.int32), np.empty(288, np.int32), np.empty(288, np.int32))
+    assert kernel.derive_columns(keys, 96, None, None, 0, ok) == 288
+    assert sorted(zip(ok[2].tolist(), ok[3].tolist(), strict=True)) == [(k, s) for k in range(3) for s in range(96)]
+    for bad in [(ok[0][:287], *ok[1:]), (ok[1], ok[1], ok[2], ok[3]), (ok[0], ok[1], ok[2], ok[3].astype(np.int64))]:
+        with pytest.raises(ValueError):
+            kernel.derive_columns(keys, 96, None, None, 0, bad)
+    with pytest.raises(TypeError):
+        kernel.derive_columns(keys, 96, None, None, 0, list(ok))

@@ -13,6 +13,7 @@ lanes: one key-day chain per 32-bit lane). The count of vector operations is wri
 what bench_match's AVX-512 bound comes from.
 """
 
+import re
 import struct
 import sys
 from pathlib import Path
@@ -55,21 +56,24 @@ class Gen:
         self.ops = {"add": 0, "rotate/shift": 0, "ternlog": 0}
         self.cache: dict[tuple[str, int], str] = {}
 
-    def new(self, kind: str, expr: str) -> tuple:
+    def new(self, kind: str, expr) -> tuple:
         self.n += 1
         self.ops[kind] += 1
         name = f"t{self.n}"
-        self.lines.append(f"    const V {name} = {expr};")
+        self.lines.append(f"    const V {name} = {expr};" if isinstance(expr, str) else (name, expr))
         return ("v", name, 0)
+
+    def const(self, v: int) -> str:
+        return f"_mm512_set1_epi32((int)0x{v:08x}u)"
 
     def mat(self, x: tuple) -> str:
         if x[0] == "c":
-            return f"_mm512_set1_epi32((int)0x{x[1]:08x}u)"
+            return self.const(x[1])
         if x[2] == 0:
             return x[1]
         key = (x[1], x[2])
         if key not in self.cache:
-            self.cache[key] = self.new("add", f"VADD({x[1]}, _mm512_set1_epi32((int)0x{x[2]:08x}u))")[1]
+            self.cache[key] = self.new("add", f"VADDK({x[1]}, 0x{x[2]:08x}u)")[1]
         return self.cache[key]
 
     def add(self, *xs: tuple) -> tuple:
@@ -78,7 +82,7 @@ class Gen:
         if not vs:
             return ("c", const)
         if len(vs) > 1 and const:  # the constant joins this sum (one add either way, and none later)
-            vs.append(self.mat(("c", const)))
+            vs[-1] = self.new("add", f"VADDK({vs[-1]}, 0x{const:08x}u)")[1]
             const = 0
         while len(vs) > 1:  # a balanced tree: the adds of one level are independent
             nxt = [self.new("add", f"VADD({vs[i]}, {vs[i + 1]})")[1] for i in range(0, len(vs) - 1, 2)]
@@ -94,8 +98,36 @@ class Gen:
     def tern(self, a: tuple, b: tuple, c: tuple, imm: int, f) -> tuple:
         if a[0] == b[0] == c[0] == "c":
             return ("c", f(a[1], b[1], c[1]) & M)
-        args = f"{self.mat(a)}, {self.mat(b)}, {self.mat(c)}, 0x{imm:02X}"
-        return self.new("ternlog", f"_mm512_ternarylogic_epi32({args})")
+        return self.new("ternlog", ("TERN", [self.mat(a), self.mat(b), self.mat(c)], imm))
+
+    def render(self) -> list[str]:
+        """The lines of C; a ternary-logic operation overwrites its first operand (vpternlogd), so the operand
+        that is not used after it goes first (its truth table permuted to match): no register copy."""
+        last: dict[str, int] = {}
+        for i, line in enumerate(self.lines):
+            for tok in re.findall(r"\bt\d+\b", line if isinstance(line, str) else " ".join(line[1][1])):
+                last[tok] = i
+        out = []
+        for i, line in enumerate(self.lines):
+            if isinstance(line, str):
+                out.append(line)
+                continue
+            name, (_, ops, imm) = line
+            order = (0, 1, 2)
+            for first in range(3):
+                if re.fullmatch(r"t\d+", ops[first]) and last.get(ops[first]) == i and ops.count(ops[first]) == 1:
+                    order = (first, *[j for j in range(3) if j != first])
+                    break
+            new_imm = 0
+            for bits in range(8):  # bit (x<<2|y<<1|z) of the new table: the old table at the operands' values
+                vals = [(bits >> 2) & 1, (bits >> 1) & 1, bits & 1]
+                old = [0, 0, 0]
+                for pos, j in enumerate(order):
+                    old[j] = vals[pos]
+                new_imm |= ((imm >> (old[0] << 2 | old[1] << 1 | old[2])) & 1) << bits
+            args = ", ".join(ops[j] for j in order)
+            out.append(f"    const V {name} = _mm512_ternarylogic_epi32({args}, 0x{new_imm:02X});")
+        return out
 
     def xor3(self, a, b, c):
         return self.tern(a, b, c, 0x96, lambda x, y, z: x ^ y ^ z)
@@ -125,7 +157,7 @@ def compression(name: str, tail: bytes) -> tuple[str, dict]:
     head = (f"/* {total} vector operations for 16 blocks ({counts}) */\n"
             f'__attribute__((target("avx512f"))) static inline __attribute__((always_inline)) void\n'
             f"{name}(const V w[8], V s[8]) {{")
-    body = "\n".join(g.lines + stores)
+    body = "\n".join(g.render() + stores)
     return f"{head}\n{body}\n}}\n", {"total": total, **g.ops}
 
 

@@ -3,6 +3,7 @@
 import argparse
 import json
 import os
+import time
 
 from host_tools import progress
 from host_tools.errors import UsageError
@@ -70,7 +71,9 @@ def cmd_match(args: argparse.Namespace) -> int:
                             args.sender_kind)
     # Every exposure file is decoded and checked whole before any log is opened: nothing is matched from a
     # file that is not valid.
+    t0 = time.perf_counter()
     ex = exposures.read_exposures(args.exposures, days=args.days)
+    parse_s = time.perf_counter() - t0
     sources = logs.db_logs(args.db, args.token) if args.db else logs.file_sources(args.log)
     # a token's jig offset (bztoken calibrate) and registered profile say how its log is read
     offs = calibration.offsets(args.db) if args.db else {}
@@ -78,6 +81,7 @@ def cmd_match(args: argparse.Namespace) -> int:
     res = engine.run_match(ex, sources, mode=args.mode,
                            thresholds=th, jobs=jobs, max_ids=args.max_ids, progress=progress.for_cli(args.json),
                            receiver_of=lambda info: scoring.Receiver.from_info(info, offs, profs))
+    res.stats["parse_s"] = round(parse_s, 3)
     if args.json:
         print(json.dumps(res.to_json()))
     else:
