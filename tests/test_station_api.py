@@ -629,3 +629,19 @@ def test_matches_are_listed_worst_first_by_near_minutes(tmp_path):
     got = store.matches(db)
     assert [m["token_id"] for m in got] == ["D", "B", "A", "C"]
     assert json.loads(got[1]["buckets_s"])["immediate"] == 570 and got[3]["near_min"] is None
+
+
+def test_the_notice_says_the_estimate_in_plain_words_or_that_there_is_none():
+    from host_tools.station import notice, service
+
+    b = service.near_buckets()
+    m = {"near_min": 23.0, "near_threshold": 15.0,
+         "buckets_min": service.buckets_min(json.dumps({"immediate": 600, "near": 780, "medium": 2400, "other": 30}))}
+    head, line = notice.near_text(m, b, "vi")
+    assert head == "ước tính 23 phút ở gần (≤ 2 m); ngưỡng 15 phút"
+    assert line == ("Theo khoảng cách: rất gần (≤ 1,4 m) 10 phút · gần (1,4–2 m) 13 phút · "
+                    "hơi xa (2–3,3 m) 40 phút · xa (> 3,3 m) 0,5 phút")
+    assert notice.near_text(m, b, "en")[0] == "estimated 23 min near (≤ 2 m); threshold 15 min"
+    # a match imported from a hub run carries no estimate: said so, no numbers made up
+    assert notice.near_text({"near_min": None, "buckets_min": None}, b, "vi") == (
+        "chưa có ước tính thời gian ở gần", "")
