@@ -256,7 +256,7 @@ def _build_store(db: Path, n_logs: int, keys: list[bytes], rng: random.Random) -
 
 def station_scale(report, exp: Path, keys: list[bytes]) -> None:
     n_logs = int(os.environ.get("BENCH_MATCH_LOGS", "1000"))
-    cache = ROOT / "build" / "bench-cache" / f"match-v2-{n_logs}x{ENC_PER_LOG}"
+    cache = ROOT / "build" / "bench-cache" / f"match-v3-{n_logs}x{ENC_PER_LOG}"  # v3: store schema 3
     db = cache / "station.db"
     if not (cache / "done").is_file():
         import shutil

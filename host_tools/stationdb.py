@@ -120,8 +120,18 @@ CREATE TABLE IF NOT EXISTS match_exposures (
   list_id BIGINT NOT NULL, token_id VARCHAR NOT NULL, entry BIGINT NOT NULL, summary VARCHAR NOT NULL);
 CREATE TABLE IF NOT EXISTS match_dirty (list_id BIGINT NOT NULL, token_id VARCHAR NOT NULL);
 """
-STORE_STEPS = [STORE_V1, STORE_V2]  # host_tools.dbfiles: step i takes the store from version i to i + 1
+# Version 3: the matcher's view gains `rid`, the row's DuckDB rowid (rows are only ever appended, so a rowid
+# stays the row's while the store is open), with which the match's first step names the rows it picked and the
+# second reads only those (a rowid filter DuckDB pushes into the scan). Nothing stored changes.
+STORE_V3 = """
+CREATE OR REPLACE VIEW match_encounters AS
+  SELECT token_id AS log, CAST(day AS BIGINT) * 4294967296 + file_offset AS row_no, token_id, day, pull_id,
+         cid_hi, cid_lo, first_seen_ms, last_seen_ms, count, rssi_min, rssi_max, rssi_mean, rowid AS rid
+  FROM encounters;
+"""
+STORE_STEPS = [STORE_V1, STORE_V2, STORE_V3]  # host_tools.dbfiles: step i takes the store from version i to i + 1
 STORE_SCHEMA_VERSION = len(STORE_STEPS)
+STORE_ROWID = "rid"  # the column of match_encounters naming each row (STORE_V3)
 # numpy dtypes of the stored columns (token_id aside), in STORE_COLUMNS order
 _STORE_TYPES = {"day": np.int32, "file_offset": np.int64, "cid_hi": np.int64, "cid_lo": np.int32,
                 "kind": np.int16, "slot": np.int16, "first_seen_ms": np.int64, "last_seen_ms": np.int64,

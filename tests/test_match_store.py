@@ -82,7 +82,7 @@ def test_store_has_a_schema_version_and_mode_0600_beside_the_database(tmp_path):
     assert p.parent == db.parent and p.name == "station.encounters.duckdb"
     assert stat.S_IMODE(os.stat(p).st_mode) == 0o600
     with stationdb.store(db) as con:
-        assert dbfiles.version(con, "encounters") == stationdb.STORE_SCHEMA_VERSION == 2
+        assert dbfiles.version(con, "encounters") == stationdb.STORE_SCHEMA_VERSION == 3
         con.execute("UPDATE schema_versions SET version = 99 WHERE component = 'encounters'")
     stationdb._ready.clear()
     with pytest.raises(UsageError, match="newer bztoken"), StationDB(db) as sdb:
@@ -166,5 +166,31 @@ def test_a_version_1_store_migrates_forward_keeping_its_rows(tmp_path):
     with StationDB(db) as sdb:
         assert sorted(sdb.encounters(), key=_key) == sorted(rows, key=_key)
         with sdb.store() as con:
-            assert dbfiles.version(con, "encounters") == 2
+            assert dbfiles.version(con, "encounters") == 3
             assert con.execute("SELECT COUNT(*) FROM match_hits").fetchone()[0] == 0
+            assert con.execute("SELECT COUNT(rid) FROM match_encounters").fetchone()[0] == len(rows)
+
+
+def test_a_version_2_store_gains_row_ids_keeping_everything(tmp_path):
+    """Version 3 only redefines the matcher's view (its `rid`: the row's rowid); rows and match state stay."""
+    db = tmp_path / "station.db"
+    rows = random_rows(random.Random(10), 30)
+    round1_db(db, rows)
+    with StationDB(db):
+        pass
+    with stationdb.store(db) as con:  # back to version 2: the view without rid, some match state
+        con.execute("CREATE OR REPLACE VIEW match_encounters AS " + stationdb.STORE_V1.split(
+            "CREATE OR REPLACE VIEW match_encounters AS", 1)[1])
+        con.execute("INSERT INTO match_lists VALUES (1, 'ab', 5)")
+        con.execute("UPDATE schema_versions SET version = 2 WHERE component = 'encounters'")
+        assert "rid" not in [d[0] for d in con.execute("SELECT * FROM match_encounters LIMIT 0").description]
+    stationdb._ready.clear()
+    with StationDB(db) as sdb:
+        assert sorted(sdb.encounters(), key=_key) == sorted(rows, key=_key)
+        with sdb.store() as con:
+            assert dbfiles.version(con, "encounters") == 3
+            assert con.execute("SELECT * FROM match_lists").fetchall() == [(1, "ab", 5)]
+            got = con.execute("SELECT rid, token_id, row_no FROM match_encounters ORDER BY rid").fetchall()
+            want = con.execute("SELECT rowid, token_id, CAST(day AS BIGINT) * 4294967296 + file_offset "
+                               "FROM encounters ORDER BY rowid").fetchall()
+            assert got == want and len(got) == len(rows)

@@ -77,9 +77,11 @@ def _active_lists(db: Path) -> list[dict]:
 
 
 def _join(con, chunks, tol_ms: int, where: str) -> dict[str, np.ndarray]:
+    from host_tools import stationdb
     from host_tools.match import engine
 
-    parts = [engine.run_query(con, ch, tol_ms, "match_encounters", where) for ch in chunks]
+    parts = [engine.run_query(con, ch, tol_ms, "match_encounters", where, rowid=stationdb.STORE_ROWID)
+             for ch in chunks]
     parts = [p for p in parts if len(p["log"])]
     if not parts:
         return {}
