@@ -128,6 +128,10 @@ def test_hub_flags_the_wearer_at_home_from_both_stations(province, duck_results)
                                                         local_both["first_seen_ms"], local_both["last_seen_ms"],
                                                         local_both["duration_ms"], local_both["rssi_mean"])
     assert list_name.startswith("hub ") and list_name.endswith(": f0-list.json")
+    # and the estimate behind the flag, as the station's pages and notice show it (near-minutes, buckets, rule)
+    near, threshold, buckets = con.execute("SELECT near_min, near_threshold, buckets_s FROM station_matches").fetchone()
+    assert near == local_both["near_min"] and threshold == summary["thresholds"]["near_min"] == 15
+    assert json.loads(buckets) == local_both["buckets_s"] and sum(local_both["buckets_s"].values()) > 0
     assert con.execute("SELECT name FROM wearers WHERE id = ?", (wid,)).fetchone()[0] == NAMES[T]
 
     res_b = results.import_results(str(duck_results), province["b"], hd.PW)

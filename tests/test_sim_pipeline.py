@@ -5,7 +5,7 @@ import json
 import pytest
 
 from host_tools.cli import main
-from host_tools.sim import pipeline, report, roc, scenario
+from host_tools.sim import pipeline, profiles, report, roc, scenario
 from host_tools.stationdb import StationDB
 
 
@@ -89,6 +89,7 @@ def test_cli_sim_writes_report_and_json(tmp_path, capsys):
     assert rc == 0
     doc = json.loads(capsys.readouterr().out)
     assert [r["profile"] for r in doc["runs"]] == ["always-on", "eco"]
+    assert doc["default_profile"] == profiles.default_name()
     assert doc["runs"][0]["scores"]["bluezone-strict"]["recall"] == 1.0
     assert doc["runs"][1]["battery"]["esp32c3"] > doc["runs"][0]["battery"]["esp32c3"]
     assert (out / "report.html").read_text().count("<tr>") == 2 * 3  # two tables: header + a row per profile

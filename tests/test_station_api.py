@@ -609,3 +609,39 @@ def test_every_word_the_pages_use_is_in_both_languages():
                                            ("vi", 1234.5, "1.234,5"), ("en", 1234.5, "1,234.5"), ("en", 0, "0")])
 def test_numbers_as_each_language_writes_them(lang, v, want):
     assert i18n.number(v, lang) == want
+
+
+def test_matches_are_listed_worst_first_by_near_minutes(tmp_path):
+    """Within a risk level, the match with the most estimated near-minutes comes first (the one the page shows
+    for the wearer); a row without an estimate (a hub import) sorts as none; the buckets come back as stored."""
+    db = tmp_path / "station.db"
+    store.init(db)
+    base = {"wearer_id": 1, "proximity": "near", "first_seen_ms": 1000, "last_seen_ms": 2000, "rssi_mean": -60,
+            "list_name": "f0.json"}
+    rows = [dict(base, token_id="A", risk="medium", duration_ms=600_000, near_min=3.0, near_threshold=15.0,
+                 buckets_s={"immediate": 180, "near": 0, "medium": 0, "other": 420}),
+            dict(base, token_id="B", risk="medium", duration_ms=60_000, near_min=9.5, near_threshold=15.0,
+                 buckets_s={"immediate": 570, "near": 0, "medium": 0, "other": 0}),
+            dict(base, token_id="C", risk="medium", duration_ms=900_000),  # no estimate
+            dict(base, token_id="D", risk="high", duration_ms=60_000, near_min=16.0, near_threshold=15.0,
+                 buckets_s={"immediate": 0, "near": 960, "medium": 0, "other": 0})]
+    store.replace_matches(db, rows)
+    got = store.matches(db)
+    assert [m["token_id"] for m in got] == ["D", "B", "A", "C"]
+    assert json.loads(got[1]["buckets_s"])["immediate"] == 570 and got[3]["near_min"] is None
+
+
+def test_the_notice_says_the_estimate_in_plain_words_or_that_there_is_none():
+    from host_tools.station import notice, service
+
+    b = service.near_buckets()
+    m = {"near_min": 23.0, "near_threshold": 15.0,
+         "buckets_min": service.buckets_min(json.dumps({"immediate": 600, "near": 780, "medium": 2400, "other": 30}))}
+    head, line = notice.near_text(m, b, "vi")
+    assert head == "ước tính 23 phút ở gần (≤ 2 m); ngưỡng 15 phút"
+    assert line == ("Theo khoảng cách: rất gần (≤ 1,4 m) 10 phút · gần (1,4–2 m) 13 phút · "
+                    "hơi xa (2–3,3 m) 40 phút · xa (> 3,3 m) 0,5 phút")
+    assert notice.near_text(m, b, "en")[0] == "estimated 23 min near (≤ 2 m); threshold 15 min"
+    # a match imported from a hub run carries no estimate: said so, no numbers made up
+    assert notice.near_text({"near_min": None, "buckets_min": None}, b, "vi") == (
+        "chưa có ước tính thời gian ở gần", "")

@@ -60,7 +60,8 @@ def cmd_sim(args: argparse.Namespace) -> int:
             print(f"{name:<16} {sc.description}")
         print()
         for name in list(profiles.all_profiles()) + [p for p in profiles.SWEEP if p not in profiles.all_profiles()]:
-            print(f"{name:<18} {profiles.get(name).describe()}")
+            print(f"{name:<18} {profiles.get(name).describe()}"
+                  + (" [the default profile]" if name == profiles.default_name() else ""))
         return 0
     if not args.scenario:
         raise UsageError("--scenario is needed", hint="bztoken sim --list shows the shipped scenarios")
@@ -100,7 +101,8 @@ def cmd_sim(args: argparse.Namespace) -> int:
     files = report.write_all(results, sc, out)
     wall = time.perf_counter() - t0
     if args.json:
-        print(json.dumps({"scenario": sc.name, "wall_s": round(wall, 2), "files": files, "runs": results}))
+        print(json.dumps({"scenario": sc.name, "default_profile": profiles.default_name(), "wall_s": round(wall, 2),
+                          "files": files, "runs": results}))
         return 0
     print(summary(sc, results, files, wall))
     return 0

@@ -243,6 +243,7 @@ def import_results(uri: str, db_path: str | Path, passphrase: str | bytes) -> di
     store.init(db_path)
     wearer_at = store.wearer_at(db_path, owners)
     run = summary.get("run_id", "?")
+    near_threshold = (summary.get("thresholds") or {}).get("near_min")  # the hub run's rule, shown with each flag
     out, not_ours, no_wearer = [], set(), set()
     for r in rows:
         tid = names.get(r["pseudonym"])
@@ -257,7 +258,8 @@ def import_results(uri: str, db_path: str | Path, passphrase: str | bytes) -> di
         out.append({"token_id": tid, "wearer_id": wid, "risk": d["risk"], "proximity": d["proximity"],
                     "first_seen_ms": d["first_seen_ms"], "last_seen_ms": d["last_seen_ms"],
                     "duration_ms": d["duration_ms"], "rssi_mean": d.get("rssi_mean"),
-                    "list_name": f"{HUB_LIST_PREFIX}{run}: {r['list']}", "stations": r["stations"] or ""})
+                    "list_name": f"{HUB_LIST_PREFIX}{run}: {r['list']}", "stations": r["stations"] or "",
+                    "near_min": d.get("near_min"), "near_threshold": near_threshold, "buckets_s": d.get("buckets_s")})
     con = store.connect(db_path)
     try:
         con.executescript(IMPORT_SCHEMA)

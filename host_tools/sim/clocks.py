@@ -5,7 +5,7 @@ In deep sleep only the RTC domain runs, on its slow clock: on stock MicroPython 
 RC oscillator (about 5000 ppm, wandering with temperature), unless the build selects a 32 kHz crystal
 and the board carries one (about 20 ppm). So a token's rate error is
 
-    rate(t) = s * (bias_sleep + wander(t) - correction) + (1 - s) * bias_awake
+    rate(t) = s * (bias_sleep + wander(t)) + (1 - s) * bias_awake
 
 with s its profile's deep-sleep fraction; `wander` is an Ornstein-Uhlenbeck process (temperature
 changes slowly, and comes back), `bias_*` are the unit's own, drawn once. The error since the last
@@ -15,8 +15,10 @@ Clock discipline (`rate_correction`): the previous sync interval is simulated to
 at the previous sync and read back the residual; at the last sync it read the offset the clock had gathered
 since, and computed the rate to send with its own function (host_tools.sync.clockrate.new_rate: the same
 composition, clamps and minimum interval as a real pull). From the last sync on the token applies it as the
-firmware does (bzfw/clock.py: elapsed time divided by 1 + rate, awake or asleep), so what is left is the
-wander's change between the two intervals, and the readings' error.
+firmware does (bzfw/clock.py: elapsed time divided by 1 + r, awake or asleep; the clock then runs
+(1 + rate) / (1 + r) - 1 fast), so what is left is the wander's change between the two intervals, and the
+readings' error. The interval modelled is the token's first with a rate to learn (none in force before it);
+later cycles compose the rate in force with what is left, which comes to the same rate over the last interval.
 """
 
 from dataclasses import dataclass

@@ -625,7 +625,7 @@ class Station:
         return store.settings(self.db)
 
     def exposed(self) -> list[dict]:
-        """One line per wearer with a match, highest risk first (then longest)."""
+        """One line per wearer with a match, highest risk first (then most near-minutes, then longest seen)."""
         reg = self.registry()
         try:
             wearers = {w["id"]: w for w in reg.wearers()}

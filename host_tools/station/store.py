@@ -189,7 +189,9 @@ def matches(path: str | Path) -> list[dict]:
         rows = [dict(r) for r in con.execute("SELECT * FROM station_matches")]
     finally:
         con.close()
-    rows.sort(key=lambda r: (RISK_ORDER.get(r["risk"], 9), -r["duration_ms"], r["first_seen_ms"]))
+    # worst first: by risk, then by the estimated near-minutes the risk rests on, then by how long it was seen
+    rows.sort(key=lambda r: (RISK_ORDER.get(r["risk"], 9), -(r["near_min"] or 0), -r["duration_ms"],
+                             r["first_seen_ms"]))
     return rows
 
 
