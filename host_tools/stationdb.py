@@ -193,7 +193,12 @@ def connect_store(station_db: str | Path, wait_s: float | None = None):
     return con
 
 
-MEMORY_LIMIT = "400MB"  # DuckDB's share of a match run; beyond it, joins spill to disk instead of growing
+# DuckDB's share of a match run; beyond it, joins spill to disk instead of growing. A budget, not a share of the
+# machine: the station shares a laptop, and a whole match of 100 k key-days against 20 M stored rows must peak
+# under 1 GB (derived IDs ~200 MB in numpy, Python ~100 MB, DuckDB this). The two-step join sizes its ID ranges
+# from it (host_tools.match.engine.PART_IDS). Threads: DuckDB's default, one per core.
+MEMORY_LIMIT_MB = 400
+MEMORY_LIMIT = f"{MEMORY_LIMIT_MB}MB"
 
 
 def tune(con) -> None:

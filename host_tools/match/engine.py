@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from host_tools import stationdb
 from host_tools.errors import UsageError
 from host_tools.match import derive, query
 from host_tools.match.exposures import Entry, Exposures, KeyDay, KeyDays
@@ -97,11 +98,13 @@ def build_chunk(kds: KeyDays | list[KeyDay], jobs: int = 1, native: bool = True)
 
 # The prefilter (see run_query): when both sides hold at least PREFILTER_MIN rows (derived IDs, encounters),
 # the candidate encounters are picked first, in ID ranges of at most PART_IDS IDs each. A semi-join on one
-# BIGINT builds a hash table of about 40 bytes per ID (measured with DuckDB 2.0: 4.8 M IDs fit in 300 MB without
-# spilling), so a range's table stays well inside stationdb.MEMORY_LIMIT, and a smaller table is probed faster
-# (fewer cache misses).
+# BIGINT holds about 40-60 bytes per ID in DuckDB 2.0 (4.8 M IDs ran in 300 MB without spilling; 9.6 M in one
+# range spilled under 400 MB and took 2.5x the CPU), so a range gets at most one ID per SEMI_JOIN_BYTES of
+# DuckDB's memory limit. Fewer ranges read the store's contact IDs fewer times; smaller ones are probed faster
+# (fewer cache misses): 2 ranges for 9.6 M IDs measured best of 1, 2, 3, 4 and 8.
 PREFILTER_MIN = 1_000_000
-PART_IDS = 5_000_000
+SEMI_JOIN_BYTES = 80
+PART_IDS = stationdb.MEMORY_LIMIT_MB * 2**20 // SEMI_JOIN_BYTES
 _I64 = 1 << 64
 
 
@@ -319,8 +322,6 @@ def run_match(entries: Exposures | Iterable[Entry], sources: list[LogSource], mo
         return file_rel
 
     mem = duckdb.connect()
-    from host_tools import stationdb
-
     stationdb.tune(mem)
     try:
         for kds in _key_day_chunks(ex, max_ids):
@@ -337,8 +338,6 @@ def run_match(entries: Exposures | Iterable[Entry], sources: list[LogSource], mo
                 mem.register("file_encounters", rel)
                 results.append(run_query(mem, chunk, tol_ms, "file_encounters", rows=len(rel["row_no"])))
             if stores:
-                from host_tools import stationdb
-
                 db = next(iter(stores))
                 tokens = [s.store[1] for s in sources if s.store is not None]
                 where = "" if all(s.store[2] for s in sources if s.store is not None) else \
