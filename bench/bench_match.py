@@ -167,6 +167,8 @@ from host_tools import cli
 import duckdb, numpy, msgspec
 import host_tools.match.engine, host_tools.match.report, host_tools.match.exposures, host_tools.match.logs
 import host_tools.stationdb, host_tools.match.calibration
+import numpy.ma  # duckdb's fetchnumpy imports it on first use
+cli.build_parser()  # imports every command's module (the parser itself is built again, timed, in cli.main)
 argv = json.loads(sys.argv[1])
 out = io.StringIO()
 t0, c0 = time.perf_counter(), time.process_time()
