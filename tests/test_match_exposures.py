@@ -131,6 +131,11 @@ def test_typed_decoder_equals_json_module_and_columns_equal_objects(tmp_path_fac
     assert [(int(kds.entry[i]), kds.keys[32 * i : 32 * i + 32], int(kds.base_ms[i]), int(kds.slot_ms[i]),
              int(kds.slots[i]), int(kds.valid[i])) for i in range(len(kds))] == [
         (k.entry, k.key, k.base_ms, k.slot_ms, k.slots, k.valid) for k in want]
+    # take(): all of them in order is the same key-days; another order or a part is those rows
+    assert kds.take(np.arange(len(kds))) is kds
+    back = kds.take(np.arange(len(kds))[::-1])
+    assert [(int(back.entry[i]), back.keys[32 * i : 32 * i + 32], int(back.valid[i])) for i in range(len(back))] == [
+        (k.entry, k.key, k.valid) for k in reversed(want)]
 
 
 @settings(max_examples=2000 if DEEP else 100)

@@ -142,6 +142,9 @@ class Exposures:
         n_slots = (self.time_end - self.time_start) // slot_s + 1
         n_kd = (n_slots + m - 1) // m
         total = int(n_kd.sum())
+        if total == n:  # every entry is one key-day (the usual list): no copies
+            return KeyDays(np.arange(n, dtype=np.int64), self.keys, self.time_start * 1000, slot_s * 1000, m,
+                           np.minimum(m, n_slots))
         entry = np.repeat(np.arange(n, dtype=np.int64), n_kd)
         d = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(n_kd) - n_kd, n_kd)
         keys = np.frombuffer(self.keys, np.uint8).reshape(n, 32)[entry].copy()
@@ -172,6 +175,9 @@ class KeyDays:
         return len(self.entry)
 
     def take(self, sel: np.ndarray) -> "KeyDays":
+        sel = np.asarray(sel)
+        if len(sel) == len(self) and (len(sel) == 0 or (sel == np.arange(len(sel))).all()):
+            return self  # all of them, in order
         k = np.frombuffer(self.keys, np.uint8).reshape(-1, 32)[sel]
         return KeyDays(self.entry[sel], k.tobytes(), self.base_ms[sel], self.slot_ms[sel], self.slots[sel],
                        self.valid[sel])
