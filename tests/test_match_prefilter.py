@@ -60,6 +60,7 @@ def test_two_step_join_equals_one_step(sc, mode, part_ids, data):
 
 
 def _store(tmp, rng, keys, n_rows):
+    tmp.mkdir(exist_ok=True)
     db = tmp / "station.db"
     StationDB(db).close()
     offsets: dict = {}
@@ -96,6 +97,10 @@ def test_two_step_join_on_the_station_store(tmp_path):
         f'{{"daily_key": "{k.hex()}", "time_start": {d * 86400}, "max": 96, "time_end": {d * 86400 + 86399}}}'
         for k, d in keys) + "]}")
     ex = exposures.read_exposures([exp])
+    none = tmp_path / "none.json"  # a list none of whose IDs is stored: no candidates at all
+    none.write_text('{"data": [' + ",".join(
+        f'{{"daily_key": "{rng.randbytes(32).hex()}", "time_start": {d * 86400}, "max": 96, '
+        f'"time_end": {d * 86400 + 86399}}}' for _, d in keys) + "]}")
     for token in (None, "BZT-0001"):
         with _path(False):
             one = engine.run_match(ex, logs.db_logs(db, token), mode="scored")
@@ -103,6 +108,12 @@ def test_two_step_join_on_the_station_store(tmp_path):
             two = engine.run_match(ex, logs.db_logs(db, token), mode="scored")
         _same(one, two)
         assert sum(len(lr.matches) for lr in one.logs) > 20
+    with _path(True, 500):
+        empty = engine.run_match(exposures.read_exposures([none]), logs.db_logs(db), mode="scored")
+    with _path(False):
+        want = engine.run_match(exposures.read_exposures([none]), logs.db_logs(db), mode="scored")
+    _same(empty, want)
+    assert not any(lr.matches for lr in empty.logs) and len(empty.logs) == 3
 
 
 def test_two_step_join_in_the_station_matcher(tmp_path):
@@ -125,6 +136,20 @@ def test_two_step_join_in_the_station_matcher(tmp_path):
         matcher.match_all(db)
         two = matcher.current_exposures(db)
     assert one == two and len(one) > 5
+    # incremental: a new pull is joined with its pull_id condition, through the two-step join
+    more = _store(tmp_path / "more", random.Random(17), keys, 40)
+    with StationDB(more) as src:
+        rows = src.encounters("BZT-0002")
+    for r in rows:
+        r["file_offset"] += 1_000_000
+    with _path(True, 300):
+        with StationDB(db) as sdb:
+            sdb.store_pull({"token_id": "BZT-0002", "started_ms": 0, "finished_ms": 1, "status": "complete"}, rows)
+        assert matcher.run_batch(db)["pulls"] == 1
+        inc = matcher.current_exposures(db)
+    with _path(False):
+        matcher.match_all(db)
+        assert matcher.current_exposures(db) == inc and len(inc) > len(one)
 
 
 def test_a_small_side_needs_no_prefilter(monkeypatch):
