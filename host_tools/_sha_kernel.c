@@ -3896,11 +3896,13 @@ __attribute__((target("avx512f"), noinline)) static double probe_zmm(long n, dou
 #undef Z8
 #endif
 
+#ifdef BZ_X86
 static int set_item(PyObject *d, const char *k, PyObject *v) {
     int r = v ? PyDict_SetItemString(d, k, v) : -1;
     Py_XDECREF(v);
     return r;
 }
+#endif
 
 static PyObject *py_probe(PyObject *self, PyObject *unused) {
     PyObject *d = PyDict_New();

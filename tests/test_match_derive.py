@@ -153,7 +153,8 @@ def test_columns_of_a_large_list_in_one_aligned_buffer(jobs, all_slots):
 @needs_kernel
 def test_probe_reports_what_the_cpu_has():
     p = kernel.probe()
-    assert p["avx512_chain_ops"]["total"] == sum(v for k, v in p["avx512_chain_ops"].items() if k != "total")
+    if "avx512_chain_ops" in p:  # x86
+        assert p["avx512_chain_ops"]["total"] == sum(v for k, v in p["avx512_chain_ops"].items() if k != "total")
     if "ghz" in p:  # x86-64 Linux
         assert p["ghz"] > 0
         assert ("rnds2_per_cycle" in p) == ("sha-ni-2" in kernel.backends())
