@@ -3,7 +3,8 @@
 Each entry's IDs are derived once per run (in chunks of at most `max_ids` IDs, so an exposure list larger than
 memory streams). The derived IDs are columns (numpy): the ID as two integers, its key-day and slot. One SQL
 query (host_tools.match.query.match_sql) joins them against the encounters of every log at once in DuckDB:
-the station's encounter store read in place, or the logs read from files, registered as one relation.
+the station's encounter store read in place, or the logs read from files, registered as one relation. When both
+sides are long, the rows that can join are picked first by a semi-join on the ID's first 8 bytes (`run_query`).
 The joined rows (one per record and matching window, with whether the phones' rule holds) are grouped here
 into matches per (log, entry, contact ID, window), and scored.
 
