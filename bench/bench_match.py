@@ -120,9 +120,9 @@ def _limits(report, k, rates: dict) -> None:
         report("SHA-NI ceiling: 32 sha256rnds2 a block", kd_s(floor), "key-days/s",
                f"sha256rnds2 measured: latency {p['rnds2_latency']:.1f} cycles, {p['rnds2_per_cycle']:.2f} a "
                f"cycle, so >= {p['rnds2_latency']:.0f} chains to fill it and {floor:.0f} cycles a block; the "
-               f"fastest SHA-NI path reaches {fastest / kd_s(floor):.0%} of it: its ~100 other vector "
-               "instructions a block (message schedule, W+K, shuffles, moves between the 16 registers SHA-NI "
-               "can read and the rest) take the issue slots")
+               f"fastest SHA-NI path reaches {fastest / kd_s(floor):.0%} of it, with ~100 other vector "
+               "instructions a block besides (message schedule, W+K, shuffles, moves between the 16 registers "
+               "SHA-NI can read and the rest; host_tools/README.md)")
     if "zmm_add_per_cycle" in p:
         ops = p["avx512_chain_ops"]
         rate = {"add": p["zmm_add_per_cycle"], "rotate": p["zmm_rotate_per_cycle"],
