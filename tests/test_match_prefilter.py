@@ -21,9 +21,10 @@ DAY0 = 20_400
 
 @contextmanager
 def _path(two_step: bool, part_ids: int = 7):
-    """Force the two-step join on every list (ranges of about part_ids IDs), or the one-step join on all."""
+    """Force the two-step join on every list (ranges of about part_ids IDs), or the one-step join on all (logs
+    read from files too: none is joined by numpy_query)."""
     with mock.patch.object(engine, "PREFILTER_MIN", 0 if two_step else 1 << 62), \
-            mock.patch.object(engine, "PART_IDS", part_ids):
+            mock.patch.object(engine, "PART_IDS", part_ids), mock.patch.object(engine, "NUMPY_JOIN_MAX_ROWS", -1):
         yield
 
 
@@ -159,6 +160,7 @@ def test_a_small_side_needs_no_prefilter(monkeypatch):
     real = engine.candidates
     monkeypatch.setattr(engine, "candidates", lambda *a, **k: calls.append(a) or real(*a, **k))
     monkeypatch.setattr(engine, "PREFILTER_MIN", 50)
+    monkeypatch.setattr(engine, "NUMPY_JOIN_MAX_ROWS", -1)  # the SQL path's choice (files: numpy_query otherwise)
     key = bytes(range(32))
     t0 = DAY0 * 86_400
     entries = [engine.Entry(i, "test", i, bytes([i]) + key[1:], t0, 96, t0 + 86_399) for i in range(2)]

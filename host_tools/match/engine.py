@@ -5,6 +5,8 @@ memory streams). The derived IDs are columns (numpy): the ID as two integers, it
 query (host_tools.match.query.match_sql) joins them against the encounters of every log at once in DuckDB:
 the station's encounter store read in place, or the logs read from files, registered as one relation. When both
 sides are long, the rows that can join are picked first by a semi-join on the ID's first 8 bytes (`run_query`).
+Logs read from files of at most NUMPY_JOIN_MAX_ROWS rows (a phone export) are joined by `numpy_query` instead,
+which returns the query's rows exactly (tests/test_match_numpy_join.py) without opening DuckDB.
 The joined rows (one per record and matching window, with whether the phones' rule holds) are grouped here
 into matches per (log, entry, contact ID, window), and scored.
 
@@ -17,6 +19,7 @@ Rules (times in unix ms; a slot window is [ws, we] = [slot start, slot start + s
   gives a proximity class and duration and proximity a risk level (see Thresholds).
 """
 
+import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -189,6 +192,77 @@ def run_query(con, chunk: IdChunk, tolerance_ms: int, encounters: str, where: st
         con.unregister("key_days")
 
 
+# The numpy join (numpy_query) replaces DuckDB for logs read from files of at most NUMPY_JOIN_MAX_ROWS rows (a
+# phone export, a token's log): no DuckDB connection to open (~15-20 ms), and one pass over the derived IDs
+# instead of a hash join probed by all of them. Larger logs (and the station's store) go through match_sql.
+NUMPY_JOIN_MAX_ROWS = 4096
+_LITTLE = sys.byteorder == "little"
+_BLOCK = 1 << 16
+
+
+def numpy_query(chunk: IdChunk, tolerance_ms: int, rel: dict[str, np.ndarray]) -> dict[str, np.ndarray] | None:
+    """query.match_sql's result (same columns, dtypes, rows and order) for the file relation `rel`, computed in
+    numpy; None when `chunk` is not as build_chunk makes it (key-day k at row k of key_days), for the SQL path.
+
+    One pass over the derived IDs: a 64 K-entry table of the low 16 bits of the log's contact IDs picks the
+    derived IDs that can be equal (about rows/65,536 of them, IDs being random), which are then compared in
+    full against the log's IDs sorted; the pairs found get their window and the query's conditions.
+    tests/test_match_numpy_join.py checks it against match_sql in DuckDB on Hypothesis logs and lists."""
+    tol = int(tolerance_ms)
+    if tol < 0:
+        raise ValueError("tolerance must not be negative")
+    kdcol = chunk.key_days["kd"]
+    if not np.array_equal(kdcol, np.arange(len(kdcol), dtype=kdcol.dtype)):
+        return None
+    ids_ = chunk.exposure_ids
+    dhi, dlo = ids_["id_hi"], np.ascontiguousarray(ids_["id_lo"], dtype=np.int32)
+    rhi, rlo = rel["cid_hi"].astype(np.int64), rel["cid_lo"].astype(np.int32)
+    table = np.zeros(1 << 16, dtype=bool)
+    table[rlo.astype(np.int64) & 0xFFFF] = True
+    low16 = dlo.view(np.uint16)[0::2] if _LITTLE else (dlo & 0xFFFF)  # no copy of the column on x86 and ARM
+    # in blocks: numpy turns an index array into intp before gathering, a block's fits in the cache
+    buf = np.empty(min(len(low16), _BLOCK), dtype=bool)
+    picked = []
+    for a in range(0, len(low16), _BLOCK):
+        part = low16[a : a + _BLOCK]
+        hit = np.flatnonzero(np.take(table, part, out=buf[: len(part)]))
+        if len(hit):
+            picked.append(hit + a)
+    cand = np.concatenate(picked) if picked else np.empty(0, np.int64)
+    # the log's rows by (hi, lo); every derived candidate against the rows of its hi, then lo compared
+    order = np.lexsort((rlo, rhi))
+    shi = rhi[order]
+    chi = dhi[cand]
+    a = np.searchsorted(shi, chi, "left")
+    b = np.searchsorted(shi, chi, "right")
+    n = b - a
+    j = np.repeat(cand, n)
+    r = order[np.repeat(a, n) + (np.arange(int(n.sum()), dtype=np.int64) - np.repeat(np.cumsum(n) - n, n))]
+    keep = rlo[r] == dlo[j]
+    j, r = j[keep], r[keep]
+    kd = ids_["kd"][j]
+    slot = ids_["slot"][j]
+    k = kd.astype(np.int64)
+    base, slot_ms = chunk.key_days["base_ms"][k].astype(np.int64), chunk.key_days["slot_ms"][k].astype(np.int64)
+    ws = base + slot.astype(np.int64) * slot_ms
+    we = base + (slot.astype(np.int64) + 1) * slot_ms
+    first, last = rel["first_seen_ms"][r].astype(np.int64), rel["last_seen_ms"][r].astype(np.int64)
+    keep = (last >= ws - tol) & (first <= we + tol)
+    j, r, kd, slot, k, ws, we, first, last = (x[keep] for x in (j, r, kd, slot, k, ws, we, first, last))
+    entry = chunk.key_days["entry"][k].astype(np.int64)
+    logs_ = rel["log"][r]
+    _, log_rank = np.unique(logs_.astype(str), return_inverse=True)  # ORDER BY log: the text's order
+    row_no = rel["row_no"][r].astype(np.int64)
+    o = np.lexsort((ws, entry, row_no, log_rank.reshape(-1)))
+    r = r[o]
+    first, last, ws, we = first[o], last[o], ws[o], we[o]
+    return {"log": logs_[o].astype(object), "row_no": row_no[o], "kd": kd[o].astype(np.int32),
+            "slot": slot[o].astype(np.int32), "entry": entry[o], "ws": ws, "we": we,
+            "cid_hi": rhi[r], "cid_lo": rlo[r], "first_seen_ms": first, "last_seen_ms": last,
+            **{c: rel[c][r].astype(np.int64) for c in ("count", "rssi_min", "rssi_max", "rssi_mean")},
+            "is_strict": ((first >= ws) & (first <= we)) | ((last >= ws) & (last <= we))}
+
+
 def file_relation(logs: list[LogData]) -> dict[str, np.ndarray]:
     """Logs read from files as one `encounters` relation (log = its index in `logs`, as text)."""
     parts = [(str(i), lg) for i, lg in enumerate(logs)]
@@ -322,8 +396,21 @@ def run_match(entries: Exposures | Iterable[Entry], sources: list[LogSource], mo
             file_rel = file_relation(loaded)
         return file_rel
 
-    mem = duckdb.connect()
-    stationdb.tune(mem)
+    mem = None  # DuckDB for logs read from files, opened when a log is too large for numpy_query
+
+    def file_query(chunk: IdChunk, rel: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        nonlocal mem
+        n = len(rel["row_no"])
+        if n <= NUMPY_JOIN_MAX_ROWS:
+            out = numpy_query(chunk, tol_ms, rel)
+            if out is not None:
+                return out
+        if mem is None:
+            mem = duckdb.connect()
+            stationdb.tune(mem)
+        mem.register("file_encounters", rel)
+        return run_query(mem, chunk, tol_ms, "file_encounters", rows=n)
+
     try:
         for kds in _key_day_chunks(ex, max_ids):
             chunks += 1
@@ -335,9 +422,7 @@ def run_match(entries: Exposures | Iterable[Entry], sources: list[LogSource], mo
             t0 = time.perf_counter()
             results = []
             if files:
-                rel = load_files()
-                mem.register("file_encounters", rel)
-                results.append(run_query(mem, chunk, tol_ms, "file_encounters", rows=len(rel["row_no"])))
+                results.append(file_query(chunk, load_files()))
             if stores:
                 db = next(iter(stores))
                 tokens = [s.store[1] for s in sources if s.store is not None]
@@ -366,7 +451,8 @@ def run_match(entries: Exposures | Iterable[Entry], sources: list[LogSource], mo
             t_join += time.perf_counter() - t0
             progress(chunks, chunks, f"{res.key_days} key-days")
     finally:
-        mem.close()
+        if mem is not None:
+            mem.close()
     if files:  # no entries: still read every log so its problems are reported
         load_files()
     res.entries = len(ex)
@@ -375,5 +461,6 @@ def run_match(entries: Exposures | Iterable[Entry], sources: list[LogSource], mo
         exps = exposures(th, Rows.concat(scored_rows[i]), receiver_of(infos[i]), sender_of) if th is not None else []
         res.logs.append(LogResult(src.name, infos[i], matches, exps))
     res.stats = {"backend": derive.backend() if native else "python", "jobs": jobs, "chunks": chunks,
-                 "derive_s": round(t_derive, 3), "join_s": round(t_join, 3), "engine": "duckdb"}
+                 "derive_s": round(t_derive, 3), "join_s": round(t_join, 3),
+                 "engine": "duckdb" if stores or mem is not None else "numpy"}
     return res
