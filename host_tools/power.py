@@ -181,9 +181,9 @@ def stock_phone_bound(days: float = 30.0, board: str = "esp32c3-supermini", capa
     Generous to the token on every count: the whole budget goes to advertising (no scanning at all, so the token
     itself hears nothing), a scan counts as soon as it overlaps an advertising window (of at least one advertising
     event), and the phase is uniform. Against it, the facts: a backgrounded Android scans `scan_on_s` every
-    `scan_period_s` (Bluezone spec, host_tools/sim/scenario.py PHONE_DEFAULTS), one sighting stands for `sampling_s` of the contact
-    (calibration.json), and the station flags at DEFAULT_NEAR_MIN near-minutes, so a contact of that length is
-    flagged only if every scan in it hears the token. The wake's boot cost and all currents are this model's."""
+    `scan_period_s` (Bluezone spec, host_tools/sim/scenario.py PHONE_DEFAULTS), one sighting stands for
+    `sampling_s` of the contact (calibration.json), and the station flags at DEFAULT_NEAR_MIN near-minutes, so a
+    contact of that length is flagged only if every scan in it hears the token. The wake's boot cost and all currents are this model's."""
     import math
 
     from host_tools.match import calibration
