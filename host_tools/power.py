@@ -183,7 +183,8 @@ def stock_phone_bound(days: float = 30.0, board: str = "esp32c3-supermini", capa
     event), and the phase is uniform. Against it, the facts: a backgrounded Android scans `scan_on_s` every
     `scan_period_s` (Bluezone spec, host_tools/sim/scenario.py PHONE_DEFAULTS), one sighting stands for
     `sampling_s` of the contact (calibration.json), and the station flags at DEFAULT_NEAR_MIN near-minutes, so a
-    contact of that length is flagged only if every scan in it hears the token. The wake's boot cost and all currents are this model's."""
+    contact of that length is flagged only if every scan in it hears the token. The wake's boot cost and all
+    currents are this model's."""
     import math
 
     from host_tools.match import calibration
