@@ -160,6 +160,66 @@ def readme_table(names: list[str], board: str = "esp32c3-supermini", model: dict
     return "\n".join(lines)
 
 
+@dataclass
+class StockBound:
+    """The best any stock-MicroPython duty cycle lasting `days` can do for a backgrounded Android phone."""
+
+    days: float
+    period_s: float  # the best wake period
+    window_s: float  # advertising per wake (all the budget left after boots and the board)
+    per_scan: float  # chance that one of the phone's scans overlaps an advertising window
+    scans_needed: int  # scans that must hear the token for the station's rule (near-minutes / phone sampling)
+    bound: float  # per_scan ** scans_needed: the most a 15-minute close contact can be found
+
+
+def stock_phone_bound(days: float = 30.0, board: str = "esp32c3-supermini", capacity_mah: float | None = None,
+                      model: dict | None = None) -> StockBound:
+    """An upper bound, not a simulation: of every stock-MicroPython profile (deep sleep between wake windows,
+    each wake a boot) that lasts `days`, the one that gives a backgrounded Android phone the best chance to hear
+    the token in every one of its scans during a close contact of the minimum length.
+
+    Generous to the token on every count: the whole budget goes to advertising (no scanning at all, so the token
+    itself hears nothing), a scan counts as soon as it overlaps an advertising window (of at least one advertising
+    event), and the phase is uniform. Against it, the facts: a backgrounded Android scans `scan_on_s` every
+    `scan_period_s` (Bluezone spec, host_tools/sim/scenario.py PHONE_DEFAULTS), one sighting stands for
+    `sampling_s` of the contact (calibration.json), and the station flags at DEFAULT_NEAR_MIN near-minutes, so a
+    contact of that length is flagged only if every scan in it hears the token. The wake's boot cost and all
+    currents are this model's."""
+    import math
+
+    from host_tools.match import calibration
+    from host_tools.match.scoring import DEFAULT_NEAR_MIN
+    from host_tools.sim import profiles
+    from host_tools.sim.scenario import PHONE_DEFAULTS
+
+    m = model or load()
+    phone = PHONE_DEFAULTS["android_background"]
+    scan_s = float(phone["scan_on_s"])
+    needed = math.ceil(DEFAULT_NEAR_MIN * 60 / calibration.sampling_s("android"))
+    default = profiles.get(profiles.default_name())
+    lead, adv_ms = default.lead_s, default.adv_interval_ms
+    shortest = adv_ms / 1000  # a window must hold at least one advertising event
+
+    def life(period: float, win: float) -> float:
+        p = Profile("bound", adv_ms, 0.0, period, win, period, lead_s=lead)
+        return board_life(p, board, capacity_mah, m).days
+
+    best = StockBound(days, 0.0, 0.0, 0.0, needed, 0.0)
+    for period in range(5, 1201):
+        if life(period, shortest) < days:
+            continue
+        lo, hi = shortest, period - lead - 0.01  # the longest window that still lasts `days` (life falls with it)
+        if life(period, hi) >= days:
+            lo = hi
+        for _ in range(40):
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if life(period, mid) >= days else (lo, mid)
+        per_scan = min(1.0, (lo + scan_s) / period)
+        if per_scan ** needed > best.bound:
+            best = StockBound(days, float(period), lo, per_scan, needed, per_scan ** needed)
+    return best
+
+
 # Profiles for a power-managed build (hardware/POWER.md): (name, advertising interval ms, scan s, every s).
 PM_PROFILES = (("pm-always-on", 200, 5, 50), ("pm-adv1s-scan2-60", 1000, 2, 60), ("pm-adv1s-scan2-300", 1000, 2, 300),
                ("pm-adv2s-scan1-300", 2000, 1, 300))
@@ -196,15 +256,21 @@ def pm_table(model: dict | None = None) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m host_tools.power --readme-table`: the profile table of firmware/README.md and hardware/README.md;
-    `--pm-table`: the projections of hardware/POWER.md."""
+    `--pm-table`: the projections of hardware/POWER.md; `--stock-bound`: its bound on stock MicroPython."""
     import sys
 
     args = sys.argv[1:] if argv is None else argv
     if args == ["--pm-table"]:
         print(pm_table())
         return 0
+    if args == ["--stock-bound"]:
+        b = stock_phone_bound()
+        print(f"best stock profile lasting {b.days:g} days: wake every {b.period_s:g} s, advertise {b.window_s:.2f} s "
+              f"and never scan; a backgrounded Android's scan overlaps it with p = {b.per_scan:.2f}; the station "
+              f"needs {b.scans_needed} such scans in a 15-minute contact: at most {b.bound:.0%} of them found")
+        return 0
     if args != ["--readme-table"]:
-        print("usage: python -m host_tools.power --readme-table | --pm-table", file=sys.stderr)
+        print("usage: python -m host_tools.power --readme-table | --pm-table | --stock-bound", file=sys.stderr)
         return 2
     from bzfw import config
 
