@@ -75,7 +75,30 @@ def _parser_class():
     return Parser
 
 
-def build_parser():
+def _only_module(argv: list[str] | None, modules: list[str]) -> tuple[str, str] | None:
+    """(module, command): the module that registers the command `argv` names, when that is plain: global options
+    written out in full (`--port X`, `--port=X`, `-p X`, `-pX`), then a command named as its module (`export-keys`:
+    export_keys). None (build every command) for anything else: no command, --help, --version, an unknown one."""
+    if argv is None:
+        return None
+    it = iter(argv)
+    for a in it:
+        if a in ("--port", "-p"):
+            next(it, None)
+        elif a.startswith("--port=") or (a.startswith("-p") and not a.startswith("--")):
+            continue
+        elif a.startswith("-"):
+            return None
+        else:
+            mod = a.replace("-", "_")
+            return (mod, a) if mod in modules else None
+    return None
+
+
+def build_parser(argv: list[str] | None = None):
+    """The whole parser; with `argv`, only the subcommand it names when that is plain (see _only_module): the
+    other commands' modules are neither imported nor built (a few ms each), and what the command parses, prints
+    and refuses is the same (its subparser does not depend on the others)."""
     import importlib
 
     from host_tools import __version__
@@ -90,7 +113,14 @@ def build_parser():
     p.add_argument("--port", "-p", dest="global_port", metavar="PORT", default=None,
                    help="serial port for the command that follows, as if given after it (default: $BZTOKEN_PORT)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in _command_modules():
+    modules = _command_modules()
+    only = _only_module(argv, modules)
+    if only is not None:
+        importlib.import_module(f"host_tools.commands.{only[0]}").register(sub)
+        if only[1] not in sub.choices:  # its module registers it under another name
+            return build_parser()
+        return p
+    for name in modules:
         importlib.import_module(f"host_tools.commands.{name}").register(sub)
     rank = {n: i for i, n in enumerate(COMMAND_ORDER)}
     sub._choices_actions.sort(key=lambda a: (rank.get(a.dest, len(rank)), a.dest))  # the order of --help
@@ -100,7 +130,7 @@ def build_parser():
 def _run(argv: list[str] | None) -> int:
     from host_tools.errors import BzError
 
-    parser = build_parser()
+    parser = build_parser(sys.argv[1:] if argv is None else argv)
     try:
         args = parser.parse_args(argv)
     except SystemExit as e:  # --help, --version, a usage error: argparse has written what it had to
