@@ -67,9 +67,11 @@ def test_numpy_join_equals_match_sql(sc, n_logs, tol, data):
                  if rows else [], f"l{k}") for k in range(n_logs)]
     rel = engine.file_relation(logs)
     ex = Exposures.from_entries(entries)
+    jobs, block = data.draw(st.sampled_from([(1, 1 << 16), (2, 1), (3, 2), (2, 7)]))  # small blocks: threads
     for kds in engine._key_day_chunks(ex, data.draw(st.sampled_from([144, 10_000]))):
         chunk = engine.build_chunk(kds)
-        fast = engine.numpy_query(chunk, tol, rel)
+        with mock.patch.object(engine, "_BLOCK", block):
+            fast = engine.numpy_query(chunk, tol, rel, jobs)
         assert fast is not None
         _assert_same(_sql(chunk, tol, rel), fast)
 

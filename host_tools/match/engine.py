@@ -200,7 +200,8 @@ _LITTLE = sys.byteorder == "little"
 _BLOCK = 1 << 16
 
 
-def numpy_query(chunk: IdChunk, tolerance_ms: int, rel: dict[str, np.ndarray]) -> dict[str, np.ndarray] | None:
+def numpy_query(chunk: IdChunk, tolerance_ms: int, rel: dict[str, np.ndarray],
+                jobs: int = 1) -> dict[str, np.ndarray] | None:
     """query.match_sql's result (same columns, dtypes, rows and order) for the file relation `rel`, computed in
     numpy; None when `chunk` is not as build_chunk makes it (key-day k at row k of key_days), for the SQL path.
 
@@ -221,13 +222,25 @@ def numpy_query(chunk: IdChunk, tolerance_ms: int, rel: dict[str, np.ndarray]) -
     table[rlo.astype(np.int64) & 0xFFFF] = True
     low16 = dlo.view(np.uint16)[0::2] if _LITTLE else (dlo & 0xFFFF)  # no copy of the column on x86 and ARM
     # in blocks: numpy turns an index array into intp before gathering, a block's fits in the cache
-    buf = np.empty(min(len(low16), _BLOCK), dtype=bool)
-    picked = []
-    for a in range(0, len(low16), _BLOCK):
-        part = low16[a : a + _BLOCK]
-        hit = np.flatnonzero(np.take(table, part, out=buf[: len(part)]))
-        if len(hit):
-            picked.append(hit + a)
+    def pick(a0: int, a1: int) -> list[np.ndarray]:
+        buf = np.empty(min(a1 - a0, _BLOCK), dtype=bool)
+        picked = []
+        for a in range(a0, a1, _BLOCK):
+            part = low16[a : min(a + _BLOCK, a1)]
+            hit = np.flatnonzero(np.take(table, part, out=buf[: len(part)]))
+            if len(hit):
+                picked.append(hit + a)
+        return picked
+
+    n_ids = len(low16)
+    if jobs > 1 and n_ids >= 64 * _BLOCK:  # numpy's gather releases the GIL: the halves on two threads
+        from concurrent.futures import ThreadPoolExecutor
+
+        cut = [n_ids * t // jobs for t in range(jobs + 1)]
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            picked = [x for p in pool.map(pick, cut[:-1], cut[1:]) for x in p]
+    else:
+        picked = pick(0, n_ids)
     cand = np.concatenate(picked) if picked else np.empty(0, np.int64)
     # the log's rows by (hi, lo); every derived candidate against the rows of its hi, then lo compared
     order = np.lexsort((rlo, rhi))
@@ -402,7 +415,7 @@ def run_match(entries: Exposures | Iterable[Entry], sources: list[LogSource], mo
         nonlocal mem
         n = len(rel["row_no"])
         if n <= NUMPY_JOIN_MAX_ROWS:
-            out = numpy_query(chunk, tol_ms, rel)
+            out = numpy_query(chunk, tol_ms, rel, jobs)
             if out is not None:
                 return out
         if mem is None:
