@@ -71,8 +71,10 @@ def cmd_match(args: argparse.Namespace) -> int:
                             args.sender_kind)
     # Every exposure file is decoded and checked whole before any log is opened: nothing is matched from a
     # file that is not valid.
+    # The usual list's IDs are derived while it is checked (engine.Prederive), and used only once it is valid.
     t0 = time.perf_counter()
-    ex = exposures.read_exposures(args.exposures, days=args.days)
+    ahead = engine.Prederive(jobs, args.max_ids)
+    ex = exposures.read_exposures(args.exposures, days=args.days, keys_ready=ahead)
     parse_s = time.perf_counter() - t0
     sources = logs.db_logs(args.db, args.token) if args.db else logs.file_sources(args.log)
     # a token's jig offset (bztoken calibrate) and registered profile say how its log is read
@@ -80,8 +82,9 @@ def cmd_match(args: argparse.Namespace) -> int:
     profs = calibration.token_profiles(args.db) if args.db else {}
     res = engine.run_match(ex, sources, mode=args.mode,
                            thresholds=th, jobs=jobs, max_ids=args.max_ids, progress=progress.for_cli(args.json),
-                           receiver_of=lambda info: scoring.Receiver.from_info(info, offs, profs))
+                           receiver_of=lambda info: scoring.Receiver.from_info(info, offs, profs), ahead=ahead)
     res.stats["parse_s"] = round(parse_s, 3)
+    res.stats["derived_while_parsing"] = ahead.future is not None  # derive_s: then what was left of it
     if args.json:
         print(json.dumps(res.to_json()))
     else:

@@ -26,10 +26,11 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from bzfw import ids
 from host_tools import stationdb
 from host_tools.errors import UsageError
 from host_tools.match import derive, query
-from host_tools.match.exposures import Entry, Exposures, KeyDay, KeyDays
+from host_tools.match.exposures import DAY_S, Entry, Exposures, KeyDay, KeyDays
 from host_tools.match.logs import LogData, LogSource
 from host_tools.match.scoring import Receiver, Rows, Thresholds, exposures
 from host_tools.progress import ProgressFn, no_progress
@@ -84,8 +85,47 @@ class IdChunk:
         return len(self.exposure_ids["id_hi"])
 
 
-def build_chunk(kds: KeyDays | list[KeyDay], jobs: int = 1, native: bool = True) -> IdChunk:
-    """Derive the IDs of key-days that share one slot count; IDs past an entry's last slot are left out."""
+class Prederive:
+    """Deriving a list's IDs while the rest of it is still checked (exposures.read_exposures' `keys_ready`): a
+    one-core stretch of the CLI (checks, duplicates, reading the logs) then overlaps the kernel. It starts only for
+    the usual list, where the IDs to derive are known from the keys alone: every entry one day of
+    ids.SLOTS_PER_DAY slots (the chunk is then the whole key blob, its IDs derive.derive_columns(keys, 96)), and
+    all of them in one chunk (at most max_ids IDs). build_chunk takes the result only for that very chunk; a
+    list refused by the checks drops it."""
+
+    def __init__(self, jobs: int, max_ids: int, native: bool = True):
+        self.jobs, self.max_ids, self.native = jobs, min(max_ids, _MAX_CHUNK_IDS), native
+        self.keys: bytes | None = None
+        self.future = None
+
+    def __call__(self, keys: bytes, t0: np.ndarray, m: np.ndarray, te: np.ndarray) -> None:
+        slots = ids.SLOTS_PER_DAY
+        if self.future is not None or not self.native or derive.backend() == "python" or not len(m):
+            return
+        span = te - t0
+        if len(m) * slots > self.max_ids or not ((m == slots).all() and (span >= DAY_S - DAY_S // slots).all()
+                                                 and (span < DAY_S).all()):
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.keys = keys
+        pool = ThreadPoolExecutor(max_workers=1)
+        self.future = pool.submit(derive.derive_columns, keys, slots, None, self.jobs, True)
+        pool.shutdown(wait=False)
+
+    def columns(self, kds: KeyDays, m: int, valid) -> tuple | None:
+        """The columns derived ahead for `kds`, or None (not derived ahead, or for other key-days)."""
+        if self.future is None or valid is not None or m != ids.SLOTS_PER_DAY or len(kds) * m > self.max_ids:
+            return None
+        if not (kds.keys is self.keys or kds.keys == self.keys):
+            return None
+        return self.future.result()
+
+
+def build_chunk(kds: KeyDays | list[KeyDay], jobs: int = 1, native: bool = True,
+                ahead: Prederive | None = None) -> IdChunk:
+    """Derive the IDs of key-days that share one slot count; IDs past an entry's last slot are left out.
+    `ahead`: IDs derived while the list was checked, used when they are these key-days' (Prederive.columns)."""
     if not isinstance(kds, KeyDays):
         kds = KeyDays(np.array([k.entry for k in kds], np.int64), b"".join(k.key for k in kds),
                       np.array([k.base_ms for k in kds], np.int64), np.array([k.slot_ms for k in kds], np.int64),
@@ -94,7 +134,9 @@ def build_chunk(kds: KeyDays | list[KeyDay], jobs: int = 1, native: bool = True)
     m = int(kds.slots[0])
     assert (kds.slots == m).all()
     valid = kds.valid.astype(np.int32) if (kds.valid < m).any() else None
-    hi, lo, kd, slot = derive.derive_columns(kds.keys, m, valid, jobs=jobs, native=native)
+    got = ahead.columns(kds, m, valid) if ahead is not None and native else None
+    hi, lo, kd, slot = got if got is not None else derive.derive_columns(kds.keys, m, valid, jobs=jobs,
+                                                                         native=native)
     return IdChunk({"id_hi": hi, "id_lo": lo, "kd": kd, "slot": slot},
                    {"kd": np.arange(n, dtype=np.int32), "entry": kds.entry, "base_ms": kds.base_ms,
                     "slot_ms": kds.slot_ms})
@@ -363,7 +405,7 @@ def run_match(entries: Exposures | Iterable[Entry], sources: list[LogSource], mo
               thresholds: Thresholds | None = None, jobs: int = 1, native: bool = True,
               max_ids: int = 20_000_000, progress: ProgressFn = no_progress,
               receiver_of: Callable[[dict], Receiver] = Receiver.from_info,
-              sender_of: Callable[[int], str] | None = None) -> Result:
+              sender_of: Callable[[int], str] | None = None, ahead: Prederive | None = None) -> Result:
     """Match every log against every entry; the result holds what the report prints. `receiver_of(log info)`
     says how a log is scored (its device kind, jig offset, sampling period); `sender_of(entry index)` the kind
     of each positive's device (default: thresholds.sender_kind for all).
@@ -428,7 +470,7 @@ def run_match(entries: Exposures | Iterable[Entry], sources: list[LogSource], mo
         for kds in _key_day_chunks(ex, max_ids):
             chunks += 1
             t0 = time.perf_counter()
-            chunk = build_chunk(kds, jobs, native)
+            chunk = build_chunk(kds, jobs, native, ahead)
             t_derive += time.perf_counter() - t0
             res.key_days += len(kds)
             res.ids += len(chunk)

@@ -19,7 +19,7 @@ import hashlib
 import os
 import re
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from operator import attrgetter
 from pathlib import Path
@@ -315,7 +315,11 @@ def _infof(doc: dict, where: str, days: int) -> _F0:
 _TIME_START, _MAX, _TIME_END, _DAILY_KEY = (attrgetter(f) for f in ("time_start", "max", "time_end", "daily_key"))
 
 
-def _check(rows: list, name: str) -> tuple[bytes, np.ndarray, np.ndarray, np.ndarray]:
+KeysReady = Callable[[bytes, np.ndarray, np.ndarray, np.ndarray], None]
+
+
+def _check(rows: list, name: str, keys_ready: KeysReady | None = None
+           ) -> tuple[bytes, np.ndarray, np.ndarray, np.ndarray]:
     """(keys, time_start, max, time_end) columns of one file's entries, every rule checked."""
     n = len(rows)
     t0 = np.fromiter(map(_TIME_START, rows), np.int64, n)
@@ -334,6 +338,8 @@ def _check(rows: list, name: str) -> tuple[bytes, np.ndarray, np.ndarray, np.nda
         if keys is not None and len(keys) != 32 * n:
             keys = None
     del joined
+    if keys is not None and keys_ready is not None:
+        keys_ready(keys, t0, m, te)  # not checked yet: for work that can start early and be dropped
     if keys is None:  # find the first bad one and say what is wrong with it
         hexes = list(map(_DAILY_KEY, rows))
         for i, h in enumerate(hexes):
@@ -388,7 +394,8 @@ def _read_bytes(path: Path) -> bytes | memoryview:
         return mv[:got]
 
 
-def _read_file(path: Path, days: int) -> tuple[bytes, np.ndarray, np.ndarray, np.ndarray]:
+def _read_file(path: Path, days: int, keys_ready: KeysReady | None = None
+               ) -> tuple[bytes, np.ndarray, np.ndarray, np.ndarray]:
     name = str(path)
     try:
         buf = _read_bytes(path)
@@ -404,16 +411,21 @@ def _read_file(path: Path, days: int) -> tuple[bytes, np.ndarray, np.ndarray, np
         except UnicodeDecodeError as e:
             raise UsageError(f"{name}: not a UTF-8 JSON file (byte {e.start})") from None
         raise
-    return _check(rows, name)
+    return _check(rows, name, keys_ready)
 
 
-def read_exposures(paths: Iterable[str | Path], days: int = DEFAULT_INFOF_DAYS) -> Exposures:
+def read_exposures(paths: Iterable[str | Path], days: int = DEFAULT_INFOF_DAYS,
+                   keys_ready: KeysReady | None = None) -> Exposures:
     """Every entry of every file, checked, as columns numbered in order; duplicates (same key and start, within
-    or across files) are an error. Nothing is returned unless every file is valid."""
+    or across files) are an error. Nothing is returned unless every file is valid.
+
+    `keys_ready(keys, time_start, max, time_end)`, for a single file, is called as soon as its keys are decoded,
+    before the entries are checked (the columns are not checked yet, and the file may still be refused): the
+    matcher starts deriving there (engine.Prederive)."""
     if days < 1 or days > MAX_SPAN_DAYS:
         raise UsageError(f"--days must be 1..{MAX_SPAN_DAYS}, got {days}")
     paths = [str(p) for p in paths]
-    parts = [_read_file(Path(p), days) for p in paths]
+    parts = [_read_file(Path(p), days, keys_ready if len(paths) == 1 else None) for p in paths]
     n = [len(t0) for _, t0, _, _ in parts]
     source = np.repeat(np.arange(len(paths), dtype=np.int32), n)
     file_index = np.concatenate([np.arange(k, dtype=np.int64) for k in n]) if parts else np.empty(0, np.int64)
