@@ -53,7 +53,7 @@ def test_same_output_derived_ahead_or_after(tmp_path_factory, capsys, monkeypatc
             te = t0 + 85_500  # the shortest span that still has all 96 slots
         entries.append({"daily_key": key.hex(), "time_start": t0, "max": m, "time_end": te})
         slot = rng.randrange(4)
-        sightings.append((ids.day_ids(key, m)[slot].hex(), t0 + slot * (86_400 // m) + rng.randrange(-40, 900)))
+        sightings.append((ids.day_ids(key, m)[slot].hex(), t0 + slot * (86_400 // m) + rng.randrange(86_400 // m + 1)))
     exp, trace = _files(tmp, entries, sightings)
     argv = ("match", "--exposures", str(exp), "--log", str(trace), "--json", "--mode", mode, "--jobs", jobs,
             "--max-ids", max_ids)
