@@ -36,7 +36,8 @@ def test_vector_days_every_path(vectors):
 
 
 def test_backend_named():
-    assert derive.backend() in ("avx512", "sha-ni-4-vl", "sha-ni-6-vl", "sha-ni-4", "sha-ni-2", "portable", "python")
+    assert derive.backend() in ("avx512", "sha-ni-4-vl", "sha-ni-6-vl", "sha-ni-4-avx", "sha-ni-4", "sha-ni-2",
+                                "portable", "python")
     if kernel is None:
         assert derive.backend() == "python"
     else:
@@ -63,6 +64,10 @@ def test_paths_the_cpu_has_are_offered():
         assert {"sha-ni-4-vl", "sha-ni-6-vl"} <= set(kernel.backends())
     else:  # the -vl paths run AVX-512VL instructions: never offered where they would fault
         assert not {"sha-ni-4-vl", "sha-ni-6-vl"} & set(kernel.backends())
+    if {"sha_ni", "avx"} <= flags:
+        assert "sha-ni-4-avx" in kernel.backends()
+    else:  # VEX-encoded: faults without AVX (SHA-NI Atoms have none)
+        assert "sha-ni-4-avx" not in kernel.backends()
 
 
 @needs_kernel
