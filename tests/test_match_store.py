@@ -152,45 +152,49 @@ def test_a_second_process_waits_for_the_store_then_gets_it(tmp_path):
     assert p.communicate(timeout=60)[0].strip() == "0" and p.returncode == 0
 
 
-def test_a_version_1_store_migrates_forward_keeping_its_rows(tmp_path):
+def _migrated_store(tmp_path, seed: int, n: int):
+    """A round-1 station database with n random rows, opened once (migrated to the current store): (db, rows)."""
     db = tmp_path / "station.db"
-    rows = random_rows(random.Random(9), 40)
+    rows = random_rows(random.Random(seed), n)
     round1_db(db, rows)
     with StationDB(db):
         pass
+    return db, rows
+
+
+def _reopened(db, rows):
+    """Open the store again after a test wound its schema back: every row is still there. The open StationDB."""
+    stationdb._ready.clear()
+    sdb = StationDB(db)
+    assert sorted(sdb.encounters(), key=_key) == sorted(rows, key=_key)
+    return sdb
+
+
+def test_a_version_1_store_migrates_forward_keeping_its_rows(tmp_path):
+    db, rows = _migrated_store(tmp_path, 9, 40)
     with stationdb.store(db) as con:  # back to version 1: as the first round-2 release left it
         for t in ("match_lists", "match_pulls", "match_hits", "match_exposures"):
             con.execute(f"DROP TABLE {t}")
         con.execute("UPDATE schema_versions SET version = 1 WHERE component = 'encounters'")
-    stationdb._ready.clear()
-    with StationDB(db) as sdb:
-        assert sorted(sdb.encounters(), key=_key) == sorted(rows, key=_key)
-        with sdb.store() as con:
-            assert dbfiles.version(con, "encounters") == 3
-            assert con.execute("SELECT COUNT(*) FROM match_hits").fetchone()[0] == 0
-            assert con.execute("SELECT COUNT(rid) FROM match_encounters").fetchone()[0] == len(rows)
+    with _reopened(db, rows) as sdb, sdb.store() as con:
+        assert dbfiles.version(con, "encounters") == 3
+        assert con.execute("SELECT COUNT(*) FROM match_hits").fetchone()[0] == 0
+        assert con.execute("SELECT COUNT(rid) FROM match_encounters").fetchone()[0] == len(rows)
 
 
 def test_a_version_2_store_gains_row_ids_keeping_everything(tmp_path):
     """Version 3 only redefines the matcher's view (its `rid`: the row's rowid); rows and match state stay."""
-    db = tmp_path / "station.db"
-    rows = random_rows(random.Random(10), 30)
-    round1_db(db, rows)
-    with StationDB(db):
-        pass
+    db, rows = _migrated_store(tmp_path, 10, 30)
     with stationdb.store(db) as con:  # back to version 2: the view without rid, some match state
         con.execute("CREATE OR REPLACE VIEW match_encounters AS " + stationdb.STORE_V1.split(
             "CREATE OR REPLACE VIEW match_encounters AS", 1)[1])
         con.execute("INSERT INTO match_lists VALUES (1, 'ab', 5)")
         con.execute("UPDATE schema_versions SET version = 2 WHERE component = 'encounters'")
         assert "rid" not in [d[0] for d in con.execute("SELECT * FROM match_encounters LIMIT 0").description]
-    stationdb._ready.clear()
-    with StationDB(db) as sdb:
-        assert sorted(sdb.encounters(), key=_key) == sorted(rows, key=_key)
-        with sdb.store() as con:
-            assert dbfiles.version(con, "encounters") == 3
-            assert con.execute("SELECT * FROM match_lists").fetchall() == [(1, "ab", 5)]
-            got = con.execute("SELECT rid, token_id, row_no FROM match_encounters ORDER BY rid").fetchall()
-            want = con.execute("SELECT rowid, token_id, CAST(day AS BIGINT) * 4294967296 + file_offset "
-                               "FROM encounters ORDER BY rowid").fetchall()
-            assert got == want and len(got) == len(rows)
+    with _reopened(db, rows) as sdb, sdb.store() as con:
+        assert dbfiles.version(con, "encounters") == 3
+        assert con.execute("SELECT * FROM match_lists").fetchall() == [(1, "ab", 5)]
+        got = con.execute("SELECT rid, token_id, row_no FROM match_encounters ORDER BY rid").fetchall()
+        want = con.execute("SELECT rowid, token_id, CAST(day AS BIGINT) * 4294967296 + file_offset "
+                           "FROM encounters ORDER BY rowid").fetchall()
+        assert got == want and len(got) == len(rows)
