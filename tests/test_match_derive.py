@@ -36,8 +36,8 @@ def test_vector_days_every_path(vectors):
 
 
 def test_backend_named():
-    assert derive.backend() in ("avx512", "sha-ni-4-vl", "sha-ni-6-vl", "sha-ni-4-avx", "sha-ni-4", "sha-ni-2",
-                                "portable", "python")
+    assert derive.backend() in ("avx512", "sha-ni-4-asm-vl", "sha-ni-4-asm", "sha-ni-4-vl", "sha-ni-6-vl",
+                                "sha-ni-4-avx", "sha-ni-4", "sha-ni-2", "portable", "python")
     if kernel is None:
         assert derive.backend() == "python"
     else:
@@ -60,14 +60,15 @@ def test_paths_the_cpu_has_are_offered():
         assert {"sha-ni-2", "sha-ni-4"} <= set(kernel.backends())
     if "avx512f" in flags:
         assert "avx512" in kernel.backends()
+    vl = {"sha-ni-4-vl", "sha-ni-6-vl", "sha-ni-4-asm-vl"}
     if {"sha_ni", "avx512f", "avx512vl"} <= flags:
-        assert {"sha-ni-4-vl", "sha-ni-6-vl"} <= set(kernel.backends())
+        assert vl <= set(kernel.backends())
     else:  # the -vl paths run AVX-512VL instructions: never offered where they would fault
-        assert not {"sha-ni-4-vl", "sha-ni-6-vl"} & set(kernel.backends())
+        assert not vl & set(kernel.backends())
     if {"sha_ni", "avx"} <= flags:
-        assert "sha-ni-4-avx" in kernel.backends()
+        assert {"sha-ni-4-avx", "sha-ni-4-asm"} <= set(kernel.backends())
     else:  # VEX-encoded: faults without AVX (SHA-NI Atoms have none)
-        assert "sha-ni-4-avx" not in kernel.backends()
+        assert not {"sha-ni-4-avx", "sha-ni-4-asm"} & set(kernel.backends())
 
 
 @needs_kernel
@@ -78,6 +79,23 @@ def test_kernel_equals_reference(keys, slots):
     assert kernel.derive(b"".join(keys), slots, portable=True) == want
     for b in kernel.backends():
         assert kernel.derive(b"".join(keys), slots, backend=b) == want, b
+
+
+@needs_kernel
+def test_long_chains_every_path():
+    """Chains longer than one call of the assembly loop (512 steps: sha-ni-4-asm runs them in parts), with a
+    key count that leaves spare chains, equal the reference on every path, as IDs and as columns."""
+    keys = [bytes([i]) * 32 for i in range(5)]
+    slots = 1100
+    want = _reference(keys, slots)
+    for b in kernel.backends():
+        assert kernel.derive(b"".join(keys), slots, backend=b) == want, b
+        hi, lo, kd, sl = derive.derive_columns(b"".join(keys), slots, backend=b)
+        blob = query.join_ids(hi, lo)
+        got = {(int(kd[r]), int(sl[r])): blob[12 * r : 12 * r + 12] for r in range(len(kd))}
+        assert len(got) == len(kd) == 5 * slots, b
+        assert all(got[i, j] == want[12 * (i * slots + j) : 12 * (i * slots + j) + 12]
+                   for i in range(5) for j in range(slots)), b
 
 
 @needs_kernel
@@ -134,6 +152,18 @@ def test_generated_avx512_block_is_current():
     block = src[src.index(gen["BEGIN"]) : src.index(gen["END"]) + len(gen["END"])]
     assert block == gen["generated"]()
     assert "#define AVX512_CHAIN_OPS" in block
+
+
+def test_generated_sha_ni_asm_block_is_current():
+    """The hand-scheduled SHA-NI loops in the C file are what tools/gen_sha_ni_asm.py writes."""
+    import runpy
+    from pathlib import Path
+
+    gen = runpy.run_path(str(Path(__file__).resolve().parent.parent / "tools" / "gen_sha_ni_asm.py"))
+    src = gen["C_FILE"].read_text()
+    block = src[src.index(gen["BEGIN"]) : src.index(gen["END"]) + len(gen["END"])]
+    assert block == gen["generated"]()
+    assert "sha4_asm_vl(" in block and block.count("sha256rnds2") == 2 * 32 * gen["N"]
 
 
 @needs_kernel
