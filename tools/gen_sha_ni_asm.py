@@ -28,10 +28,14 @@ END = "/* END GENERATED sha-ni asm */"
 N = 4  # chains: sha256rnds2 has latency 4 and throughput 1 a cycle on Zen 4, so 4 chains keep it busy
 # AsmPad (C) field offsets: each a 16-byte vector
 PAD = {"wk2": 0, "wk3": 16, "m2": 32, "m3": 48, "al32": 64, "s1_23": 80, "iv0": 96, "iv1": 112}
+# AsmCols (C) field offsets
+IO = {"kdv": 0, "slotv": 16, "ones": 32, "sha": 48, "shb": 64}
 
 
-def steps(vl: bool) -> list[str]:
-    """The assembly (AT&T) of the loop: n chain steps of N chains."""
+def steps(vl: bool, cols: bool) -> list[str]:
+    """The assembly (AT&T) of the loop: n chain steps of N chains. cols: each step's IDs go straight into the
+    matcher's columns (rows row..row+N-1: hi, lo cut out of the digest, kd and slot from io), else the digests
+    go to st."""
     out: list[str] = []
     e = out.append
     mring = lambda c, q: f"{64 * c + 16 * q}(%[ring])"  # noqa: E731 (ring[c][q] in memory)
@@ -147,9 +151,26 @@ def steps(vl: bool) -> list[str]:
             e(f"vmovdqa %xmm{t0[c]}, {ring(c, 0)}")
             e(f"vshufps $0x11, %xmm{b}, %xmm{a}, %xmm{spare}")
             e(f"vmovdqa %xmm{spare}, {ring(c, 1)}")
-        e(f"vmovdqa %xmm{a}, {32 * c}(%[st])")
-        e(f"vmovdqa %xmm{b}, {32 * c + 16}(%[st])")
-    e(f"add ${32 * N}, %[st]")
+        if cols:  # the ID: bytes of A..H picked into hi (8 bytes) and lo (4), as derive_shani_n does
+            x, y = [r for r in range(1 + 2 * N, 16) if r not in t0 and r != spare][:2]
+            e(f"vpshufb {IO['sha']}(%[io]), %xmm{a}, %xmm{x}")
+            e(f"vpshufb {IO['shb']}(%[io]), %xmm{b}, %xmm{y}")
+            e(f"vpor %xmm{y}, %xmm{x}, %xmm{x}")
+            e(f"vmovq %xmm{x}, {8 * c}(%[hi],%[row],8)")
+            e(f"vpextrd $2, %xmm{x}, {4 * c}(%[lo],%[row],4)")
+        else:
+            e(f"vmovdqa %xmm{a}, {32 * c}(%[st])")
+            e(f"vmovdqa %xmm{b}, {32 * c + 16}(%[st])")
+    if cols:  # kd of the N chains (a constant of the call), their slot (the step, counted in io)
+        e(f"vmovdqa {IO['kdv']}(%[io]), %xmm{spare}")
+        e(f"vmovdqu %xmm{spare}, (%[kd],%[row],4)")
+        e(f"vmovdqa {IO['slotv']}(%[io]), %xmm{spare}")
+        e(f"vmovdqu %xmm{spare}, (%[slot],%[row],4)")
+        e(f"vpaddd {IO['ones']}(%[io]), %xmm{spare}, %xmm{spare}")
+        e(f"vmovdqa %xmm{spare}, {IO['slotv']}(%[io])")
+        e(f"add ${N}, %[row]")
+    else:
+        e(f"add ${32 * N}, %[st]")
     e("dec %[n]")
     e("jnz 1b")
     if vl:
@@ -159,24 +180,37 @@ def steps(vl: bool) -> list[str]:
     return out
 
 
-def function(name: str, vl: bool) -> str:
-    lines = steps(vl)
+def function(name: str, vl: bool, cols: bool) -> str:
+    lines = steps(vl, cols)
     body = "\n".join(f'        "{x.replace("%xmm", "%%xmm")}\\n\\t"' for x in lines)
     clobbers = ", ".join(f'"xmm{i}"' for i in range(32 if vl else 16))
     target = "sha,avx,avx512f,avx512vl" if vl else "sha,avx"
     count = sum(1 for x in lines if not x.endswith(":"))
+    if cols:
+        doc = ("the IDs of each step into the columns at rows *row.. (chain 0 first), *row advanced; io: kd, slot")
+        args = "int64_t *hi, int32_t *lo, int32_t *kd, int32_t *slot, Py_ssize_t *rowp, AsmCols *io"
+        outs = '[n] "+r"(n), [row] "+r"(row)'
+        ins = ('[ring] "r"(ring), [pad] "r"(pad), [k] "r"(K256A), [hi] "r"(hi), [lo] "r"(lo), [kd] "r"(kd), '
+               '[slot] "r"(slot), [io] "r"(io)')
+        pre, post = "    Py_ssize_t row = *rowp;\n", "    *rowp = row;\n"
+    else:
+        doc = "st: each step's digests (ABEF, CDGH of chain 0, then 1..), 32 B a chain"
+        args, outs, ins, pre, post = ("__m128i *st", '[st] "+r"(st), [n] "+r"(n)',
+                                      '[ring] "r"(ring), [pad] "r"(pad), [k] "r"(K256A)', "", "")
     return (f"/* {count} instructions: n chain steps of {N} chains; ring[c][0..1]: words 0-7 of chain c's block on entry,\n"
-            f" * of its next block on return; st: each step's digests (ABEF, CDGH of chain 0, then 1..), 32 B a chain */\n"
+            f" * of its next block on return; {doc} */\n"
             f'__attribute__((target("{target}"), noinline)) static void\n'
-            f"{name}(__m128i *ring, __m128i *st, const AsmPad *pad, long n) {{\n"
-            f"    __asm__ volatile(\n{body}\n"
-            f'        : [st] "+r"(st), [n] "+r"(n)\n'
-            f'        : [ring] "r"(ring), [pad] "r"(pad), [k] "r"(K256A)\n'
-            f'        : {clobbers}, "memory", "cc");\n}}\n')
+            f"{name}(__m128i *ring, const AsmPad *pad, long n, {args}) {{\n"
+            f"{pre}    __asm__ volatile(\n{body}\n"
+            f"        : {outs}\n"
+            f"        : {ins}\n"
+            f'        : {clobbers}, "memory", "cc");\n{post}}}\n')
 
 
 def generated() -> str:
-    return f"{BEGIN}\n{function('sha4_asm', False)}\n{function('sha4_asm_vl', True)}{END}"
+    fns = [function(f"sha4_asm{'_vl' if vl else ''}{'_cols' if cols else ''}", vl, cols)
+           for vl in (False, True) for cols in (False, True)]
+    return f"{BEGIN}\n" + "\n".join(fns) + END
 
 
 def main(argv: list[str]) -> int:
