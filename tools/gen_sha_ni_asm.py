@@ -197,8 +197,8 @@ def function(name: str, vl: bool, cols: bool) -> str:
         doc = "st: each step's digests (ABEF, CDGH of chain 0, then 1..), 32 B a chain"
         args, outs, ins, pre, post = ("__m128i *st", '[st] "+r"(st), [n] "+r"(n)',
                                       '[ring] "r"(ring), [pad] "r"(pad), [k] "r"(K256A)', "", "")
-    return (f"/* {count} instructions: n chain steps of {N} chains; ring[c][0..1]: words 0-7 of chain c's block on entry,\n"
-            f" * of its next block on return; {doc} */\n"
+    return (f"/* {count} instructions: n chain steps of {N} chains; ring[c][0..1]: words 0-7 of chain c's block on\n"
+            f" * entry, of its next block on return; {doc} */\n"
             f'__attribute__((target("{target}"), noinline)) static void\n'
             f"{name}(__m128i *ring, const AsmPad *pad, long n, {args}) {{\n"
             f"{pre}    __asm__ volatile(\n{body}\n"
