@@ -69,21 +69,23 @@ def kernel(report) -> None:
         report(f"kernel {b}: key-days per CPU second (one core)", rate, "key-days/s",
                f"{rate / bound:.0%} of this path's chains alone ({bound / 1e3:,.0f} k, "
                f"{t_bound / m / 96 * 1e9:.1f} ns/block, no IDs written); {rate / peer:.1f}x OpenSSL")
-    _limits(report, k, rates)
     best = derive.backend()
     # the same path writing into columns whose pages are already mapped: what is left of the gap to the chains
     # alone after that is the OS zeroing and mapping the fresh pages of new columns (a one-shot CLI always has)
     rows = 96 * n
     cols = (np.zeros(rows, np.int64), np.zeros(rows, np.int32), np.zeros(rows, np.int32), np.zeros(rows, np.int32))
     warm = n / min(_cpu(lambda: k.derive_columns(keys, 96, None, best, 0, cols)) for _ in range(2))
+    pages_us = max(0.0, (1 / rates[best] - 1 / warm) * 1e6)
     report(f"kernel {best} into columns already in memory", warm, "key-days/s",
-           f"new columns: {rates[best] / 1e3:,.0f} k; the difference, "
-           f"{(1 / rates[best] - 1 / warm) * 1e6:.2f} us a key-day, is the OS mapping and zeroing fresh pages")
+           f"new columns: {rates[best] / 1e3:,.0f} k; the difference, {pages_us:.2f} us a key-day, is the OS "
+           "mapping and zeroing fresh pages")
+    ceiling = _limits(report, k, rates, pages_us)
     goal = GOAL_KERNEL["avx512"] if "avx512" in rates else GOAL_KERNEL["sha-ni"] if best.startswith("sha-ni") else 0
     if goal:
         why = "the CPU has AVX-512" if "avx512" in rates else "the CPU has SHA-NI"
+        bound = f"; this core's ceiling for it: {ceiling / 1e3:,.0f} k" if ceiling else ""
         report(f"kernel, the path dispatched on this CPU ({best})", rates[best], "key-days/s",
-               f"goal {goal / 1e3:,.0f} k ({why}): {'met' if rates[best] >= goal else 'NOT met'}")
+               f"goal {goal / 1e3:,.0f} k ({why}): {'met' if rates[best] >= goal else 'NOT met'}{bound}")
     shani = [b for b in rates if b.startswith("sha-ni") and not b.endswith("-vl")]
     if shani and "avx512" in rates:
         b = max(shani, key=rates.get)
@@ -104,38 +106,48 @@ def kernel(report) -> None:
            f"one core by CPU time: {rates.get(best, 0):,.0f}")
 
 
-def _limits(report, k, rates: dict) -> None:
-    """The physical limits of the SIMD paths on this core, from the instruction counts they run and the
-    throughputs the kernel's probe() measures here (CPU time)."""
+def _limits(report, k, rates: dict, pages_us: float) -> float:
+    """The physical limits of the SIMD paths on this core, from the instructions they run and the rates the
+    kernel's probe() measures here (CPU time); returns the highest rate into new columns any path could reach
+    (its instructions with nothing waiting, plus the page cost of new columns measured above), 0 if unknown."""
     p = k.probe()
     if "ghz" not in p:
-        return
+        return 0.0
     ghz = p["ghz"]
 
     def kd_s(cycles_per_block: float) -> float:
         return ghz * 1e9 / (cycles_per_block * COMPRESSIONS_PER_KEY_DAY)
 
+    def into_columns(rate: float) -> float:  # the same, with the fresh pages of new columns to write
+        return 1 / (1 / rate + pages_us * 1e-6)
+
+    ceilings = []
     report("core clock (a chain of dependent 1-cycle adds)", ghz, "GHz", "measured, CPU time")
     if "rnds2_per_cycle" in p:
         floor = 32 / p["rnds2_per_cycle"]  # 64 rounds a block, 2 a sha256rnds2
+        report("SHA-NI, sha256rnds2 alone: 32 a block", kd_s(floor), "key-days/s",
+               f"measured: latency {p['rnds2_latency']:.1f} cycles, {p['rnds2_per_cycle']:.2f} a cycle, so >= "
+               f"{p['rnds2_latency']:.0f} chains to fill it and {floor:.0f} cycles a block, with nothing else to run")
+    if "sha_mix_cycles" in p:
+        mix = p["sha_mix_cycles"]
         fastest = max((r for b, r in rates.items() if b.startswith("sha-ni")), default=0)
-        report("SHA-NI ceiling: 32 sha256rnds2 a block", kd_s(floor), "key-days/s",
-               f"sha256rnds2 measured: latency {p['rnds2_latency']:.1f} cycles, {p['rnds2_per_cycle']:.2f} a "
-               f"cycle, so >= {p['rnds2_latency']:.0f} chains to fill it and {floor:.0f} cycles a block; the "
-               f"fastest SHA-NI path reaches {fastest / kd_s(floor):.0%} of it, with ~100 other vector "
-               "instructions a block besides (message schedule, W+K, shuffles, moves between the 16 registers "
-               "SHA-NI can read and the rest; host_tools/README.md)")
+        ceilings.append(into_columns(kd_s(mix)))
+        report("SHA-NI ceiling: the asm loop's own vector instructions, nothing waiting", kd_s(mix), "key-days/s",
+               f"{p['sha_mix_per_block']:.0f} a block (rounds, message schedule, W+K, ID), independent of each "
+               f"other, no loads or stores: {mix:.1f} cycles a block, measured; into new columns at most "
+               f"{ceilings[-1] / 1e3:,.0f} k; the fastest SHA-NI path reaches {fastest / ceilings[-1]:.0%} of that")
     if "zmm_add_per_cycle" in p:
         ops = p["avx512_chain_ops"]
-        rate = {"add": p["zmm_add_per_cycle"], "rotate": p["zmm_rotate_per_cycle"],
-                "ternlog": p["zmm_ternlog_per_cycle"]}
-        floor = ops["total"] / max(rate.values()) / 16
-        report("AVX-512 ceiling: its 512-bit operations at the fastest rate", kd_s(floor), "key-days/s",
+        per = max(p.get("zmm_mix_per_cycle", 0), p["zmm_add_per_cycle"])
+        floor = ops["total"] / per / 16
+        ceilings.append(into_columns(kd_s(floor)))
+        report("AVX-512 ceiling: its 512-bit operations at the rate this core runs them", kd_s(floor), "key-days/s",
                f"{ops['total']} ops a 16-lane step ({ops['add']} add, {ops['rotate']} rotate/shift, "
-               f"{ops['ternlog']} ternlog, every constant folded); measured a cycle: add {rate['add']:.2f}, "
-               f"rotate {rate['rotate']:.2f}, ternlog {rate['ternlog']:.2f}, so >= {floor:.1f} cycles a block; "
-               "rotations alone need "
-               f"{ops['rotate'] / rate['rotate'] / 16:.1f}")
+               f"{ops['ternlog']} ternlog, every constant folded); measured a cycle: add "
+               f"{p['zmm_add_per_cycle']:.2f}, rotate {p['zmm_rotate_per_cycle']:.2f}, ternlog "
+               f"{p['zmm_ternlog_per_cycle']:.2f}, the three mixed {per:.2f}, so >= {floor:.1f} cycles a block "
+               f"before any ID is written; into new columns at most {ceilings[-1] / 1e3:,.0f} k")
+    return max(ceilings, default=0.0)
 
 
 def _exposures(path: Path, n: int, rng: random.Random) -> list[bytes]:
