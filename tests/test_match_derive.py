@@ -164,6 +164,9 @@ def test_generated_sha_ni_asm_block_is_current():
     block = src[src.index(gen["BEGIN"]) : src.index(gen["END"]) + len(gen["END"])]
     assert block == gen["generated"]()
     assert "sha4_asm_vl(" in block and block.count("sha256rnds2") == 4 * 32 * gen["N"]
+    probe = src[src.index(gen["BEGIN_PROBE"]) : src.index(gen["END_PROBE"]) + len(gen["END_PROBE"])]
+    assert probe == gen["generated_probe"]()
+    assert gen["main"](["--check"]) == 0
 
 
 @needs_kernel
