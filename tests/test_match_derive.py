@@ -210,3 +210,23 @@ def test_columns_into_given_arrays_are_checked():
             kernel.derive_columns(keys, 96, None, None, 0, bad)
     with pytest.raises(TypeError):
         kernel.derive_columns(keys, 96, None, None, 0, list(ok))
+
+
+def test_genblock_checks_and_rewrites(tmp_path, capsys):
+    """The generators' shared writer: --check says a stale block in one line (exit 1) and writes nothing;
+    without it the block is rewritten between its markers and the rest of the file is left alone."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+    from genblock import rewrite
+
+    f = tmp_path / "k.c"
+    f.write_text("head\n/* B */old/* E */\ntail\n")
+    blocks = [("/* B */", "/* E */", "/* B */new/* E */")]
+    assert rewrite(f, blocks, ["--check"], "gen.py") == 1
+    assert "stale: run python gen.py" in capsys.readouterr().out
+    assert "old" in f.read_text()
+    assert rewrite(f, blocks, [], "gen.py") == 0
+    assert f.read_text() == "head\n/* B */new/* E */\ntail\n"
+    assert rewrite(f, blocks, ["--check"], "gen.py") == 0

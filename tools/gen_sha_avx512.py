@@ -170,17 +170,10 @@ def generated() -> str:
 
 
 def main(argv: list[str]) -> int:
-    src = C_FILE.read_text()
-    i, j = src.index(BEGIN), src.index(END) + len(END)
-    new = src[:i] + generated() + src[j:]
-    if "--check" in argv:
-        if new != src:
-            print(f"{C_FILE.name}: the generated AVX-512 block is stale: run python tools/gen_sha_avx512.py")
-            return 1
-        return 0
-    if new != src:
-        C_FILE.write_text(new)
-    return 0
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from genblock import rewrite
+
+    return rewrite(C_FILE, [(BEGIN, END, generated())], argv, "tools/gen_sha_avx512.py")
 
 
 if __name__ == "__main__":

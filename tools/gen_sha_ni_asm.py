@@ -265,19 +265,11 @@ def generated_probe() -> str:
 
 
 def main(argv: list[str]) -> int:
-    src = C_FILE.read_text()
-    new = src
-    for begin, end, text in ((BEGIN, END, generated()), (BEGIN_PROBE, END_PROBE, generated_probe())):
-        i, j = new.index(begin), new.index(end) + len(end)
-        new = new[:i] + text + new[j:]
-    if "--check" in argv:
-        if new != src:
-            print(f"{C_FILE.name}: the generated SHA-NI blocks are stale: run python tools/gen_sha_ni_asm.py")
-            return 1
-        return 0
-    if new != src:
-        C_FILE.write_text(new)
-    return 0
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from genblock import rewrite
+
+    return rewrite(C_FILE, [(BEGIN, END, generated()), (BEGIN_PROBE, END_PROBE, generated_probe())], argv,
+                   "tools/gen_sha_ni_asm.py")
 
 
 if __name__ == "__main__":
