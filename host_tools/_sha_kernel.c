@@ -324,23 +324,44 @@ static const char SHUF_BSWAP[16] = {3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14
 static uint32_t PAD_FIRST[8]; /* words 8-15 of K || "bluzonesubkey" || padding (set at import) */
 static const uint32_t PAD_CHAIN[8] = {0x80000000u, 0, 0, 0, 0, 0, 0, 256};
 
+/* the IV in the ABEF/CDGH layout sha256rnds2 keeps the state in */
+SHA_T static inline __attribute__((always_inline)) void sha_iv(__m128i *abef, __m128i *cdgh) {
+    __m128i t = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&IV[0]), 0xB1);
+    __m128i iv1 = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&IV[4]), 0x1B);
+    *abef = _mm_alignr_epi8(t, iv1, 8);
+    *cdgh = _mm_blend_epi16(iv1, t, 0xF0);
+}
+
+/* one ID (v: its bytes picked by SHUF_COL_* or SHUF_ID_*) of chain step i of key k: the next row of the columns
+ * (*pos) or its place among the IDs */
+static inline __attribute__((always_inline)) void sha_emit(const Out *o, int cols, Py_ssize_t *pos, Py_ssize_t k,
+                                                           int i, __m128i v) {
+    if (cols) {
+        Py_ssize_t r = (*pos)++;
+        _mm_storel_epi64((__m128i *)(o->hi + r), v);
+        o->lo[r] = _mm_cvtsi128_si32(_mm_unpackhi_epi64(v, v));
+        o->kd[r] = o->kd0 + (int32_t)k;
+        o->slot[r] = i;
+    } else {
+        uint8_t *id = o->ids + 12 * (o->off[k] + i);
+        _mm_storel_epi64((__m128i *)id, v);
+        uint32_t w2 = (uint32_t)_mm_cvtsi128_si32(_mm_unpackhi_epi64(v, v));
+        memcpy(id + 8, &w2, 4);
+    }
+}
+
 SHA_T static inline __attribute__((always_inline)) void derive_shani_n(const int N, const uint8_t *keys,
                                                                        Py_ssize_t k0, Py_ssize_t k1, Out *o) {
     ShaPad p1, p2;
     sha_pad(PAD_FIRST, &p1);
     sha_pad(PAD_CHAIN, &p2);
     const __m128i bswap = _mm_loadu_si128((const __m128i *)SHUF_BSWAP);
-    __m128i iv0, iv1, t;
-    t = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&IV[0]), 0xB1);
-    iv1 = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&IV[4]), 0x1B);
-    iv0 = _mm_alignr_epi8(t, iv1, 8);    /* ABEF */
-    iv1 = _mm_blend_epi16(iv1, t, 0xF0); /* CDGH */
+    __m128i iv0, iv1;
+    sha_iv(&iv0, &iv1);
     const int cols = o->ids == NULL;
     const __m128i sha = _mm_loadu_si128((const __m128i *)(cols ? SHUF_COL_A : SHUF_ID_A)),
                   shb = _mm_loadu_si128((const __m128i *)(cols ? SHUF_COL_B : SHUF_ID_B));
     __m128i sink = _mm_setzero_si128();
-    int64_t *const hi = o->hi;
-    int32_t *const lo = o->lo, *const kd = o->kd, *const slot = o->slot, kd0 = o->kd0;
     Py_ssize_t pos = o->pos;
     __m128i a[SHA_N_MAX], b[SHA_N_MAX], x[4][SHA_N_MAX];
     for (Py_ssize_t k = k0; k < k1; k += N) {
@@ -363,19 +384,8 @@ SHA_T static inline __attribute__((always_inline)) void derive_shani_n(const int
 #pragma GCC unroll 8
                 for (int c = 0; c < N; c++) {
                     if (i >= st[c]) continue;
-                    __m128i v = _mm_or_si128(_mm_shuffle_epi8(a[c], sha), _mm_shuffle_epi8(b[c], shb));
-                    if (cols) {
-                        Py_ssize_t r = pos++;
-                        _mm_storel_epi64((__m128i *)(hi + r), v);
-                        lo[r] = _mm_extract_epi32(v, 2);
-                        kd[r] = kd0 + (int32_t)(k + c);
-                        slot[r] = i;
-                    } else {
-                        uint8_t *id = o->ids + 12 * (o->off[k + c] + i);
-                        _mm_storel_epi64((__m128i *)id, v);
-                        uint32_t w2 = (uint32_t)_mm_extract_epi32(v, 2);
-                        memcpy(id + 8, &w2, 4);
-                    }
+                    sha_emit(o, cols, &pos, k + c, i,
+                             _mm_or_si128(_mm_shuffle_epi8(a[c], sha), _mm_shuffle_epi8(b[c], shb)));
                 }
             }
             if (i + 1 >= steps) break;
@@ -2904,10 +2914,7 @@ SHA_T static void asm_pad(const uint32_t w8[8], AsmPad *p) {
     ShaPad q;
     sha_pad(w8, &q);
     p->wk2 = q.wk2; p->wk3 = q.wk3; p->m2 = q.m2; p->m3 = q.m3; p->al32 = q.al32; p->s1_23 = q.s1_23;
-    __m128i t = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&IV[0]), 0xB1);
-    __m128i iv1 = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&IV[4]), 0x1B);
-    p->iv0 = _mm_alignr_epi8(t, iv1, 8);    /* ABEF */
-    p->iv1 = _mm_blend_epi16(iv1, t, 0xF0); /* CDGH */
+    sha_iv(&p->iv0, &p->iv1);
 }
 
 #define ASM_STEPS_MAX 512 /* chain steps a call of the loop (a key-day has `slots` of them; longer: in parts) */
@@ -2969,19 +2976,8 @@ SHA_T static void derive_shani_asm(sha4_fn fn, sha4_cols_fn fn_cols, const uint8
                 }
                 for (int c = 0; c < 4; c++) {
                     if (i >= stc[c]) continue;
-                    __m128i v = _mm_or_si128(_mm_shuffle_epi8(s[2 * c], sha), _mm_shuffle_epi8(s[2 * c + 1], shb));
-                    if (cols) {
-                        Py_ssize_t r = pos++;
-                        _mm_storel_epi64((__m128i *)(hi + r), v);
-                        lo[r] = _mm_extract_epi32(v, 2);
-                        kd[r] = kd0 + (int32_t)(k + c);
-                        slot[r] = i;
-                    } else {
-                        uint8_t *id = o->ids + 12 * (o->off[k + c] + i);
-                        _mm_storel_epi64((__m128i *)id, v);
-                        uint32_t w2 = (uint32_t)_mm_extract_epi32(v, 2);
-                        memcpy(id + 8, &w2, 4);
-                    }
+                    sha_emit(o, cols, &pos, k + c, i,
+                             _mm_or_si128(_mm_shuffle_epi8(s[2 * c], sha), _mm_shuffle_epi8(s[2 * c + 1], shb)));
                 }
             }
             i0 = i1;
